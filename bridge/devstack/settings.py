@@ -1,0 +1,107 @@
+"""Where the local stack lives and which ports it uses: one frozen record, read from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+DEFAULT_AIRFLOW_USER = "admin"
+DEFAULT_AIRFLOW_PASSWORD = "admin"  # dev-stack default, documented in README; override with BRIDGE_AIRFLOW_PASSWORD
+PREFECT_POOLS = ("scheduler", "worker", "bigdata")
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything `bridge dev` needs to know to start, find and stop the local stack."""
+
+    home: Path = REPO_ROOT / ".bridge"
+    repo: Path = REPO_ROOT
+    host: str = "127.0.0.1"
+    airflow_port: int = 8080
+    prefect_port: int = 4200
+    sqs_port: int = 5000
+    sqs_endpoint: str | None = None  # an external SQS endpoint: then no moto server is started
+    postgres_url: str | None = "postgresql://postgres@127.0.0.1:5432/postgres"
+    db_prefix: str = "bridge"
+    airflow_user: str = DEFAULT_AIRFLOW_USER
+    airflow_password: str = field(default=DEFAULT_AIRFLOW_PASSWORD, repr=False)
+    airflow_parallelism: int = 4
+    worker_poll_seconds: int = 2
+    start_timeout: float = 180.0
+    pools: tuple[str, ...] = PREFECT_POOLS
+
+    @classmethod
+    def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> "StackSettings":
+        env = os.environ if env is None else env
+        s = cls()
+        home = env.get("BRIDGE_HOME")
+        pg = env.get("BRIDGE_DEV_POSTGRES_URL", s.postgres_url or "")
+        return replace(
+            s,
+            home=Path(home).resolve() if home else s.home,
+            airflow_port=int(env.get("BRIDGE_AIRFLOW_PORT", s.airflow_port)),
+            prefect_port=int(env.get("BRIDGE_PREFECT_PORT", s.prefect_port)),
+            sqs_port=int(env.get("BRIDGE_SQS_PORT", s.sqs_port)),
+            sqs_endpoint=env.get("BRIDGE_SQS_ENDPOINT") or None,
+            postgres_url=None if pg.lower() in ("", "none", "sqlite") else pg,
+            airflow_user=env.get("BRIDGE_AIRFLOW_USERNAME", s.airflow_user),
+            airflow_password=env.get("BRIDGE_AIRFLOW_PASSWORD", s.airflow_password),
+        )
+
+    # -- derived places -------------------------------------------------------------------------
+    @property
+    def airflow_url(self) -> str:
+        return f"http://{self.host}:{self.airflow_port}"
+
+    @property
+    def prefect_url(self) -> str:
+        return f"http://{self.host}:{self.prefect_port}/api"
+
+    @property
+    def prefect_ui_url(self) -> str:
+        return f"http://{self.host}:{self.prefect_port}"
+
+    @property
+    def sqs_url(self) -> str:
+        return self.sqs_endpoint or f"http://{self.host}:{self.sqs_port}"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.home / "prefect"
+
+    @property
+    def result_storage(self) -> Path:
+        return self.prefect_home / "storage"
+
+    @property
+    def airflow_venv_bin(self) -> Path:
+        return self.repo / ".venv-airflow" / "bin"
+
+    @property
+    def venv_bin(self) -> Path:
+        return self.repo / ".venv" / "bin"
+
+    def client_env(self) -> dict[str, str]:
+        """The variables a bridge CLI or test needs to talk to this stack."""
+        return {
+            "BRIDGE_AIRFLOW_URL": self.airflow_url,
+            "BRIDGE_PREFECT_URL": self.prefect_url,
+            "BRIDGE_SQS_ENDPOINT": self.sqs_url,
+            "BRIDGE_AIRFLOW_USERNAME": self.airflow_user,
+            "PREFECT_API_URL": self.prefect_url,
+        }
