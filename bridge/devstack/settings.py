@@ -47,6 +47,7 @@ class StackSettings:
             sqs_port=int(env.get("BRIDGE_SQS_PORT", s.sqs_port)),
             sqs_endpoint=env.get("BRIDGE_SQS_ENDPOINT") or None,
             postgres_url=None if pg.lower() in ("", "none", "sqlite") else pg,
+            db_prefix=env.get("BRIDGE_DEV_DB_PREFIX", s.db_prefix),
             airflow_user=env.get("BRIDGE_AIRFLOW_USERNAME", s.airflow_user),
             airflow_password=env.get("BRIDGE_AIRFLOW_PASSWORD", s.airflow_password),
         )
@@ -95,6 +96,21 @@ class StackSettings:
     @property
     def venv_bin(self) -> Path:
         return self.repo / ".venv" / "bin"
+
+    def env(self) -> dict[str, str]:
+        """The variables that make ``from_env`` (in another process) give back these settings."""
+        env = {
+            **self.client_env(),
+            "BRIDGE_HOME": str(self.home),
+            "BRIDGE_AIRFLOW_PORT": str(self.airflow_port),
+            "BRIDGE_PREFECT_PORT": str(self.prefect_port),
+            "BRIDGE_SQS_PORT": str(self.sqs_port),
+            "BRIDGE_DEV_DB_PREFIX": self.db_prefix,
+            "BRIDGE_DEV_POSTGRES_URL": self.postgres_url or "sqlite",
+        }
+        if not self.sqs_endpoint:  # our own moto server: not an externally configured endpoint
+            del env["BRIDGE_SQS_ENDPOINT"]
+        return env
 
     def client_env(self) -> dict[str, str]:
         """The variables a bridge CLI or test needs to talk to this stack."""

@@ -1,0 +1,58 @@
+# The project's commands. `make demo` and `make test` work from a fresh clone: they build what they need.
+PY      ?= python3
+VENV    := .venv
+AVENV   := .venv-airflow
+UV      := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+PYTEST  := $(VENV)/bin/python -m pytest
+export UV_LINK_MODE := copy
+
+.PHONY: setup lock demo test test-unit test-integration up down status clean bench
+
+setup: $(VENV)/.synced $(AVENV)/.synced ## build both virtual environments from the lock files (idempotent)
+
+$(UV):
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q uv==$(UV_VERSION)
+
+$(VENV)/.synced: requirements/bridge.lock pyproject.toml | $(UV)
+	$(UV) pip sync -q --python $(VENV)/bin/python requirements/bridge.lock
+	$(UV) pip install -q --python $(VENV)/bin/python --no-deps -e .
+	@touch $@
+
+$(AVENV)/.synced: requirements/airflow.lock pyproject.toml | $(UV)
+	test -x $(AVENV)/bin/python || $(UV) venv -q --python $(PY) $(AVENV)
+	$(UV) pip sync -q --python $(AVENV)/bin/python requirements/airflow.lock
+	$(UV) pip install -q --python $(AVENV)/bin/python --no-deps -e .
+	@touch $@
+
+lock: | $(UV) ## re-resolve the pins after editing requirements/*.in
+	$(UV) pip compile -q --python-version 3.11 requirements/bridge.in -o requirements/bridge.lock
+	$(UV) pip compile -q --python-version 3.11 requirements/airflow.in -o requirements/airflow.lock
+
+up: setup
+	$(VENV)/bin/bridge dev up
+
+down:
+	@test ! -x $(VENV)/bin/bridge || $(VENV)/bin/bridge dev down
+
+status:
+	$(VENV)/bin/bridge dev status
+
+demo: setup ## build, start the stack, register the flows, show what each orchestrator knows
+	$(VENV)/bin/bridge dev up
+	$(VENV)/bin/python -m flows.deploy
+	$(VENV)/bin/bridge demo
+
+test: setup ## the whole suite: unit, then integration and e2e against a real stack started by the tests
+	$(PYTEST) -q
+
+test-unit: setup ## fast: logic only, no services
+	$(PYTEST) -q -m unit
+
+test-integration: setup
+	$(PYTEST) -q -m "integration or e2e"
+
+clean: down ## stop the stack and remove its state, databases and the environments
+	@test ! -x $(VENV)/bin/python || $(VENV)/bin/python -c "from bridge import devstack; devstack.drop_databases(devstack.StackSettings.from_env())" || true
+	rm -rf .bridge $(VENV) $(AVENV)

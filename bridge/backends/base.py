@@ -1,0 +1,140 @@
+"""The contract every orchestrator backend keeps, and the frozen records it speaks in."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any, Protocol, runtime_checkable
+
+from bridge.errors import WaitTimeoutError
+
+
+class RunState(str, Enum):
+    """One vocabulary for both systems' run states."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (RunState.SUCCESS, RunState.FAILED, RunState.CANCELLED)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A workflow as one backend knows it."""
+
+    id: str
+    backend: str
+    description: str = ""
+    schedule: str | None = None
+    timezone: str | None = None
+    paused: bool = False
+    tags: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+    last_run_state: RunState | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """Enough to find one run again: its backend, workflow, id in that system and correlation id."""
+
+    backend: str
+    workflow_id: str
+    run_id: str
+    correlation_id: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    ref: RunRef
+    state: RunState
+    start: datetime | None = None
+    end: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class TaskObservation:
+    name: str
+    state: RunState
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one backend did in one run."""
+
+    ref: RunRef
+    state: RunState
+    tasks: Mapping[str, TaskObservation]
+    result: Any
+    start: datetime | None
+    end: datetime | None
+    error: str | None
+    url: str
+
+    @property
+    def duration(self) -> float | None:
+        return (self.end - self.start).total_seconds() if self.start and self.end else None
+
+
+Progress = Callable[[RunStatus, float], None]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """One orchestrator behind one interface."""
+
+    name: str
+
+    def list_workflows(self) -> list[Workflow]: ...
+
+    def get_workflow(self, workflow_id: str) -> Workflow: ...
+
+    def trigger(self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str) -> RunRef: ...
+
+    def get_run(self, ref: RunRef) -> RunStatus: ...
+
+    def find_run(self, native_id: str) -> RunRef: ...
+
+    def wait(self, ref: RunRef, timeout: float, progress: Progress | None = None) -> RunStatus: ...
+
+    def observe(self, ref: RunRef) -> Observation: ...
+
+    def pause(self, workflow_id: str) -> None: ...
+
+    def resume(self, workflow_id: str) -> None: ...
+
+
+def poll_until_final(get_run: Callable[[RunRef], RunStatus], ref: RunRef, timeout: float,
+                     progress: Progress | None = None, interval: float = 1.0) -> RunStatus:
+    """Poll ``get_run`` until the run is final; call ``progress`` each poll; raise WaitTimeoutError after ``timeout``."""
+    started = time.monotonic()
+    while True:
+        status = get_run(ref)
+        elapsed = time.monotonic() - started
+        if progress:
+            progress(status, elapsed)
+        if status.state.is_final:
+            return status
+        if elapsed >= timeout:
+            raise WaitTimeoutError(
+                f"{ref.backend} run {ref.run_id} of {ref.workflow_id} is still {status.state.value} after "
+                f"{timeout:.0f} s; it goes on without us: {ref.url or 'see the UI'}")
+        time.sleep(min(interval, max(0.05, timeout - elapsed)))
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

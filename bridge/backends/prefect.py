@@ -1,0 +1,208 @@
+"""Prefect 3 through its server's REST API, with requests only: `import prefect` costs 1.3-3 s, so never here.
+
+Workflows are deployments, named ``flow-name/deployment-name``. The correlation id is the flow run's
+idempotency key (a repeated trigger returns the same run) and a tag. Results are read from where the flow
+persisted them: with the JSON serializer and local storage, the state's ``storage_key`` is a JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from bridge.backends.auth import BearerTokenAuth
+from bridge.backends.base import (
+    Observation,
+    Progress,
+    RunRef,
+    RunState,
+    RunStatus,
+    TaskObservation,
+    Workflow,
+    parse_time,
+    poll_until_final,
+)
+from bridge.backends.http import RestClient
+from bridge.errors import BackendError, NotFoundError, UnknownWorkflowError, UsageError
+
+STATES = {
+    "SCHEDULED": RunState.QUEUED,
+    "PENDING": RunState.QUEUED,
+    "PAUSED": RunState.QUEUED,
+    "RUNNING": RunState.RUNNING,
+    "CANCELLING": RunState.RUNNING,
+    "COMPLETED": RunState.SUCCESS,
+    "FAILED": RunState.FAILED,
+    "CRASHED": RunState.FAILED,
+    "CANCELLED": RunState.CANCELLED,
+}
+CORRELATION_TAG = "bridge-correlation:"
+_RUN_SUFFIX = re.compile(r"-[0-9a-f]{3}$")
+
+
+def split_name(workflow_id: str) -> tuple[str, str]:
+    flow, sep, deployment = workflow_id.partition("/")
+    if not sep or not flow or not deployment:
+        raise UsageError(f"a Prefect workflow is named 'flow-name/deployment-name', not {workflow_id!r}")
+    return flow, deployment
+
+
+class PrefectBackend:
+    """Prefect 3 server API."""
+
+    name = "prefect"
+
+    def __init__(self, api_url: str, ui_url: str | None = None, api_key: str | None = None,
+                 timeout: float = 30.0) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.ui_url = (ui_url or re.sub(r"/api$", "", self.api_url)).rstrip("/")
+        self.client = RestClient("prefect", self.api_url, BearerTokenAuth(api_key) if api_key else None, timeout)
+
+    # -- workflows ------------------------------------------------------------------------------
+    def list_workflows(self) -> list[Workflow]:
+        deployments = self._all("/deployments/filter")
+        flows = {f["id"]: f["name"] for f in self._all("/flows/filter")}
+        ids = [d["id"] for d in deployments]
+        last: dict[str, RunState] = {}
+        if ids:
+            runs = self.client.post("/flow_runs/filter", json={
+                "deployments": {"id": {"any_": ids}}, "sort": "START_TIME_DESC", "limit": 200,
+                "flow_runs": {"state": {"type": {"not_any_": ["SCHEDULED"]}}}})
+            for run in runs:
+                last.setdefault(run["deployment_id"], STATES.get(run.get("state_type") or "", RunState.UNKNOWN))
+        return [self._workflow(d, flows.get(d["flow_id"], "?"), last.get(d["id"])) for d in deployments]
+
+    def _all(self, path: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            batch = self.client.post(path, json={"limit": 200, "offset": len(items)})
+            items.extend(batch)
+            if len(batch) < 200:
+                return items
+
+    def get_workflow(self, workflow_id: str) -> Workflow:
+        return self._workflow(self._deployment(workflow_id), split_name(workflow_id)[0])
+
+    def _deployment(self, workflow_id: str) -> dict[str, Any]:
+        flow, deployment = split_name(workflow_id)
+        try:
+            return dict(self.client.get(f"/deployments/name/{quote(flow, safe='')}/{quote(deployment, safe='')}"))
+        except NotFoundError as exc:
+            known = [w.id for w in self.list_workflows()]
+            raise UnknownWorkflowError(workflow_id, known) from exc
+
+    def _workflow(self, dep: Mapping[str, Any], flow_name: str, last: RunState | None = None) -> Workflow:
+        schedule, tz = None, None
+        active = [s["schedule"] for s in dep.get("schedules") or [] if s.get("active", True)]
+        if active:
+            sched = active[0]
+            schedule = sched.get("cron") or sched.get("rrule") or (
+                f"every {sched['interval']} s" if "interval" in sched else None)
+            tz = sched.get("timezone")
+        return Workflow(
+            id=f"{flow_name}/{dep['name']}",
+            backend=self.name,
+            description=dep.get("description") or "",
+            schedule=schedule,
+            timezone=tz,
+            paused=bool(dep.get("paused")),
+            tags=tuple(sorted(dep.get("tags") or ())),
+            owners=(),
+            last_run_state=last,
+            raw=dep,
+        )
+
+    # -- runs -----------------------------------------------------------------------------------
+    def run_url(self, flow_run_id: str) -> str:
+        return f"{self.ui_url}/runs/flow-run/{flow_run_id}"
+
+    def trigger(self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str) -> RunRef:
+        """Create a flow run of the deployment; the idempotency key makes a repeat return the same run."""
+        dep = self._deployment(workflow_id)
+        body = {"parameters": dict(conf), "idempotency_key": correlation_id,
+                "tags": [f"{CORRELATION_TAG}{correlation_id}", "bridge"]}
+        try:
+            run = self.client.post(f"/deployments/{dep['id']}/create_flow_run", json=body)
+        except BackendError as exc:
+            if exc.status in (409, 422):
+                raise UsageError(f"prefect refused the parameters for {workflow_id}: {exc} "
+                                 "(map conf keys to flow parameters in bridge.toml)") from exc
+            raise
+        return RunRef(self.name, workflow_id, run["id"], correlation_id, self.run_url(run["id"]))
+
+    def get_run(self, ref: RunRef) -> RunStatus:
+        run = self.client.get(f"/flow_runs/{ref.run_id}")
+        return RunStatus(ref, STATES.get(run.get("state_type") or "", RunState.UNKNOWN),
+                         parse_time(run.get("start_time")), parse_time(run.get("end_time")), run)
+
+    def find_run(self, native_id: str) -> RunRef:
+        """A run from its flow-run id; the correlation id comes back from its tag."""
+        try:
+            run = self.client.get(f"/flow_runs/{quote(native_id, safe='')}")
+        except (NotFoundError, BackendError) as exc:
+            if exc.status not in (404, 422):
+                raise
+            raise UsageError(f"prefect has no flow run {native_id!r}") from exc
+        corr = next((t.removeprefix(CORRELATION_TAG) for t in run.get("tags", []) if t.startswith(CORRELATION_TAG)),
+                    run.get("idempotency_key") or native_id)
+        workflow = str(run.get("deployment_id") or "")
+        if workflow:
+            dep = self.client.get(f"/deployments/{workflow}")
+            flow = self.client.get(f"/flows/{dep['flow_id']}")
+            workflow = f"{flow['name']}/{dep['name']}"
+        return RunRef(self.name, workflow, native_id, corr, self.run_url(native_id))
+
+    def wait(self, ref: RunRef, timeout: float, progress: Progress | None = None) -> RunStatus:
+        return poll_until_final(self.get_run, ref, timeout, progress, interval=1.0)
+
+    def observe(self, ref: RunRef) -> Observation:
+        status = self.get_run(ref)
+        task_runs = self.client.post("/task_runs/filter", json={
+            "flow_runs": {"id": {"any_": [ref.run_id]}}, "sort": "EXPECTED_START_TIME_ASC", "limit": 200})
+        grouped: dict[str, list[tuple[RunState, Any]]] = {}
+        for tr in task_runs:  # a task called several times keeps every value, in call order
+            state = STATES.get(tr.get("state_type") or "", RunState.UNKNOWN)
+            grouped.setdefault(_RUN_SUFFIX.sub("", tr["name"]), []).append((state, read_result(tr.get("state"))))
+        tasks = {
+            name: TaskObservation(name, calls[-1][0], calls[0][1] if len(calls) == 1 else [v for _, v in calls])
+            for name, calls in grouped.items()
+        }
+        flow_state = status.raw.get("state") or {}
+        error = None
+        if status.state in (RunState.FAILED, RunState.CANCELLED):
+            error = flow_state.get("message") or status.raw.get("state_name")
+        return Observation(ref, status.state, tasks, read_result(flow_state), status.start, status.end,
+                           error, ref.url)
+
+    # -- scheduling: through the deployment itself (PATCH paused), not the deprecated schedule calls --
+    def pause(self, workflow_id: str) -> None:
+        self.client.patch(f"/deployments/{self._deployment(workflow_id)['id']}", json={"paused": True})
+
+    def resume(self, workflow_id: str) -> None:
+        self.client.patch(f"/deployments/{self._deployment(workflow_id)['id']}", json={"paused": False})
+
+
+def read_result(state: Mapping[str, Any] | None) -> Any:
+    """The value a flow or task run persisted, read from its JSON result file; None if there is none."""
+    data = (state or {}).get("data")
+    if not isinstance(data, Mapping) or "storage_key" not in data:
+        return data
+    if data.get("storage_block_id"):
+        return {"unreadable_result": f"stored in block {data['storage_block_id']}"}
+    path = Path(data["storage_key"])
+    try:
+        text = path.read_text()
+    except OSError:
+        return {"unreadable_result": f"no file at {path}"}
+    value = json.loads(text)
+    # A task's file is a result record: metadata plus the value as the serializer wrote it.
+    if isinstance(value, dict) and set(value) == {"metadata", "result"}:
+        serializer = (value["metadata"].get("serializer") or {}).get("type")
+        if serializer != "json":
+            return {"unreadable_result": f"serialized with {serializer}; persist results as JSON"}
+        return json.loads(value["result"]) if isinstance(value["result"], str) else value["result"]
+    return value

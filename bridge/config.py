@@ -1,0 +1,162 @@
+"""The catalog: typed settings from bridge.toml plus environment overrides.
+
+Secrets never come from the file: passwords and tokens are read from the environment or asked for.
+Unknown keys are errors that name the key, the file and the line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bridge.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("airflow", "shadow", "prefect", "retired")
+DEFAULT_AIRFLOW_URL = "http://127.0.0.1:8080"
+DEFAULT_PREFECT_URL = "http://127.0.0.1:4200/api"
+SECRET_KEYS = ("password", "token", "api_key", "secret")
+
+
+@dataclass(frozen=True)
+class AirflowSettings:
+    url: str = DEFAULT_AIRFLOW_URL
+    username: str = "admin"
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class PrefectSettings:
+    url: str = DEFAULT_PREFECT_URL
+    ui_url: str | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class ParamMapping:
+    """How an Airflow conf becomes Prefect flow parameters: rename keys, add defaults, drop keys."""
+
+    rename: Mapping[str, str] = field(default_factory=dict)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    drop: tuple[str, ...] = ()
+
+    def apply(self, conf: Mapping[str, Any]) -> dict[str, Any]:
+        params = {self.rename.get(k, k): v for k, v in conf.items() if k not in self.drop}
+        return {**self.defaults, **params}
+
+
+@dataclass(frozen=True)
+class WorkflowEntry:
+    dag_id: str
+    deployment: str | None = None
+    stage: str = "airflow"
+    description: str = ""
+    params: ParamMapping = field(default_factory=ParamMapping)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    path: Path | None
+    airflow: AirflowSettings
+    prefect: PrefectSettings
+    workflows: Mapping[str, WorkflowEntry]
+
+    def entry(self, dag_id: str) -> WorkflowEntry:
+        """The catalog's entry, or the defaults for a DAG the catalog does not list (stage airflow)."""
+        return self.workflows.get(dag_id) or WorkflowEntry(dag_id)
+
+    def dag_for_deployment(self, deployment: str) -> str | None:
+        for entry in self.workflows.values():
+            if entry.deployment == deployment:
+                return entry.dag_id
+        return None
+
+
+_SCHEMA: dict[str, Any] = {
+    "backends": {"airflow": {"url": str, "username": str, "timeout": (int, float)},
+                 "prefect": {"url": str, "ui_url": str, "timeout": (int, float)}},
+    "workflows": {"*": {"deployment": str, "stage": str, "description": str,
+                        "params": {"rename": dict, "defaults": dict, "drop": list}}},
+}
+
+
+def _line_of(text: str, key: str) -> int | None:
+    match = re.search(rf"^\s*\[?[\"']?{re.escape(key)}[\"']?\s*[=\]]", text, re.M)
+    return text[: match.start()].count("\n") + 1 if match else None
+
+
+def _check(data: Mapping[str, Any], schema: Mapping[str, Any], where: str, path: Path, text: str) -> None:
+    for key, value in data.items():
+        dotted = f"{where}.{key}" if where else key
+        spec = schema.get(key, schema.get("*"))
+        line = _line_of(text, key)
+        at = f"{path}:{line}" if line else str(path)
+        if any(s in key.lower() for s in SECRET_KEYS):
+            raise ConfigError(f"{at}: {dotted!r}: secrets are never read from a file; "
+                              "set them in the environment (e.g. BRIDGE_AIRFLOW_PASSWORD)")
+        if spec is None:
+            known = ", ".join(k for k in schema if k != "*")
+            raise ConfigError(f"{at}: unknown key {dotted!r} (known here: {known})")
+        if isinstance(spec, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{at}: {dotted!r} must be a table")
+            _check(value, spec, dotted, path, text)
+        elif not isinstance(value, spec):
+            raise ConfigError(f"{at}: {dotted!r} has the wrong type ({type(value).__name__})")
+
+
+def config_path(env: Mapping[str, str]) -> Path:
+    return Path(env["BRIDGE_CONFIG"]) if env.get("BRIDGE_CONFIG") else REPO_ROOT / "bridge.toml"
+
+
+def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Catalog:
+    """Read the catalog (a missing default file means built-in defaults) and apply the environment."""
+    env = os.environ if env is None else env
+    path = path or config_path(env)
+    data: dict[str, Any] = {}
+    text = ""
+    if path.exists():
+        text = path.read_text()
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        _check(data, _SCHEMA, "", path, text)
+    elif env.get("BRIDGE_CONFIG"):
+        raise ConfigError(f"BRIDGE_CONFIG names {path}, which does not exist")
+    backends = data.get("backends", {})
+    af = backends.get("airflow", {})
+    pf = backends.get("prefect", {})
+    airflow = AirflowSettings(
+        url=env.get("BRIDGE_AIRFLOW_URL") or af.get("url", DEFAULT_AIRFLOW_URL),
+        username=env.get("BRIDGE_AIRFLOW_USERNAME") or af.get("username", "admin"),
+        timeout=float(af.get("timeout", 30.0)),
+    )
+    prefect = PrefectSettings(
+        url=env.get("BRIDGE_PREFECT_URL") or pf.get("url", DEFAULT_PREFECT_URL),
+        ui_url=env.get("BRIDGE_PREFECT_UI_URL") or pf.get("ui_url"),
+        timeout=float(pf.get("timeout", 30.0)),
+    )
+    workflows = {}
+    for dag_id, raw in data.get("workflows", {}).items():
+        stage = raw.get("stage", "airflow")
+        if stage not in STAGES:
+            line = _line_of(text, "stage")
+            raise ConfigError(f"{path}:{line or '?'}: workflows.{dag_id}.stage is {stage!r}; "
+                              f"use one of {', '.join(STAGES)}")
+        deployment = raw.get("deployment")
+        if deployment is not None and "/" not in deployment:
+            raise ConfigError(f"{path}: workflows.{dag_id}.deployment must be 'flow-name/deployment-name'")
+        if stage != "airflow" and not deployment:
+            raise ConfigError(f"{path}: workflows.{dag_id} is in stage {stage!r} but names no deployment")
+        p = raw.get("params", {})
+        workflows[dag_id] = WorkflowEntry(
+            dag_id=dag_id, deployment=deployment, stage=stage, description=raw.get("description", ""),
+            params=ParamMapping(p.get("rename", {}), p.get("defaults", {}), tuple(p.get("drop", ()))),
+        )
+    return Catalog(path if path.exists() else None, airflow, prefect, workflows)

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""The legacy trigger script, now over both orchestrators.
+
+    python3 trigger_script.py --list
+    python3 trigger_script.py --dag-id meu_dag_id
+    python3 trigger_script.py --dag-id meu_dag_id --conf '{"param1": "valor1", "param2": 123}'
+    python3 trigger_script.py --dag-id meu_dag_id --username meuusuario --password minhasenha
+
+It runs with any python3: it hands itself to the project's .venv interpreter, moving --password out of the
+command line into the environment on the way, so the password never shows in the process list.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent
+VENV = REPO / ".venv"
+
+
+def _handoff() -> None:
+    """Re-exec under .venv's python (if not already there, or to hide a --password)."""
+    args = sys.argv[1:]
+    env = dict(os.environ)
+    hid = False
+    for i, arg in enumerate(args):
+        if arg == "--password" and i + 1 < len(args):
+            env["BRIDGE_AIRFLOW_PASSWORD"] = args[i + 1]
+            args = args[:i] + args[i + 2 :]
+            hid = True
+            break
+        if arg.startswith("--password="):
+            env["BRIDGE_AIRFLOW_PASSWORD"] = arg.split("=", 1)[1]
+            args = args[:i] + args[i + 1 :]
+            hid = True
+            break
+    in_venv = Path(sys.prefix).resolve() == VENV.resolve()
+    if in_venv and not hid:
+        return
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        sys.stderr.write("trigger_script: the project's environment is not built yet: run `make setup`\n")
+        sys.exit(2)
+    os.execve(str(python), [str(python), str(Path(__file__).resolve()), *args], env)
+
+
+def _parser():  # type: ignore[no-untyped-def]
+    import argparse
+
+    p = argparse.ArgumentParser(
+        prog="trigger_script.py",
+        description="List and trigger workflows on Airflow 3 and/or Prefect 3 (see bridge.toml).",
+        epilog="Exit codes: 0 ok, 1 run failed, 2 bad usage or input, 3 backend unreachable or auth failed, "
+               "4 shadow mismatch. Password: --password, BRIDGE_AIRFLOW_PASSWORD, or a prompt.")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--list", action="store_true", help="list every workflow either system knows")
+    what.add_argument("--dag-id", help="the workflow (Airflow dag_id) to trigger")
+    p.add_argument("--conf", help="JSON object passed as the DAG run conf / flow parameters")
+    p.add_argument("--username", help="Airflow username (default from bridge.toml)")
+    p.add_argument("--password", help="Airflow password (better: BRIDGE_AIRFLOW_PASSWORD)")
+    p.add_argument("--backend", choices=("auto", "airflow", "prefect"), default="auto",
+                   help="where to run it; auto follows the workflow's stage (default)")
+    p.add_argument("--wait", action="store_true", help="wait for the run, then print its state and outputs")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits (default 3600)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--url", help="the backend's base URL, overriding bridge.toml")
+    return p
+
+
+def main() -> int:
+    args = _parser().parse_args()
+    from bridge import console
+
+    password = args.password or os.environ.get("BRIDGE_AIRFLOW_PASSWORD")
+    opts = console.Options(backend=args.backend, url=args.url, username=args.username, password=password,
+                           as_json=args.json, wait=args.wait, timeout=args.timeout)
+    if args.list:
+        return console.guarded(lambda: console.list_workflows(opts), prog="trigger_script")
+    return console.guarded(lambda: console.trigger(args.dag_id, args.conf, opts), prog="trigger_script")
+
+
+if __name__ == "__main__":
+    _handoff()
+    sys.path.insert(0, str(REPO))
+    sys.exit(main())
