@@ -17,18 +17,34 @@ def handle_errors(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from bridge.errors import BridgeError
+        from bridge.console import guarded
 
-        try:
-            return fn(*args, **kwargs)
-        except BridgeError as exc:
-            click.echo(f"bridge: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("bridge: interrupted", err=True)
-            sys.exit(130)
+        code = guarded(lambda: fn(*args, **kwargs) or 0)
+        if code:
+            sys.exit(code)
 
     return wrapper  # type: ignore[return-value]
+
+
+def backend_options(fn: F) -> F:
+    """The flags every command that talks to an orchestrator shares with trigger_script.py."""
+    for option in reversed([
+        click.option("--backend", type=click.Choice(["auto", "airflow", "prefect"]), default="auto",
+                     show_default=True, help="Which orchestrator; auto follows the workflow's stage."),
+        click.option("--url", help="The backend's base URL, overriding bridge.toml."),
+        click.option("--username", help="Airflow username."),
+        click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def _options(**kw: Any) -> Any:
+    import os
+
+    from bridge.console import Options
+
+    return Options(password=os.environ.get("BRIDGE_AIRFLOW_PASSWORD"), **kw)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,6 +113,78 @@ def dev_logs(service: str | None, lines: int) -> None:
     from bridge import devstack
 
     click.echo(devstack.logs(_settings(), service, lines))
+
+
+@main.command("list")
+@backend_options
+@handle_errors
+def list_cmd(backend: str, url: str | None, username: str | None, as_json: bool) -> int:
+    """Every workflow either orchestrator knows: stage, schedule, paused, last run, known by."""
+    from bridge import console
+
+    return console.list_workflows(_options(backend=backend, url=url, username=username, as_json=as_json))
+
+
+@main.command("trigger")
+@click.argument("dag_id")
+@click.option("--conf", help="JSON object: the DAG run conf / flow parameters.")
+@click.option("--wait", is_flag=True, help="Wait, then print the final state and outputs.")
+@click.option("--timeout", type=float, default=3600.0, show_default=True, help="Seconds --wait waits.")
+@backend_options
+@handle_errors
+def trigger_cmd(dag_id: str, conf: str | None, wait: bool, timeout: float, backend: str, url: str | None,
+                username: str | None, as_json: bool) -> int:
+    """Trigger DAG_ID on the orchestrator its stage names (or --backend)."""
+    from bridge import console
+
+    opts = _options(backend=backend, url=url, username=username, as_json=as_json, wait=wait, timeout=timeout)
+    return console.trigger(dag_id, conf, opts)
+
+
+@main.command("status")
+@click.argument("run")
+@click.option("--wait", is_flag=True, help="Wait until the run is final.")
+@click.option("--timeout", type=float, default=3600.0, show_default=True)
+@backend_options
+@handle_errors
+def status_cmd(run: str, wait: bool, timeout: float, backend: str, url: str | None, username: str | None,
+               as_json: bool) -> int:
+    """Show RUN (airflow:DAG_ID/RUN_ID or prefect:FLOW_RUN_ID): state, task values, result, link."""
+    from bridge import console
+
+    opts = _options(backend=backend, url=url, username=username, as_json=as_json, wait=wait, timeout=timeout)
+    return console.status(run, opts)
+
+
+@main.command("pause")
+@click.argument("dag_id")
+@click.option("--backend", type=click.Choice(["airflow", "prefect"]), required=True)
+@handle_errors
+def pause_cmd(dag_id: str, backend: str) -> int:
+    """Stop scheduling DAG_ID on one orchestrator (runs already going finish)."""
+    from bridge import console
+
+    return console.set_paused(dag_id, backend, True, _options(backend=backend))
+
+
+@main.command("resume")
+@click.argument("dag_id")
+@click.option("--backend", type=click.Choice(["airflow", "prefect"]), required=True)
+@handle_errors
+def resume_cmd(dag_id: str, backend: str) -> int:
+    """Schedule DAG_ID again on one orchestrator."""
+    from bridge import console
+
+    return console.set_paused(dag_id, backend, False, _options(backend=backend))
+
+
+@main.command("demo")
+@handle_errors
+def demo_cmd() -> int:
+    """Show what each orchestrator of the local stack knows, with both UIs' URLs."""
+    from bridge import console
+
+    return console.demo(_options())
 
 
 def _print_status(statuses: list[Any]) -> None:

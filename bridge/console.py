@@ -178,3 +178,32 @@ def status(run_id: str, opts: Options, out: IO[str] = sys.stdout) -> int:
 
 __all__ = ["Options", "ProgressLine", "RunRef", "guarded", "list_workflows", "observation_dict", "status",
            "trigger"]
+
+
+# -- pause / resume / demo ----------------------------------------------------------------------------
+def set_paused(dag_id: str, backend: str, paused: bool, opts: Options, out: IO[str] = sys.stdout) -> int:
+    from bridge import operations
+
+    backends = _backends(opts)
+    target = operations.resolve(backends.catalog, dag_id, backend, {})
+    b = backends.get(target.backend)
+    (b.pause if paused else b.resume)(target.workflow_id)
+    out.write(f"{target.workflow_id} on {target.backend}: {'paused' if paused else 'resumed'}\n")
+    return 0
+
+
+def demo(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> int:
+    """What each orchestrator knows: workflows side by side, Prefect work pools, and both UIs."""
+    backends = _backends(opts)
+    out.write("== Workflows (Airflow DAGs and Prefect deployments, joined through bridge.toml)\n")
+    list_workflows(opts, out, err)
+    prefect = backends.get("prefect")
+    pools = prefect.client.post("/work_pools/filter", json={})
+    out.write("\n== Prefect work pools\n")
+    for pool in sorted(pools, key=lambda p: p["name"]):
+        workers = prefect.client.post(f"/work_pools/{pool['name']}/workers/filter", json={})
+        online = sum(1 for w in workers if w.get("status") == "ONLINE")
+        out.write(f"  {pool['name']:<12} type {pool['type']:<8} workers online: {online}\n")
+    out.write(f"\nAirflow UI: {backends.catalog.airflow.url}\n")
+    out.write(f"Prefect UI: {prefect.ui_url}\n")
+    return 0
