@@ -74,7 +74,7 @@ def test_run_and_xcom_agree_with_the_official_client(airflow: AirflowBackend, of
     assert obs.start == run.start_date and obs.end == run.end_date
     xcom = XComApi(official).get_xcom_entry("hello_bridge", "greet", airflow_run.run_id, "return_value")
     assert obs.tasks["greet"].value == xcom.actual_instance.value
-    assert obs.result == {"greeting": "hello référence", "target": "public", "length": 10}
+    assert obs.result == {"greeting": "hello référence", "target": "public", "length": 9}
 
 
 def test_a_repeated_trigger_returns_the_same_run(airflow: AirflowBackend, airflow_run) -> None:  # type: ignore[no-untyped-def]
@@ -113,7 +113,7 @@ def test_prefect_trigger_is_idempotent_and_results_are_read(prefect: PrefectBack
     final = prefect.wait(ref, 180)
     assert final.state == RunState.SUCCESS
     obs = prefect.observe(ref)
-    assert obs.result == {"greeting": "hello référence", "target": "public", "length": 10}
+    assert obs.result == {"greeting": "hello référence", "target": "public", "length": 9}
     assert obs.tasks["greet"].value == obs.result
     assert prefect.find_run(ref.run_id).correlation_id == corr
     assert ref.url.endswith(f"/runs/flow-run/{ref.run_id}")

@@ -1,0 +1,164 @@
+"""Register the Prefect flows as deployments, with the same cron and timezone as their Airflow DAGs.
+
+    python -m flows.deploy [--only DEPLOYMENT ...] [--paused] [--source PATH]
+
+Needs ``PREFECT_API_URL``. Each entry of ``DEPLOYMENTS`` becomes ``<flow-name>/<deployment-name>``, the
+deployment name being the Airflow ``dag_id``. Re-running updates the deployments in place (Prefect
+upserts by flow and deployment name; the schedule keeps its slug). The code is pulled from ``--source``
+(default: this repository's root) by the worker, nothing is built or pushed. A missing work pool is
+created as a ``process`` pool. A later scenario adds its flows by appending to ``DEPLOYMENTS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipelines.schedules import PROCESS_PRODUCTS, UPDATE_PRICES_DAILY, CronSchedule
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment: which flow, under which name, on which pool and schedule."""
+
+    flow_name: str
+    name: str  # the Airflow dag_id of the same workflow
+    entrypoint: str  # "<path relative to the source>:<flow function>"
+    schedule: CronSchedule | None
+    work_pool: str = "scheduler"
+    concurrency_limit: int | None = 1  # one run at a time; further runs wait for the slot
+    tags: tuple[str, ...] = ()
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    description: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.flow_name}/{self.name}"
+
+
+DEPLOYMENTS: list[DeploymentSpec] = [
+    DeploymentSpec(
+        flow_name="hello-bridge",
+        name="hello_bridge",
+        entrypoint="flows/hello_bridge.py:hello_bridge",
+        schedule=None,
+        concurrency_limit=None,
+        tags=("smoke",),
+        description="Smoke test: the port of dags_legacy/hello_bridge.py.",
+    ),
+    DeploymentSpec(
+        flow_name="process-products",
+        name="process_products",
+        entrypoint="flows/cron.py:process_products",
+        schedule=PROCESS_PRODUCTS,
+        tags=("scenario-1", "cron", "products"),
+        description="Hourly: new or changed products into <target>.processed_products.",
+    ),
+    DeploymentSpec(
+        flow_name="update-prices-daily",
+        name="update_prices_daily",
+        entrypoint="flows/cron.py:update_prices_daily",
+        schedule=UPDATE_PRICES_DAILY,
+        tags=("scenario-1", "cron", "prices"),
+        description="Daily at 06:00 America/Sao_Paulo: the day's prices into <target>.price_history.",
+    ),
+]
+
+
+async def _ensure_work_pool(name: str, pool_type: str = "process") -> bool:
+    """Create the work pool if it does not exist; True if it was created."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+    from prefect.workers.utilities import get_default_base_job_template_for_infrastructure_type
+
+    async with get_client() as client:
+        try:
+            await client.read_work_pool(name)
+            return False
+        except ObjectNotFound:
+            pass
+        template = await get_default_base_job_template_for_infrastructure_type(pool_type) or {}
+        try:
+            await client.create_work_pool(WorkPoolCreate(name=name, type=pool_type, base_job_template=template))
+        except ObjectAlreadyExists:
+            return False
+        return True
+
+
+def ensure_work_pool(name: str, pool_type: str = "process") -> bool:
+    """Create the work pool ``name`` (of ``pool_type``) if missing; True if it was created."""
+    return asyncio.run(_ensure_work_pool(name, pool_type))
+
+
+def deploy_one(spec: DeploymentSpec, *, source: str | Path = REPO_ROOT, paused: bool | None = None) -> str:
+    """Create or update one deployment; return its id."""
+    from prefect import Flow
+    from prefect.schedules import Cron
+
+    loaded = Flow.from_source(source=str(source), entrypoint=spec.entrypoint)
+    if loaded.name != spec.flow_name:
+        raise ValueError(f"{spec.entrypoint} defines flow {loaded.name!r}, expected {spec.flow_name!r}")
+    schedule = None
+    if spec.schedule is not None:
+        schedule = Cron(spec.schedule.cron, timezone=spec.schedule.timezone, slug=f"{spec.name}-cron")
+    deployment_id = loaded.deploy(
+        name=spec.name,
+        work_pool_name=spec.work_pool,
+        schedule=schedule,
+        concurrency_limit=spec.concurrency_limit,
+        parameters=dict(spec.parameters),
+        tags=list(spec.tags),
+        description=spec.description,
+        paused=paused,
+        build=False,
+        push=False,
+        print_next_steps=False,
+    )
+    return str(deployment_id)
+
+
+def deploy_all(
+    specs: Sequence[DeploymentSpec] = DEPLOYMENTS,
+    *,
+    source: str | Path = REPO_ROOT,
+    paused: bool | None = None,
+    only: Sequence[str] = (),
+) -> dict[str, str]:
+    """Deploy ``specs`` (those named in ``only``, by deployment or full name, if given); return
+    ``{full name: deployment id}``."""
+    chosen = [s for s in specs if not only or s.name in only or s.full_name in only]
+    unknown = set(only) - {s.name for s in specs} - {s.full_name for s in specs}
+    if unknown:
+        raise ValueError(f"unknown deployment(s): {', '.join(sorted(unknown))}")
+    for pool in sorted({s.work_pool for s in chosen}):
+        ensure_work_pool(pool)
+    return {spec.full_name: deploy_one(spec, source=source, paused=paused) for spec in chosen}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m flows.deploy", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", default=[], metavar="DEPLOYMENT",
+                        help="deploy only this one (deployment name or flow/deployment); repeatable")
+    parser.add_argument("--paused", action="store_true", help="create or leave the schedules paused")
+    parser.add_argument("--source", default=str(REPO_ROOT), help="where workers load the code from")
+    args = parser.parse_args(argv)
+    try:
+        deployed = deploy_all(source=args.source, paused=True if args.paused else None, only=args.only)
+    except Exception as exc:  # one clear line for the deployer's log, not a traceback
+        print(f"deploy: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    for full_name, deployment_id in deployed.items():
+        print(f"deployed {full_name} ({deployment_id})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
