@@ -23,6 +23,7 @@ from pipelines import products as products_pipeline
 from pipelines.business_date import resolve_business_date
 from pipelines.schedules import PROCESS_PRODUCTS, UPDATE_PRICES_DAILY, CronSchedule
 from pipelines.summary import run_header
+from flows.spec import DeploymentSpec
 from pipelines.targets import DEFAULT_TARGET, validate_target
 
 #: The Airflow dag_id of each workflow and the schedule its business date follows.
@@ -89,3 +90,23 @@ def update_prices_daily(target: str = DEFAULT_TARGET, business_date: str | None 
     summary = run_update_prices(run, prepare_prices_target(run))
     get_run_logger().info("update_prices_daily %s -> %s: %s", run["business_date"], run["target"], summary)
     return summary
+
+
+DEPLOYMENTS: list[DeploymentSpec] = [
+    DeploymentSpec(
+        flow_name="process-products",
+        name="process_products",
+        entrypoint="flows/cron.py:process_products",
+        schedule=PROCESS_PRODUCTS,
+        tags=("scenario-1", "cron", "products"),
+        description="Hourly: new or changed products into <target>.processed_products.",
+    ),
+    DeploymentSpec(
+        flow_name="update-prices-daily",
+        name="update_prices_daily",
+        entrypoint="flows/cron.py:update_prices_daily",
+        schedule=UPDATE_PRICES_DAILY,
+        tags=("scenario-1", "cron", "prices"),
+        description="Daily at 06:00 America/Sao_Paulo: the day's prices into <target>.price_history.",
+    ),
+]

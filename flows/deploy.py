@@ -14,62 +14,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from pipelines.schedules import PROCESS_PRODUCTS, UPDATE_PRICES_DAILY, CronSchedule
+from flows.spec import DeploymentSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-@dataclass(frozen=True)
-class DeploymentSpec:
-    """One deployment: which flow, under which name, on which pool and schedule."""
+def discover(package: str = "flows") -> list[DeploymentSpec]:
+    """Every ``DEPLOYMENTS`` entry of the modules in ``flows/``, in module order."""
+    import importlib
+    import pkgutil
 
-    flow_name: str
-    name: str  # the Airflow dag_id of the same workflow
-    entrypoint: str  # "<path relative to the source>:<flow function>"
-    schedule: CronSchedule | None
-    work_pool: str = "scheduler"
-    concurrency_limit: int | None = 1  # one run at a time; further runs wait for the slot
-    tags: tuple[str, ...] = ()
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    description: str | None = None
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.flow_name}/{self.name}"
+    pkg = importlib.import_module(package)
+    specs: list[DeploymentSpec] = []
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name in ("deploy", "spec"):
+            continue
+        specs.extend(getattr(importlib.import_module(f"{package}.{info.name}"), "DEPLOYMENTS", []))
+    return specs
 
 
-DEPLOYMENTS: list[DeploymentSpec] = [
-    DeploymentSpec(
-        flow_name="hello-bridge",
-        name="hello_bridge",
-        entrypoint="flows/hello_bridge.py:hello_bridge",
-        schedule=None,
-        concurrency_limit=None,
-        tags=("smoke",),
-        description="Smoke test: the port of dags_legacy/hello_bridge.py.",
-    ),
-    DeploymentSpec(
-        flow_name="process-products",
-        name="process_products",
-        entrypoint="flows/cron.py:process_products",
-        schedule=PROCESS_PRODUCTS,
-        tags=("scenario-1", "cron", "products"),
-        description="Hourly: new or changed products into <target>.processed_products.",
-    ),
-    DeploymentSpec(
-        flow_name="update-prices-daily",
-        name="update_prices_daily",
-        entrypoint="flows/cron.py:update_prices_daily",
-        schedule=UPDATE_PRICES_DAILY,
-        tags=("scenario-1", "cron", "prices"),
-        description="Daily at 06:00 America/Sao_Paulo: the day's prices into <target>.price_history.",
-    ),
-]
 
 
 async def _ensure_work_pool(name: str, pool_type: str = "process") -> bool:
@@ -126,7 +92,7 @@ def deploy_one(spec: DeploymentSpec, *, source: str | Path = REPO_ROOT, paused: 
 
 
 def deploy_all(
-    specs: Sequence[DeploymentSpec] = DEPLOYMENTS,
+    specs: Sequence[DeploymentSpec] | None = None,
     *,
     source: str | Path = REPO_ROOT,
     paused: bool | None = None,
@@ -134,6 +100,7 @@ def deploy_all(
 ) -> dict[str, str]:
     """Deploy ``specs`` (those named in ``only``, by deployment or full name, if given); return
     ``{full name: deployment id}``."""
+    specs = discover() if specs is None else specs
     chosen = [s for s in specs if not only or s.name in only or s.full_name in only]
     unknown = set(only) - {s.name for s in specs} - {s.full_name for s in specs}
     if unknown:

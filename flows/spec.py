@@ -1,0 +1,32 @@
+"""What a deployment is made of: one record per flow deployment, declared next to the flow it deploys.
+
+Each module of ``flows/`` that deploys flows lists them in a module-level ``DEPLOYMENTS``;
+``flows/deploy.py`` finds them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines.schedules import CronSchedule
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment: which flow, under which name, on which pool and schedule."""
+
+    flow_name: str
+    name: str  # the Airflow dag_id of the same workflow
+    entrypoint: str  # "<path relative to the source>:<flow function>"
+    schedule: CronSchedule | None
+    work_pool: str = "scheduler"
+    concurrency_limit: int | None = 1  # one run at a time; further runs wait for the slot
+    tags: tuple[str, ...] = ()
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    description: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.flow_name}/{self.name}"
