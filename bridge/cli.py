@@ -178,6 +178,35 @@ def resume_cmd(dag_id: str, backend: str) -> int:
     return console.set_paused(dag_id, backend, False, _options(backend=backend))
 
 
+@main.command("parity")
+@click.argument("dag_id")
+@click.option("-n", "count", default=5, show_default=True, help="How many fire times to compare.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def parity_cmd(dag_id: str, count: int, as_json: bool) -> int:
+    """Compare DAG_ID's next fire times on Airflow and on its Prefect deployment, in UTC."""
+    from bridge import console
+
+    return console.parity(dag_id, count, _options(as_json=as_json))
+
+
+@main.group()
+def seed() -> None:
+    """Fill the sources with deterministic, realistic data."""
+
+
+@seed.command("products")
+@click.option("--rows", default=500, show_default=True, type=click.IntRange(1))
+@click.option("--seed", "seed_value", default=1, show_default=True, type=int)
+@click.option("--url", help="Source URL (default BRIDGE_SOURCE_URL or the local MariaDB).")
+@handle_errors
+def seed_products_cmd(rows: int, seed_value: int, url: str | None) -> int:
+    """The products catalogue of scenario 1 (categories, products, promotions, some dirty rows)."""
+    from bridge import console
+
+    return console.seed_products(rows, seed_value, url)
+
+
 @main.command("demo")
 @handle_errors
 def demo_cmd() -> int:

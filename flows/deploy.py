@@ -2,7 +2,7 @@
 
     python -m flows.deploy [--only DEPLOYMENT ...] [--paused] [--source PATH]
 
-Needs ``PREFECT_API_URL``. Each entry of ``DEPLOYMENTS`` becomes ``<flow-name>/<deployment-name>``, the
+Deploys to ``PREFECT_API_URL`` (else ``BRIDGE_PREFECT_URL``, else the local stack's server). Each entry of ``DEPLOYMENTS`` becomes ``<flow-name>/<deployment-name>``, the
 deployment name being the Airflow ``dag_id``. Re-running updates the deployments in place (Prefect
 upserts by flow and deployment name; the schedule keeps its slug). The code is pulled from ``--source``
 (default: this repository's root) by the worker, nothing is built or pushed. A missing work pool is
@@ -12,6 +12,7 @@ created as a ``process`` pool. A later scenario adds its flows by appending to `
 from __future__ import annotations
 
 import argparse
+import os
 import asyncio
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from pathlib import Path
 from flows.spec import DeploymentSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_API_URL = "http://127.0.0.1:4200/api"  # the local stack's (`bridge dev up`)
 
 
 def discover(package: str = "flows") -> list[DeploymentSpec]:
@@ -117,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--paused", action="store_true", help="create or leave the schedules paused")
     parser.add_argument("--source", default=str(REPO_ROOT), help="where workers load the code from")
     args = parser.parse_args(argv)
+    # Never fall back to Prefect's throwaway ephemeral server: deploy where the bridge points.
+    api = os.environ.setdefault("PREFECT_API_URL", os.environ.get("BRIDGE_PREFECT_URL", DEFAULT_API_URL))
+    print(f"deploying to {api}", file=sys.stderr)
     try:
         deployed = deploy_all(source=args.source, paused=True if args.paused else None, only=args.only)
     except Exception as exc:  # one clear line for the deployer's log, not a traceback

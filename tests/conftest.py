@@ -31,18 +31,44 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+SESSION = secrets.token_hex(4)
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
+def data_urls() -> Iterator[dict[str, str]]:
+    """Source (MariaDB) and warehouse (PostgreSQL) databases of this test session, dropped at the end.
+    The stack's services get them as BRIDGE_SOURCE_URL / BRIDGE_WAREHOUSE_URL."""
+    from pipelines import db
+
+    def with_db(url: str, name: str) -> str:
+        return db.DatabaseUrl.parse(url).with_database(name).render(hide_password=False)
+
+    urls = {
+        "BRIDGE_SOURCE_URL": with_db(db.source_url(), f"bridge_s{SESSION}_src"),
+        "BRIDGE_WAREHOUSE_URL": with_db(db.warehouse_url(), f"bridge_s{SESSION}_wh"),
+    }
+    db.ensure_source_database(urls["BRIDGE_SOURCE_URL"])
+    db.ensure_warehouse_database(urls["BRIDGE_WAREHOUSE_URL"])
+    try:
+        yield urls
+    finally:
+        db.drop_source_database(urls["BRIDGE_SOURCE_URL"])
+        db.drop_warehouse_database(urls["BRIDGE_WAREHOUSE_URL"])
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, data_urls: dict[str, str]) -> Iterator["object"]:
     """The whole local stack, started through the library exactly as `bridge dev up` does."""
     from bridge import devstack
     from bridge.devstack import StackSettings
 
     settings = StackSettings(
+        extra_env=tuple(sorted(data_urls.items())),
         home=tmp_path_factory.mktemp("bridge-home"),
         airflow_port=free_port(),
         prefect_port=free_port(),
         sqs_port=free_port(),
-        db_prefix=f"bridge_t{secrets.token_hex(4)}",
+        db_prefix=f"bridge_s{SESSION}",
         airflow_password=secrets.token_urlsafe(12),
     )
     try:
@@ -58,6 +84,7 @@ def stack_env(stack: "object") -> dict[str, str]:
     """Environment for a subprocess (a CLI, a deploy script) that talks to the test stack."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "AIRFLOW__", "BRIDGE_"))}
     env.update(stack.client_env())  # type: ignore[attr-defined]
+    env.update(dict(stack.extra_env))  # type: ignore[attr-defined]
     env["BRIDGE_AIRFLOW_PASSWORD"] = stack.airflow_password  # type: ignore[attr-defined]
     env["PREFECT_HOME"] = str(stack.prefect_home)  # type: ignore[attr-defined]
     return env

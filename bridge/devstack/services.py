@@ -28,6 +28,7 @@ class Service:
 def base_env(s: StackSettings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "PREFECT_"))}
     env.update(s.client_env())
+    env.update(dict(s.extra_env))
     env["BRIDGE_HOME"] = str(s.home)
     env["PYTHONPATH"] = str(s.repo)  # dags_legacy/ and flows/ import pipelines/ from the repo
     env["DO_NOT_TRACK"] = "1"

@@ -32,6 +32,8 @@ class StackSettings:
     worker_poll_seconds: int = 2
     start_timeout: float = 180.0
     pools: tuple[str, ...] = PREFECT_POOLS
+    # Passed to every service (and so to every DAG task and flow run): e.g. the source and warehouse URLs.
+    extra_env: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> "StackSettings":
