@@ -9,7 +9,7 @@ compared in UTC; a constant offset is explained (one schedule interval, or the t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from bridge.errors import UsageError
@@ -29,17 +29,31 @@ class Parity:
         return self.verdict == "equal"
 
 
+def zone(tz: str) -> tzinfo:
+    """A zone by IANA name, or a fixed offset written ``UTC+HH:MM`` / ``UTC-HH:MM``."""
+    if tz.startswith("UTC") and len(tz) == 9:
+        sign = -1 if tz[3] == "-" else 1
+        return timezone(sign * timedelta(hours=int(tz[4:6]), minutes=int(tz[7:9])))
+    return ZoneInfo(tz)
+
+
 def fire_times(cron: str, tz: str, after: datetime, n: int) -> list[datetime]:
     """The next ``n`` fire times of ``cron`` in zone ``tz`` strictly after ``after``, in UTC."""
     from croniter import croniter
 
-    it = croniter(cron, after.astimezone(ZoneInfo(tz)))
+    it = croniter(cron, after.astimezone(zone(tz)))
     return [it.get_next(datetime).astimezone(timezone.utc) for _ in range(n)]
 
 
+def _fixed_offsets() -> list[str]:
+    steps = range(-12 * 4, 14 * 4 + 1)
+    return [f"UTC{'-' if q < 0 else '+'}{abs(q) // 4:02d}:{abs(q) % 4 * 15:02d}" for q in sorted(steps, key=abs)]
+
+
 def airflow_zone(cron: str, run_after: datetime, candidates: list[str]) -> str | None:
-    """The first zone in which ``cron`` fires exactly at ``run_after``."""
-    for tz in candidates:
+    """The first zone in which ``cron`` fires exactly at ``run_after``: a named candidate, else the fixed
+    UTC offset that does (Airflow's API does not expose a DAG timetable's own zone)."""
+    for tz in [*candidates, *_fixed_offsets()]:
         try:
             if fire_times(cron, tz, run_after - timedelta(seconds=1), 1)[0] == run_after:
                 return tz
@@ -59,7 +73,7 @@ def compare(workflow: str, airflow: list[datetime], prefect: list[datetime], af_
         delta = deltas.pop()
         interval = prefect[1] - prefect[0] if n > 1 else None
         at = prefect[0]
-        tz_gap = ZoneInfo(pf_tz).utcoffset(at.replace(tzinfo=None)) - ZoneInfo(af_tz).utcoffset(at.replace(tzinfo=None))
+        tz_gap = at.astimezone(zone(pf_tz)).utcoffset() - at.astimezone(zone(af_tz)).utcoffset()  # type: ignore[operator]
         if af_cron.split() == pf_cron.split() and af_tz != pf_tz and delta == tz_gap:
             why = (f"timezone: the same cron {af_cron!r} runs in {af_tz} on Airflow and in {pf_tz} on Prefect "
                    f"({_fmt(delta)} apart)")
@@ -98,6 +112,14 @@ def check(backends: object, dag_id: str, n: int = 5) -> Parity:
     af_tz = airflow_zone(af_cron, run_after, [details.get("timezone") or "UTC", pf_wf.timezone, "UTC"])
     if af_tz is None:
         raise UsageError(f"cannot reproduce Airflow's next run {run_after.isoformat()} from {af_cron!r}")
-    start = run_after - timedelta(seconds=1)
-    return compare(dag_id, fire_times(af_cron, af_tz, start, n), fire_times(pf_wf.schedule, pf_wf.timezone, start, n),
-                   af_cron, af_tz, pf_wf.schedule, pf_wf.timezone)
+    airflow = fire_times(af_cron, af_tz, run_after - timedelta(seconds=1), n)
+    return compare(dag_id, airflow, aligned(pf_wf.schedule, pf_wf.timezone, airflow), af_cron, af_tz,
+                   pf_wf.schedule, pf_wf.timezone)
+
+
+def aligned(cron: str, tz: str, reference: list[datetime]) -> list[datetime]:
+    """Fire times of ``cron`` paired with ``reference``: starting from the one nearest its first instant."""
+    period = reference[1] - reference[0] if len(reference) > 1 else timedelta(days=1)
+    candidates = fire_times(cron, tz, reference[0] - period - timedelta(seconds=1), len(reference) + 3)
+    start = min(range(3), key=lambda i: abs(candidates[i] - reference[0]))
+    return candidates[start : start + len(reference)]
