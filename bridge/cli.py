@@ -130,15 +130,43 @@ def list_cmd(backend: str, url: str | None, username: str | None, as_json: bool)
 @click.option("--conf", help="JSON object: the DAG run conf / flow parameters.")
 @click.option("--wait", is_flag=True, help="Wait, then print the final state and outputs.")
 @click.option("--timeout", type=float, default=3600.0, show_default=True, help="Seconds --wait waits.")
+@click.option("--shadow", is_flag=True, help="Run on both at once (Airflow authoritative) and compare.")
+@click.option("--fail-on-mismatch", is_flag=True, help="With --shadow: exit 4 on a mismatch.")
 @backend_options
 @handle_errors
-def trigger_cmd(dag_id: str, conf: str | None, wait: bool, timeout: float, backend: str, url: str | None,
-                username: str | None, as_json: bool) -> int:
+def trigger_cmd(dag_id: str, conf: str | None, wait: bool, timeout: float, shadow: bool, fail_on_mismatch: bool,
+                backend: str, url: str | None, username: str | None, as_json: bool) -> int:
     """Trigger DAG_ID on the orchestrator its stage names (or --backend)."""
     from bridge import console
 
-    opts = _options(backend=backend, url=url, username=username, as_json=as_json, wait=wait, timeout=timeout)
+    opts = _options(backend=backend, url=url, username=username, as_json=as_json, wait=wait, timeout=timeout,
+                    shadow=shadow, fail_on_mismatch=fail_on_mismatch)
     return console.trigger(dag_id, conf, opts)
+
+
+@main.command("calibrate")
+@click.argument("dag_id")
+@click.option("--runs", default=3, show_default=True, type=int, help="Primary runs to compare with each other.")
+@click.option("--conf", help="JSON object for every run.")
+@click.option("--timeout", type=float, default=3600.0, show_default=True)
+@handle_errors
+def calibrate_cmd(dag_id: str, runs: int, conf: str | None, timeout: float) -> int:
+    """Run DAG_ID's primary against itself; what varies is recorded as noise for later verdicts."""
+    from bridge import console
+
+    return console.calibrate(dag_id, conf, runs, _options(timeout=timeout))
+
+
+@main.command("report")
+@click.argument("dag_id", required=False)
+@click.option("--format", "fmt", type=click.Choice(["json", "md", "html"]), default="md", show_default=True)
+@click.option("-o", "--output", help="Write to this file instead of standard output.")
+@handle_errors
+def report_cmd(dag_id: str | None, fmt: str, output: str | None) -> int:
+    """The shadow history: verdict streaks, latest diffs, durations side by side, links to both runs."""
+    from bridge import console
+
+    return console.report(dag_id, fmt, output, _options())
 
 
 @main.command("status")

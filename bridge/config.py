@@ -51,12 +51,46 @@ class ParamMapping:
 
 
 @dataclass(frozen=True)
+class IgnoreRule:
+    """A user noise rule: differences at ``path`` (a glob over dotted paths) are ignored, for ``reason``."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TableOutput:
+    """A table a workflow writes into its target, compared by key between primary and shadow targets."""
+
+    table: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...] | None = None
+    airflow_url: str | None = None
+    prefect_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ShadowSettings:
+    """How a shadow run of one workflow is set up and compared."""
+
+    target: str = "shadow_prefect"       # injected as the shadow run's `target` parameter
+    primary_target: str = "warehouse"    # where the primary writes when its conf names no target
+    timeout: float = 1800.0              # the shadow side's own wait; the primary's is the caller's
+    float_tolerance: float = 1e-9
+    unordered: tuple[str, ...] = ()      # dotted paths of lists compared order-insensitively
+    task_map: Mapping[str, str] = field(default_factory=dict)  # Airflow task id -> Prefect task name
+    ignore: tuple[IgnoreRule, ...] = ()
+    tables: tuple[TableOutput, ...] = ()
+
+
+@dataclass(frozen=True)
 class WorkflowEntry:
     dag_id: str
     deployment: str | None = None
     stage: str = "airflow"
     description: str = ""
     params: ParamMapping = field(default_factory=ParamMapping)
+    shadow: ShadowSettings = field(default_factory=ShadowSettings)
 
 
 @dataclass(frozen=True)
@@ -65,6 +99,8 @@ class Catalog:
     airflow: AirflowSettings
     prefect: PrefectSettings
     workflows: Mapping[str, WorkflowEntry]
+    store_url: str | None = None      # the shadow history; None: SQLite under BRIDGE_HOME
+    warehouse_url: str | None = None  # where table outputs live unless a table says otherwise
 
     def entry(self, dag_id: str) -> WorkflowEntry:
         """The catalog's entry, or the defaults for a DAG the catalog does not list (stage airflow)."""
@@ -81,7 +117,14 @@ _SCHEMA: dict[str, Any] = {
     "backends": {"airflow": {"url": str, "username": str, "timeout": (int, float)},
                  "prefect": {"url": str, "ui_url": str, "timeout": (int, float)}},
     "workflows": {"*": {"deployment": str, "stage": str, "description": str,
-                        "params": {"rename": dict, "defaults": dict, "drop": list}}},
+                        "params": {"rename": dict, "defaults": dict, "drop": list},
+                        "shadow": {"target": str, "primary_target": str, "timeout": (int, float),
+                                   "float_tolerance": (int, float), "unordered": list, "task_map": dict,
+                                   "ignore": [{"path": str, "reason": str}],
+                                   "tables": [{"table": str, "key": list, "columns": list,
+                                               "airflow_url": str, "prefect_url": str}]}}},
+    "store": {"url": str},
+    "outputs": {"warehouse_url": str},
 }
 
 
@@ -106,6 +149,11 @@ def _check(data: Mapping[str, Any], schema: Mapping[str, Any], where: str, path:
             if not isinstance(value, dict):
                 raise ConfigError(f"{at}: {dotted!r} must be a table")
             _check(value, spec, dotted, path, text)
+        elif isinstance(spec, list):
+            if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+                raise ConfigError(f"{at}: {dotted!r} must be an array of tables ([[{dotted}]])")
+            for i, item in enumerate(value):
+                _check(item, spec[0], f"{dotted}[{i}]", path, text)
         elif not isinstance(value, spec):
             raise ConfigError(f"{at}: {dotted!r} has the wrong type ({type(value).__name__})")
 
@@ -158,5 +206,29 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Cata
         workflows[dag_id] = WorkflowEntry(
             dag_id=dag_id, deployment=deployment, stage=stage, description=raw.get("description", ""),
             params=ParamMapping(p.get("rename", {}), p.get("defaults", {}), tuple(p.get("drop", ()))),
+            shadow=_shadow(raw.get("shadow", {}), f"{path}: workflows.{dag_id}.shadow"),
         )
-    return Catalog(path if path.exists() else None, airflow, prefect, workflows)
+    return Catalog(path if path.exists() else None, airflow, prefect, workflows,
+                   store_url=env.get("BRIDGE_STORE_URL") or data.get("store", {}).get("url"),
+                   warehouse_url=env.get("BRIDGE_WAREHOUSE_URL") or data.get("outputs", {}).get("warehouse_url"))
+
+
+def _shadow(raw: Mapping[str, Any], where: str) -> ShadowSettings:
+    rules = []
+    for i, rule in enumerate(raw.get("ignore", [])):
+        if not str(rule.get("reason", "")).strip() or not rule.get("path"):
+            raise ConfigError(f"{where}.ignore[{i}]: every ignore rule needs a path and a written reason")
+        rules.append(IgnoreRule(rule["path"], rule["reason"].strip()))
+    tables = []
+    for i, t in enumerate(raw.get("tables", [])):
+        if not t.get("table") or not t.get("key"):
+            raise ConfigError(f"{where}.tables[{i}]: a table output needs `table` and `key`")
+        tables.append(TableOutput(t["table"], tuple(t["key"]), tuple(t["columns"]) if t.get("columns") else None,
+                                  t.get("airflow_url"), t.get("prefect_url")))
+    base = ShadowSettings()
+    return ShadowSettings(
+        target=raw.get("target", base.target), primary_target=raw.get("primary_target", base.primary_target),
+        timeout=float(raw.get("timeout", base.timeout)),
+        float_tolerance=float(raw.get("float_tolerance", base.float_tolerance)),
+        unordered=tuple(raw.get("unordered", ())), task_map=dict(raw.get("task_map", {})),
+        ignore=tuple(rules), tables=tuple(tables))

@@ -29,6 +29,8 @@ class Options:
     as_json: bool = False
     wait: bool = False
     timeout: float = 3600.0
+    shadow: bool = False
+    fail_on_mismatch: bool = False
 
 
 def guarded(fn: Callable[[], int], err: IO[str] | None = None, prog: str = "bridge") -> int:
@@ -129,6 +131,8 @@ def trigger(dag_id: str, conf_text: str | None, opts: Options, out: IO[str] = sy
 
     conf = operations.parse_conf(conf_text)
     backends = _backends(opts)
+    if opts.shadow or (opts.backend == "auto" and backends.catalog.entry(dag_id).stage == "shadow"):
+        return shadow_run(backends, dag_id, conf, opts, out, err)
     ref = operations.trigger(backends, dag_id, conf, opts.backend)
     run = operations.format_run_id(ref)
     if not opts.wait:
@@ -258,3 +262,128 @@ def database_errors(where: str) -> Iterator[None]:
         raise BackendUnavailableError(f"cannot use {where}: {str(exc).splitlines()[0]}") from exc
     except (pymysql.err.MySQLError, psycopg.Error, ValueError) as exc:
         raise UsageError(f"{where}: {str(exc).splitlines()[0]}") from exc
+
+
+
+# -- shadow -------------------------------------------------------------------------------------------
+class ShadowProgress:
+    """One line for both sides while a shadow run waits."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        import threading
+
+        self.stream = stream
+        self.lock = threading.Lock()
+        self.states: dict[str, str] = {}
+        self.last = ""
+        self.last_at = -1.0
+
+    def __call__(self, side: str, status: RunStatus, elapsed: float) -> None:
+        with self.lock:
+            self.states[side] = status.state.value
+            line = " | ".join(f"{s}: {self.states[s]}" for s in sorted(self.states))
+            if line != self.last or elapsed - self.last_at >= 15:
+                self.stream.write(f"shadow {status.ref.workflow_id}: {line} ({elapsed:.0f} s)\n")
+                self.stream.flush()
+                self.last, self.last_at = line, elapsed
+
+
+def _store(backends: Any) -> Any:
+    from bridge.store import Store
+
+    return Store(backends.catalog.store_url)
+
+
+def write_report(store: Any, catalog: Any, workflow: str | None, fmt: str = "html", path: Any = None) -> Any:
+    """Render the report and write it atomically; return its path."""
+    import os
+    from pathlib import Path
+
+    from bridge.report import render
+    from bridge.report.data import build
+
+    text = render(build(store, catalog, workflow), fmt)
+    if path is None:
+        home = Path(os.environ.get("BRIDGE_HOME") or Path(__file__).resolve().parents[1] / ".bridge")
+        path = home / "reports" / f"{workflow or 'all'}.{fmt}"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def shadow_run(backends: Any, dag_id: str, conf: dict[str, Any], opts: Options, out: IO[str] = sys.stdout,
+               err: IO[str] = sys.stderr) -> int:
+    """Run both sides, compare, record, write the report; exit with the primary's outcome (4 on a
+    mismatch with --fail-on-mismatch)."""
+    from bridge import shadow
+
+    store = _store(backends)
+    result = shadow.run(backends, dag_id, conf, timeout=opts.timeout, progress=ShadowProgress(err),
+                        noise=store.noise_paths(dag_id))
+    store.record(result)
+    report = write_report(store, backends.catalog, dag_id)
+    p, s = result.primary, result.shadow
+    def side(o: Any) -> str:
+        return f"{o.side} {o.state}" + (f" {o.duration_s:.1f} s" if o.duration_s is not None else "")
+    if opts.as_json:
+        json.dump({"workflow": dag_id, "verdict": result.verdict, "correlation_id": result.correlation_id,
+                   "primary": {"state": p.state, "run": p.run, "url": p.url, "duration_s": p.duration_s},
+                   "shadow": {"state": s.state, "run": s.run, "url": s.url, "duration_s": s.duration_s,
+                              "error": s.error},
+                   "wall_s": result.wall_s, "differences": [d.to_dict() for d in result.differences],
+                   "tables": [t.to_dict() for t in result.tables], "report": str(report)}, out, indent=2, default=str)
+        out.write("\n")
+    else:
+        out.write(f"shadow {dag_id}: {result.verdict} ({side(p)}, {side(s)}, wall {result.wall_s:.1f} s, "
+                  f"{len(result.real_differences)} differences) report: {report}\n")
+        if s.error:
+            out.write(f"  shadow error: {s.error}\n")
+        for d in result.differences[:20]:
+            out.write(f"  {d.kind:<13} {d.path}: airflow={json.dumps(d.airflow, default=str)} "
+                      f"prefect={json.dumps(d.prefect, default=str)}\n")
+        for t in result.tables:
+            if not t.equal:
+                out.write(f"  table {t.table}: only airflow {t.only_airflow_count} {list(t.only_airflow)[:5]}, "
+                          f"only prefect {t.only_prefect_count} {list(t.only_prefect)[:5]}, changed "
+                          f"{t.changed_count} {[(c.key, c.columns) for c in t.changed][:5]}"
+                          f"{' error: ' + t.error if t.error else ''}\n")
+    if not p.ok:
+        return 1
+    if opts.fail_on_mismatch and result.verdict == "mismatch":
+        return 4
+    return 0
+
+
+def calibrate(dag_id: str, conf_text: str | None, runs: int, opts: Options, out: IO[str] = sys.stdout,
+              err: IO[str] = sys.stderr) -> int:
+    from bridge import operations, shadow
+    from bridge.errors import UsageError
+
+    if runs < 2:
+        raise UsageError("--runs must be at least 2: noise is what differs between two runs")
+    backends = _backends(opts)
+    conf = operations.parse_conf(conf_text)
+    paths = shadow.calibrate(backends, dag_id, conf, runs, opts.timeout, ShadowProgress(err))
+    _store(backends).set_noise(dag_id, paths, runs)
+    out.write(f"calibrated {dag_id} over {runs} primary runs: {len(paths)} noisy path(s)"
+              + (": " + ", ".join(paths) if paths else "") + "\n")
+    return 0
+
+
+def report(workflow: str | None, fmt: str, output: str | None, opts: Options, out: IO[str] = sys.stdout) -> int:
+    from bridge import config
+    from bridge.report import render
+    from bridge.report.data import build
+    from bridge.store import Store
+
+    catalog = config.load()
+    store = Store(catalog.store_url)
+    if output:
+        out.write(f"wrote {write_report(store, catalog, workflow, fmt, output)}\n")
+    else:
+        out.write(render(build(store, catalog, workflow), fmt))
+        out.write("\n")
+    return 0

@@ -1,9 +1,15 @@
-"""The smallest legacy DAG: proves the stack runs a DAG and returns a value over XCom."""
+"""The smallest legacy DAG: proves the stack runs a DAG and returns a value over XCom.
+
+Params for the bridge's own tests: ``sleep_s`` makes the run last, ``with_noise`` adds a random value
+(what noise calibration must learn to ignore).
+"""
 
 from __future__ import annotations
 
 import pendulum
 from airflow.sdk import dag, task
+
+from pipelines.hello import greet as greet_rule
 
 
 @dag(
@@ -14,13 +20,13 @@ from airflow.sdk import dag, task
     catchup=False,
     tags=["smoke"],
     default_args={"owner": "bridge"},
-    params={"name": "world", "target": "public"},
+    params={"name": "world", "target": "public", "sleep_s": 0, "with_noise": False},
 )
 def hello_bridge():
     @task
     def greet(params=None) -> dict:
-        name = str(params["name"])
-        return {"greeting": f"hello {name}", "target": params["target"], "length": len(name)}
+        return greet_rule(str(params["name"]), str(params["target"]), float(params["sleep_s"]),
+                          bool(params["with_noise"]))
 
     greet()
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from prefect import flow, task
 
 from flows.spec import DeploymentSpec
+from pipelines.hello import greet as greet_rule
 
 
 @task(name="greet", persist_result=True, result_serializer="json")
-def greet(name: str, target: str) -> dict:
-    return {"greeting": f"hello {name}", "target": target, "length": len(name)}
+def greet(name: str, target: str, sleep_s: float, with_noise: bool) -> dict:
+    return greet_rule(name, target, sleep_s, with_noise)
 
 
 @flow(name="hello-bridge", persist_result=True, result_serializer="json")
-def hello_bridge(name: str = "world", target: str = "public") -> dict:
-    return greet(name, target)
+def hello_bridge(name: str = "world", target: str = "public", sleep_s: float = 0, with_noise: bool = False) -> dict:
+    return greet(name, target, sleep_s, with_noise)
 
 
 DEPLOYMENTS = [

@@ -161,8 +161,7 @@ class PrefectBackend:
 
     def observe(self, ref: RunRef) -> Observation:
         status = self.get_run(ref)
-        task_runs = self.client.post("/task_runs/filter", json={
-            "flow_runs": {"id": {"any_": [ref.run_id]}}, "sort": "EXPECTED_START_TIME_ASC", "limit": 200})
+        task_runs = self._settled_task_runs(ref.run_id) if status.state.is_final else self._task_runs(ref.run_id)
         grouped: dict[str, list[tuple[RunState, Any]]] = {}
         for tr in task_runs:  # a task called several times keeps every value, in call order
             state = STATES.get(tr.get("state_type") or "", RunState.UNKNOWN)
@@ -177,6 +176,26 @@ class PrefectBackend:
             error = flow_state.get("message") or status.raw.get("state_name")
         return Observation(ref, status.state, tasks, read_result(flow_state), status.start, status.end,
                            error, ref.url)
+
+    def _task_runs(self, flow_run_id: str) -> list[dict[str, Any]]:
+        return list(self.client.post("/task_runs/filter", json={
+            "flow_runs": {"id": {"any_": [flow_run_id]}}, "sort": "EXPECTED_START_TIME_ASC", "limit": 200}))
+
+    def _settled_task_runs(self, flow_run_id: str, patience: float = 10.0) -> list[dict[str, Any]]:
+        """Task runs reach the server as events, after the flow run may already be final: read until the
+        list is non-empty, every task run is final, and two reads agree (or ``patience`` runs out)."""
+        import time
+
+        deadline = time.monotonic() + patience
+        previous: list[tuple[str, str]] | None = None
+        while True:
+            runs = self._task_runs(flow_run_id)
+            seen = sorted((r["id"], r.get("state_type") or "") for r in runs)
+            settled = runs and all(STATES.get(t, RunState.UNKNOWN).is_final for _, t in seen)
+            if (settled and seen == previous) or time.monotonic() > deadline:
+                return runs
+            previous = seen if settled else None
+            time.sleep(0.3)
 
     # -- scheduling: through the deployment itself (PATCH paused), not the deprecated schedule calls --
     def pause(self, workflow_id: str) -> None:

@@ -1,0 +1,1 @@
+"""Comparison of two observations and their outputs: normalize, diff values, diff tables."""

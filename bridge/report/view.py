@@ -1,0 +1,168 @@
+"""Read the report dict defensively and format its values, for every renderer.
+
+The report dict comes from the store, but its strings come from orchestrators, workflow results and
+users: every field may be missing, ``None`` or of the wrong type, and every string may be hostile. The
+helpers here never raise on odd input; they return empty lists and dicts, ``None`` for numbers that are
+not numbers, and ``None`` for links that are not plain http(s) URLs. Escaping is the renderer's job.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = [
+    "KINDS",
+    "VERDICTS",
+    "as_dict",
+    "as_list",
+    "duration",
+    "latest_side",
+    "number",
+    "safe_url",
+    "streak",
+    "table_equal",
+    "text",
+    "value_text",
+    "wall_overhead",
+    "wall_time",
+    "workflows",
+]
+
+VERDICTS = ("match", "mismatch", "shadow_failed", "primary_failed", "both_failed")
+KINDS = ("changed", "only_airflow", "only_prefect", "type_changed", "noise", "row_changed")
+MAX_CELL = 2000  # characters of one rendered value; the JSON report keeps everything
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def number(value: Any) -> float | None:
+    """A finite int or float, else None (booleans and numeric strings are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def text(value: Any, limit: int = MAX_CELL) -> str:
+    """Any value as one display string: None is empty, strings stay as they are, the rest is JSON."""
+    if value is None:
+        return ""
+    shown = value if isinstance(value, str) else _json(value)
+    return shown if len(shown) <= limit else f"{shown[:limit]}… ({len(shown) - limit} more characters)"
+
+
+def value_text(value: Any, limit: int = MAX_CELL) -> str:
+    """A compared value as JSON, so that the string "1" and the number 1 read differently."""
+    shown = _json(value)
+    return shown if len(shown) <= limit else f"{shown[:limit]}… ({len(shown) - limit} more characters)"
+
+
+def _json(value: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError):  # mixed key types cannot be sorted; circular structures
+        return repr(value)
+
+
+def duration(value: Any) -> str:
+    seconds = number(value)
+    if seconds is None:
+        return "—"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def safe_url(value: Any) -> str | None:
+    """The URL itself if it is an absolute http(s) URL with a host and no whitespace or control
+    characters; otherwise None, and the caller shows it as text. Browsers drop tabs and newlines
+    inside URLs, so ``java\\nscript:`` must not slip through as a relative link."""
+    if not isinstance(value, str) or not value or len(value) > 4096:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return value
+
+
+def workflows(report: Any) -> list[dict[str, Any]]:
+    return [w for w in as_list(as_dict(report).get("workflows")) if isinstance(w, dict)]
+
+
+def streak(workflow: dict[str, Any]) -> tuple[str | None, int]:
+    """(latest verdict, how many in a row): the store's ``streak``, else counted from ``history``."""
+    given = as_dict(workflow.get("streak"))
+    verdict = given.get("verdict")
+    count = given.get("count")
+    if isinstance(verdict, str) and isinstance(count, int) and not isinstance(count, bool):
+        return verdict, max(count, 0)
+    history = [h for h in as_list(workflow.get("history")) if isinstance(h, dict)]
+    latest = as_dict(workflow.get("latest")).get("verdict")
+    first = history[0].get("verdict") if history else latest
+    if not isinstance(first, str):
+        return None, 0
+    run = 0
+    for item in history:
+        if item.get("verdict") != first:
+            break
+        run += 1
+    return first, max(run, 1)
+
+
+def latest_side(workflow: dict[str, Any], side: str) -> dict[str, Any]:
+    """``latest.airflow`` / ``latest.prefect``, filled from ``history[0]`` where the latest lacks a field."""
+    latest = as_dict(workflow.get("latest"))
+    found = dict(as_dict(latest.get(side)))
+    history = [h for h in as_list(workflow.get("history")) if isinstance(h, dict)]
+    newest = history[0] if history else {}
+    same_run = not latest or newest.get("correlation_id") == latest.get("correlation_id")
+    if same_run:
+        for field in ("duration_s", "url"):
+            if found.get(field) is None:
+                found[field] = newest.get(f"{side}_{field}")
+    return found
+
+
+def wall_time(workflow: dict[str, Any]) -> Any:
+    """The latest shadow wall time, from ``latest`` or else from the newest history entry."""
+    latest = as_dict(workflow.get("latest"))
+    if latest.get("shadow_wall_s") is not None:
+        return latest.get("shadow_wall_s")
+    history = [h for h in as_list(workflow.get("history")) if isinstance(h, dict)]
+    if history and (not latest or history[0].get("correlation_id") == latest.get("correlation_id")):
+        return history[0].get("shadow_wall_s")
+    return None
+
+
+def table_equal(table: dict[str, Any]) -> bool:
+    """The store's ``equal`` flag, or else: no error and no row only on one side or changed."""
+    given = table.get("equal")
+    if isinstance(given, bool):
+        return given
+    counts = [table.get(f) for f in ("only_airflow_count", "only_prefect_count", "changed_count")]
+    samples = [table.get(f) for f in ("only_airflow", "only_prefect", "changed")]
+    return not table.get("error") and not any(counts) and not any(samples)
+
+
+def wall_overhead(workflow: dict[str, Any]) -> str:
+    """'slower side + 0.9 s': what running both in parallel cost beyond the slower side, or ''."""
+    times = [number(latest_side(workflow, side).get("duration_s")) for side in ("airflow", "prefect")]
+    wall = number(wall_time(workflow))
+    if wall is None or any(t is None for t in times):
+        return ""
+    extra = wall - max(t for t in times if t is not None)
+    return f"slower side {'+' if extra >= 0 else '−'} {abs(extra):.1f} s"

@@ -1,0 +1,190 @@
+"""Shadow mode: run a workflow on Airflow (authoritative) and on Prefect (shadow) at once, then compare.
+
+Both sides get the same conf and one correlation id; the shadow side gets the shadow target injected and
+waits with its own timeout. Nothing the shadow side does (fail, hang, vanish) changes the primary's
+outcome: its errors are recorded as the shadow's outcome, never raised.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bridge.backends.base import Observation, RunRef, RunState, RunStatus
+from bridge.compare import model
+from bridge.compare.model import Difference, TableDiff
+from bridge.compare.normalize import document, normalize
+from bridge.compare.values import diff
+from bridge.config import TableOutput, WorkflowEntry
+from bridge.errors import BridgeError, UnknownWorkflowError
+from bridge.operations import Backends, format_run_id, new_correlation_id
+
+SideProgress = Callable[[str, RunStatus, float], None]
+
+
+@dataclass(frozen=True)
+class SideOutcome:
+    """What one side did, as far as the shadow run could tell."""
+
+    side: str
+    state: str                 # a RunState value, or "unavailable" / "timeout" / "error"
+    run: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    url: str = ""
+    error: str | None = None
+    document: Mapping[str, Any] | None = field(default=None, repr=False)
+    ref: RunRef | None = field(default=None, repr=False)
+    elapsed_s: float | None = None  # from our trigger to the observed end: what the caller waited
+
+    @property
+    def ok(self) -> bool:
+        return self.state == RunState.SUCCESS.value
+
+    @property
+    def duration_s(self) -> float | None:
+        return (self.end - self.start).total_seconds() if self.start and self.end else None
+
+
+@dataclass(frozen=True)
+class ShadowResult:
+    workflow: str
+    correlation_id: str
+    conf: Mapping[str, Any]
+    verdict: str
+    primary: SideOutcome
+    shadow: SideOutcome
+    differences: tuple[Difference, ...] = ()
+    tables: tuple[TableDiff, ...] = ()
+    wall_s: float = 0.0
+
+    def sides(self) -> tuple[SideOutcome, SideOutcome]:
+        return self.primary, self.shadow
+
+    @property
+    def real_differences(self) -> list[Difference]:
+        return [d for d in self.differences if d.kind != model.NOISE]
+
+
+def _outcome(side: str, obs: Observation, doc: Mapping[str, Any], elapsed: float) -> SideOutcome:
+    return SideOutcome(side, obs.state.value, format_run_id(obs.ref), obs.start, obs.end, obs.url, obs.error, doc,
+                       obs.ref, elapsed)
+
+
+def _run_side(backends: Backends, side: str, workflow_id: str, conf: Mapping[str, Any], corr: str, timeout: float,
+              entry: WorkflowEntry, progress: SideProgress | None) -> SideOutcome:
+    backend = backends.get(side)
+    started = time.monotonic()
+    ref = backend.trigger(workflow_id, conf, corr)
+    backend.wait(ref, timeout, (lambda st, el: progress(side, st, el)) if progress else None)
+    obs = backend.observe(ref)
+    return _outcome(side, obs, document(obs, entry.shadow.task_map, prefect_side=side == "prefect"),
+                    time.monotonic() - started)
+
+
+def _shadow_side(*args: Any) -> SideOutcome:
+    """The shadow side never raises: whatever goes wrong becomes its outcome."""
+    from bridge.errors import BackendUnavailableError, WaitTimeoutError
+
+    try:
+        return _run_side(*args)
+    except WaitTimeoutError as exc:
+        return SideOutcome("prefect", "timeout", error=str(exc))
+    except BackendUnavailableError as exc:
+        return SideOutcome("prefect", "unavailable", error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - by design: the shadow cannot hurt the primary
+        return SideOutcome("prefect", "error", error=f"{type(exc).__name__}: {exc}")
+
+
+def run(backends: Backends, dag_id: str, conf: Mapping[str, Any], *, timeout: float,
+        correlation_id: str | None = None, progress: SideProgress | None = None,
+        noise: list[str] | None = None) -> ShadowResult:
+    """Run ``dag_id`` on both sides at once and compare. Primary errors (cannot trigger, timeout) raise."""
+    entry = backends.catalog.entry(dag_id)
+    if not entry.deployment:
+        raise UnknownWorkflowError(dag_id, [d for d, e in backends.catalog.workflows.items() if e.deployment])
+    settings = entry.shadow
+    corr = correlation_id or new_correlation_id()
+    primary_target = str(conf.get("target", settings.primary_target))
+    shadow_conf = entry.params.apply({**conf, "target": settings.target})
+    started = time.monotonic()
+    # A daemon thread: if the primary raises, the caller exits without waiting for the shadow.
+    holder: list[SideOutcome] = []
+    thread = threading.Thread(target=lambda: holder.append(_shadow_side(
+        backends, "prefect", entry.deployment, shadow_conf, corr, settings.timeout, entry, progress)),
+        name="shadow", daemon=True)
+    thread.start()
+    primary = _run_side(backends, "airflow", dag_id, conf, corr, timeout, entry, progress)
+    thread.join()
+    shadow = holder[0]
+    differences, tables = compare(backends, entry, primary, shadow, primary_target, settings.target, noise or [])
+    verdict = decide(primary, shadow, differences, tables)
+    return ShadowResult(dag_id, corr, dict(conf), verdict, primary, shadow, tuple(differences), tuple(tables),
+                        time.monotonic() - started)
+
+
+def compare(backends: Backends, entry: WorkflowEntry, primary: SideOutcome, shadow: SideOutcome,
+            primary_target: str, shadow_target: str, noise: list[str]) -> tuple[list[Difference], list[TableDiff]]:
+    """Value differences of the two documents, and table diffs of the declared outputs (both sides ok only)."""
+    if primary.document is None or shadow.document is None:
+        return [], []
+    s = entry.shadow
+    a = normalize(primary.document, [primary.run or "", primary.ref.run_id if primary.ref else "",
+                                     primary.ref.correlation_id if primary.ref else ""], [primary_target], s.unordered)
+    b = normalize(shadow.document, [shadow.run or "", shadow.ref.run_id if shadow.ref else "",
+                                    shadow.ref.correlation_id if shadow.ref else ""], [shadow_target], s.unordered)
+    differences = diff(a, b, float_tolerance=s.float_tolerance, ignore=s.ignore, noise=noise)
+    tables = []
+    if primary.ok and shadow.ok:
+        tables = [_diff_table(backends, t, primary_target, shadow_target) for t in s.tables]
+    return differences, tables
+
+
+def _diff_table(backends: Backends, out: TableOutput, primary_target: str, shadow_target: str) -> TableDiff:
+    from bridge.compare.model import TableSide
+    from bridge.compare.tables import diff_tables
+
+    default = backends.catalog.warehouse_url or _default_warehouse()
+    try:
+        return diff_tables(TableSide(out.airflow_url or default, primary_target, out.table),
+                           TableSide(out.prefect_url or default, shadow_target, out.table), out.key, out.columns)
+    except BridgeError as exc:
+        return TableDiff(out.table, out.key, 0, 0, error=str(exc))
+
+
+def _default_warehouse() -> str:
+    from pipelines import db
+
+    return db.warehouse_url()
+
+
+def decide(primary: SideOutcome, shadow: SideOutcome, differences: list[Difference], tables: list[TableDiff]) -> str:
+    if not primary.ok and not shadow.ok:
+        return model.BOTH_FAILED
+    if not primary.ok:
+        return model.PRIMARY_FAILED
+    if not shadow.ok:
+        return model.SHADOW_FAILED
+    if any(d.kind != model.NOISE for d in differences) or any(not t.equal for t in tables):
+        return model.MISMATCH
+    return model.MATCH
+
+
+def calibrate(backends: Backends, dag_id: str, conf: Mapping[str, Any], runs: int, timeout: float,
+              progress: SideProgress | None = None) -> list[str]:
+    """Run the primary against itself ``runs`` times; the paths that vary between those runs are noise."""
+    from bridge.compare.values import varying_paths
+
+    entry = backends.catalog.entry(dag_id)
+    target = str(conf.get("target", entry.shadow.primary_target))
+    docs = []
+    for _ in range(runs):
+        outcome = _run_side(backends, "airflow", dag_id, conf, new_correlation_id(), timeout, entry, progress)
+        assert outcome.document is not None and outcome.ref is not None
+        docs.append(normalize(outcome.document, [outcome.run or "", outcome.ref.run_id], [target],
+                              entry.shadow.unordered))
+    return sorted(varying_paths(docs, entry.shadow.float_tolerance))

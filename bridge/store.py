@@ -1,0 +1,203 @@
+"""The shadow history: runs, observations, comparisons, differences, table diffs, noise, stage changes.
+
+SQLAlchemy Core over an SQLite file by default (``<BRIDGE_HOME>/history.db``) or PostgreSQL by URL
+(``BRIDGE_STORE_URL`` or ``[store] url``). The schema is versioned: ``schema_version`` holds the version,
+``MIGRATIONS`` bring an older store up to date, a newer one is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from bridge.errors import ConfigError, StackError
+
+SCHEMA_VERSION = 1
+
+meta = sa.MetaData()
+schema_version = sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
+comparisons = sa.Table(
+    "comparisons", meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workflow", sa.String(250), nullable=False, index=True),
+    sa.Column("correlation_id", sa.String(250), nullable=False, unique=True),
+    sa.Column("verdict", sa.String(32), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("shadow_wall_s", sa.Float),
+    sa.Column("conf", sa.JSON),
+)
+observations = sa.Table(
+    "observations", meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("comparison_id", sa.Integer, sa.ForeignKey("comparisons.id", ondelete="CASCADE"), index=True),
+    sa.Column("side", sa.String(16), nullable=False),  # airflow | prefect
+    sa.Column("run", sa.String(500)),
+    sa.Column("state", sa.String(32)),
+    sa.Column("start", sa.DateTime(timezone=True)),
+    sa.Column("end", sa.DateTime(timezone=True)),
+    sa.Column("duration_s", sa.Float),
+    sa.Column("url", sa.String(1000)),
+    sa.Column("error", sa.Text),
+    sa.Column("document", sa.JSON),  # state, tasks, result as observed (before normalization)
+)
+differences = sa.Table(
+    "differences", meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("comparison_id", sa.Integer, sa.ForeignKey("comparisons.id", ondelete="CASCADE"), index=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("airflow", sa.JSON),
+    sa.Column("prefect", sa.JSON),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("note", sa.Text),
+)
+table_diffs = sa.Table(
+    "table_diffs", meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("comparison_id", sa.Integer, sa.ForeignKey("comparisons.id", ondelete="CASCADE"), index=True),
+    sa.Column("table_name", sa.String(250), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+)
+noise = sa.Table(
+    "noise", meta,
+    sa.Column("workflow", sa.String(250), primary_key=True),
+    sa.Column("path", sa.String(1000), primary_key=True),
+    sa.Column("runs", sa.Integer, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+stage_changes = sa.Table(
+    "stage_changes", meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workflow", sa.String(250), nullable=False, index=True),
+    sa.Column("from_stage", sa.String(32)),
+    sa.Column("to_stage", sa.String(32), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text),
+)
+
+# version N -> N+1, as SQL callables; empty while the schema is at its first version.
+MIGRATIONS: dict[int, Any] = {}
+
+
+def default_url() -> str:
+    home = Path(os.environ.get("BRIDGE_HOME") or Path(__file__).resolve().parents[1] / ".bridge")
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home / 'history.db'}"
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+class Store:
+    """The history, opened (and created or migrated) on construction."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_url()
+        try:
+            self.engine = sa.create_engine(self.url, future=True)
+            self._prepare()
+        except sa.exc.ArgumentError as exc:
+            raise ConfigError(f"store URL is not usable: {exc}") from exc
+        except sa.exc.OperationalError as exc:
+            raise StackError(f"cannot open the history store: {str(exc.orig).splitlines()[0]}") from exc
+
+    def _prepare(self) -> None:
+        meta.create_all(self.engine)
+        with self.engine.begin() as conn:
+            found = conn.execute(sa.select(schema_version.c.version)).scalar()
+            if found is None:
+                conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+                return
+            if found > SCHEMA_VERSION:
+                raise ConfigError(f"the history store at {self.engine.url.render_as_string(hide_password=True)} "
+                                  f"has schema version {found}, newer than this bridge's {SCHEMA_VERSION}: upgrade bridge")
+            for version in range(found, SCHEMA_VERSION):
+                MIGRATIONS[version](conn)
+            conn.execute(schema_version.update().values(version=SCHEMA_VERSION))
+
+    @contextmanager
+    def _tx(self) -> Iterator[sa.Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- writes ---------------------------------------------------------------------------------
+    def record(self, comparison: Any) -> int:
+        """Store one shadow comparison (a bridge.shadow.ShadowResult) in one transaction."""
+        with self._tx() as conn:
+            cid = conn.execute(comparisons.insert().values(
+                workflow=comparison.workflow, correlation_id=comparison.correlation_id, verdict=comparison.verdict,
+                at=datetime.now(timezone.utc), shadow_wall_s=comparison.wall_s, conf=_jsonable(comparison.conf),
+            )).inserted_primary_key[0]
+            for side in comparison.sides():
+                conn.execute(observations.insert().values(comparison_id=cid, **_jsonable_side(side)))
+            if comparison.differences:
+                conn.execute(differences.insert(), [
+                    {"comparison_id": cid, **_jsonable(d.to_dict())} for d in comparison.differences])
+            for td in comparison.tables:
+                conn.execute(table_diffs.insert().values(comparison_id=cid, table_name=td.table,
+                                                         detail=_jsonable(td.to_dict())))
+        return int(cid)
+
+    def set_noise(self, workflow: str, paths: Sequence[str], runs: int) -> None:
+        now = datetime.now(timezone.utc)
+        with self._tx() as conn:
+            conn.execute(noise.delete().where(noise.c.workflow == workflow))
+            if paths:
+                conn.execute(noise.insert(), [{"workflow": workflow, "path": p, "runs": runs, "at": now}
+                                              for p in sorted(set(paths))])
+
+    def record_stage(self, workflow: str, from_stage: str | None, to_stage: str, reason: str = "") -> None:
+        with self._tx() as conn:
+            conn.execute(stage_changes.insert().values(workflow=workflow, from_stage=from_stage, to_stage=to_stage,
+                                                       at=datetime.now(timezone.utc), reason=reason))
+
+    # -- reads ----------------------------------------------------------------------------------
+    def noise_paths(self, workflow: str) -> list[str]:
+        with self.engine.connect() as conn:
+            return [r.path for r in conn.execute(sa.select(noise.c.path).where(noise.c.workflow == workflow))]
+
+    def workflows(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return sorted(r[0] for r in conn.execute(sa.select(comparisons.c.workflow).distinct()))
+
+    def history(self, workflow: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Comparisons of ``workflow``, newest first, each with its two observations."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(comparisons).where(comparisons.c.workflow == workflow)
+                                .order_by(comparisons.c.id.desc()).limit(limit)).mappings().all()
+            ids = [r["id"] for r in rows]
+            obs = conn.execute(sa.select(observations).where(observations.c.comparison_id.in_(ids))).mappings().all()
+            diff_count = dict(conn.execute(
+                sa.select(differences.c.comparison_id, sa.func.count()).where(differences.c.comparison_id.in_(ids))
+                .where(differences.c.kind != "noise").group_by(differences.c.comparison_id)).all())
+        by_cmp: dict[int, dict[str, Any]] = {}
+        for o in obs:
+            by_cmp.setdefault(o["comparison_id"], {})[o["side"]] = dict(o)
+        return [{**dict(r), "sides": by_cmp.get(r["id"], {}), "differences": diff_count.get(r["id"], 0)} for r in rows]
+
+    def details(self, comparison_id: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            diffs = conn.execute(sa.select(differences).where(differences.c.comparison_id == comparison_id)
+                                 .order_by(differences.c.id)).mappings().all()
+            tables = conn.execute(sa.select(table_diffs.c.detail).where(table_diffs.c.comparison_id == comparison_id)
+                                  .order_by(table_diffs.c.id)).scalars().all()
+        return {"differences": [{k: d[k] for k in ("path", "airflow", "prefect", "kind", "note")} for d in diffs],
+                "tables": list(tables)}
+
+    def stage_history(self, workflow: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.select(stage_changes).where(stage_changes.c.workflow == workflow)
+                                                  .order_by(stage_changes.c.id)).mappings()]
+
+
+def _jsonable_side(side: Any) -> dict[str, Any]:
+    return {"side": side.side, "run": side.run, "state": side.state, "start": side.start, "end": side.end,
+            "duration_s": side.duration_s, "url": side.url, "error": side.error,
+            "document": _jsonable(side.document)}
