@@ -7,9 +7,9 @@ UV_VERSION := 0.13.8
 PYTEST  := $(VENV)/bin/python -m pytest
 export UV_LINK_MODE := copy
 
-.PHONY: bytecode setup lock demo test test-unit test-integration up down status clean bench
+.PHONY: browser bytecode setup lock demo test test-unit test-integration up down status clean bench
 
-setup: $(VENV)/.synced $(AVENV)/.synced bytecode ## build both virtual environments from the lock files (idempotent)
+setup: $(VENV)/.synced $(AVENV)/.synced bytecode browser ## build both virtual environments from the lock files (idempotent)
 
 $(UV):
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,13 @@ $(AVENV)/.synced: requirements/airflow.lock pyproject.toml | $(UV)
 	$(UV) pip sync -q --compile-bytecode --python $(AVENV)/bin/python requirements/airflow.lock
 	$(UV) pip install -q --python $(AVENV)/bin/python --no-deps -e .
 	@touch $@
+
+# Debian's chromium renders the HTML report in the browser test (a test tool's own browser download fails here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium (for the report's browser test)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || { echo "cannot install chromium: run 'apt-get install chromium' as root" >&2; exit 1; }; }
 
 lock: | $(UV) ## re-resolve the pins after editing requirements/*.in
 	$(UV) pip compile -q --python-version 3.11 requirements/bridge.in -o requirements/bridge.lock

@@ -385,5 +385,4 @@ def report(workflow: str | None, fmt: str, output: str | None, opts: Options, ou
         out.write(f"wrote {write_report(store, catalog, workflow, fmt, output)}\n")
     else:
         out.write(render(build(store, catalog, workflow), fmt))
-        out.write("\n")
     return 0

@@ -57,6 +57,7 @@ tr.kind-noise td { background: #f0f0f0; color: #6e7781; }
 tr.kind-unknown td { background: #fde2e2; }
 tr.kind-noise .kind { font-style: italic; font-weight: 400; }
 td.note, td.value { white-space: pre-wrap; }
+td.at code { white-space: nowrap; }
 .kind { font-weight: 600; white-space: nowrap; }
 td.absent { color: #8c959f; font-style: italic; }
 tr.table-equal td.status { color: #1a7f37; font-weight: 600; }
@@ -209,6 +210,8 @@ def _latest(workflow: dict[str, Any], latest: dict[str, Any]) -> list[str]:
 
     overhead = view.wall_overhead(workflow)
     overhead = f' <span class="meta">({overhead})</span>' if overhead else ""
+    airflow_link = link(airflow.get("run") or "Airflow run", airflow.get("url"))
+    prefect_link = link(prefect.get("run") or "Prefect flow run", prefect.get("url"))
     at = view.text(latest.get("at"))
     out = [f'<h3>Latest run {_code(latest.get("correlation_id"))}{" at " + _code(at) if at else ""}</h3>',
            '<table class="sides">',
@@ -220,11 +223,11 @@ def _latest(workflow: dict[str, Any], latest: dict[str, Any]) -> list[str]:
            f'<td class="side">{view.duration(prefect.get("duration_s"))}{bar("prefect", prefect.get("duration_s"))}'
            "</td></tr>",
            f'<tr><th>Shadow wall time</th><td colspan="2">{view.duration(wall)}{overhead}{bar("wall", wall)}</td></tr>',
-           f'<tr><th>Run</th><td class="run-link airflow">{link(airflow.get("run") or "Airflow run", airflow.get("url"))}'
-           f'</td><td class="run-link prefect">{link(prefect.get("run") or "Prefect flow run", prefect.get("url"))}'
-           "</td></tr>"]
+           f'<tr><th>Run</th><td class="run-link airflow">{airflow_link}</td>'
+           f'<td class="run-link prefect">{prefect_link}</td></tr>']
     if airflow.get("error") or prefect.get("error"):
-        out.append(f'<tr><th>Error</th><td>{_code(airflow.get("error"))}</td><td>{_code(prefect.get("error"))}</td></tr>')
+        out.append(f'<tr><th>Error</th><td class="error">{_code(airflow.get("error"))}</td>'
+                   f'<td class="error">{_code(prefect.get("error"))}</td></tr>')
     out += ["</tbody>", "</table>"]
     return out + _differences(latest) + _tables(latest)
 
@@ -310,7 +313,7 @@ def _history(workflow: dict[str, Any]) -> list[str]:
            "</tr></thead>", "<tbody>"]
     for h in history:
         out.append(
-            f'<tr class="history-row" data-verdict="{esc(h.get("verdict"))}"><td>{_code(h.get("at"))}</td>'
+            f'<tr class="history-row" data-verdict="{esc(h.get("verdict"))}"><td class="at">{_code(h.get("at"))}</td>'
             f'<td>{badge(h.get("verdict"))}</td>'
             f'<td class="num">{view.duration(h.get("airflow_duration_s"))}</td>'
             f'<td class="num">{view.duration(h.get("prefect_duration_s"))}</td>'

@@ -25,7 +25,8 @@ def render_markdown(report: Any) -> str:
     flows = view.workflows(data)
     out = ["# Shadow report", ""]
     generated = view.text(data.get("generated_at"))
-    out += [f"Generated {code(generated, cell=False) if generated else 'at an unknown time'} · {len(flows)} workflow(s).", ""]
+    when = code(generated, cell=False) if generated else "at an unknown time"
+    out += [f"Generated {when} · {len(flows)} workflow(s).", ""]
     if not flows:
         return "\n".join([*out, "No workflow has a shadow run yet.", ""])
     out += _summary(flows)
@@ -157,7 +158,10 @@ def _tables(latest: dict[str, Any]) -> list[str]:
         return []
     rows = []
     for t in tables:
-        status = "error: " + code(t.get("error")) if t.get("error") else ("equal" if view.table_equal(t) else "**differs**")
+        if t.get("error"):
+            status = "error: " + code(t.get("error"))
+        else:
+            status = "equal" if view.table_equal(t) else "**differs**"
         rows.append([code(t.get("table")), code(", ".join(view.text(k) for k in view.as_list(t.get("key")))),
                      count(t.get("airflow_rows")), count(t.get("prefect_rows")), count(t.get("only_airflow_count")),
                      count(t.get("only_prefect_count")), count(t.get("changed_count")), status])

@@ -1,0 +1,97 @@
+"""Shadow runs of the shipped workflows on the real stack, a deliberately divergent port, and calibration."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import time
+
+import pytest
+
+from bridge import config, shadow
+from bridge.compare import model
+from bridge.config import WorkflowEntry
+from bridge.errors import UnknownWorkflowError
+from bridge.operations import Backends
+from pipelines.seed import seed_products
+from tests.conftest import REPO, VENV_PY
+
+DAY = "2024-12-31"
+
+
+@pytest.fixture(scope="module")
+def backends(stack, deployed, data_urls) -> Backends:  # type: ignore[no-untyped-def]
+    seed_products(data_urls["BRIDGE_SOURCE_URL"], 300, 11)
+    env = {"BRIDGE_AIRFLOW_URL": stack.airflow_url, "BRIDGE_PREFECT_URL": stack.prefect_url,
+           "BRIDGE_AIRFLOW_PASSWORD": stack.airflow_password, **dict(stack.extra_env)}
+    b = Backends(config.load(env=env), env=env)
+    deadline = time.monotonic() + 90
+    for dag_id in ("hello_bridge", "process_products", "update_prices_daily"):
+        while True:
+            try:
+                b.get("airflow").get_workflow(dag_id)
+                break
+            except UnknownWorkflowError:
+                assert time.monotonic() < deadline
+                time.sleep(1)
+    return b
+
+
+def _target(prefix: str) -> str:
+    import uuid
+
+    return f"{prefix}_{uuid.uuid4().hex[:6]}"
+
+
+def _with_shadow_target(backends: Backends, dag_id: str, target: str, deployment: str | None = None) -> Backends:
+    entry = backends.catalog.entry(dag_id)
+    changed = dataclasses.replace(entry, shadow=dataclasses.replace(entry.shadow, target=target),
+                                  deployment=deployment or entry.deployment)
+    catalog = dataclasses.replace(backends.catalog, workflows={**backends.catalog.workflows, dag_id: changed})
+    return Backends(catalog, env=backends.env)
+
+
+@pytest.mark.parametrize("dag_id,conf", [
+    ("hello_bridge", {"name": "sombra"}),
+    ("update_prices_daily", {"business_date": DAY}),
+    ("process_products", {"business_date": DAY}),
+])
+def test_shipped_workflows_match(backends: Backends, dag_id: str, conf: dict) -> None:
+    primary = _target("sh_af")
+    b = _with_shadow_target(backends, dag_id, _target("sh_pf"))
+    result = shadow.run(b, dag_id, {**conf, "target": primary}, timeout=300)
+    assert result.primary.ok and result.shadow.ok, (result.primary.error, result.shadow.error)
+    assert result.verdict == model.MATCH, result.differences
+    assert len(result.tables) == len(b.catalog.entry(dag_id).shadow.tables)
+    for table in result.tables:
+        assert table.equal and table.airflow_rows == table.prefect_rows > 0
+
+
+def test_a_divergent_port_is_a_mismatch_naming_paths_and_rows(backends: Backends, stack) -> None:  # type: ignore[no-untyped-def]
+    script = (
+        "from prefect import Flow\n"
+        "f = Flow.from_source(source='.', entrypoint='tests/fixtures/divergent_prices.py:update_prices_daily')\n"
+        "f.deploy(name='update_prices_daily_divergent', work_pool_name='scheduler', build=False, push=False,"
+        " print_next_steps=False)\n")
+    proc = subprocess.run([str(VENV_PY), "-c", script], cwd=REPO, capture_output=True, text=True, timeout=180,
+                          env={"PATH": "/usr/bin:/bin", "PREFECT_API_URL": stack.prefect_url, "HOME": "/root"})
+    assert proc.returncode == 0, proc.stderr
+    b = _with_shadow_target(backends, "update_prices_daily", _target("sh_div"),
+                            "update-prices-daily/update_prices_daily_divergent")
+    result = shadow.run(b, "update_prices_daily", {"business_date": DAY, "target": _target("sh_af")}, timeout=300)
+    assert result.verdict == model.MISMATCH
+    paths = {d.path for d in result.real_differences}
+    assert "result.checksum" in paths and "tasks.update_prices.value.checksum" in paths
+    (prices,) = result.tables
+    assert prices.changed_count > 0 and prices.only_airflow_count == prices.only_prefect_count == 0
+    assert all(c.columns == ("price",) for c in prices.changed)
+
+
+def test_calibration_turns_random_values_into_noise(backends: Backends) -> None:
+    conf = {"name": "ruido", "with_noise": True}
+    noise = shadow.calibrate(backends, "hello_bridge", conf, runs=2, timeout=120)
+    assert noise == ["result.lucky", "tasks.greet.value.lucky"]
+    result = shadow.run(backends, "hello_bridge", conf, timeout=120, noise=noise)
+    assert result.verdict == model.MATCH
+    assert {(d.path, d.kind) for d in result.differences} == {("result.lucky", model.NOISE),
+                                                             ("tasks.greet.value.lucky", model.NOISE)}
