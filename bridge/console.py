@@ -198,7 +198,9 @@ def set_paused(dag_id: str, backend: str, paused: bool, opts: Options, out: IO[s
 
 
 def demo(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> int:
-    """What each orchestrator knows: workflows side by side, Prefect work pools, and both UIs."""
+    """What each orchestrator knows, then the main job: seed, shadow-run every workflow, summary, report."""
+    from bridge import demo as demo_mod
+
     backends = _backends(opts)
     out.write("== Workflows (Airflow DAGs and Prefect deployments, joined through bridge.toml)\n")
     list_workflows(opts, out, err)
@@ -209,9 +211,17 @@ def demo(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) ->
         workers = prefect.client.post(f"/work_pools/{pool['name']}/workers/filter", json={})
         online = sum(1 for w in workers if w.get("status") == "ONLINE")
         out.write(f"  {pool['name']:<12} type {pool['type']:<8} workers online: {online}\n")
-    out.write(f"\nAirflow UI: {backends.catalog.airflow.url}\n")
+    out.write("\n== Shadow runs (Airflow authoritative, Prefect into its shadow target)\n")
+    with database_errors("the demo's source and warehouse"):
+        demo_mod.seed_sources(lambda line: err.write(line + "\n"))
+    store = _store(backends)
+    rows = demo_mod.run_all(backends, store, progress=lambda: ShadowProgress(err), say=lambda line: err.write(line + "\n"))
+    out.write(demo_mod.table(rows) + "\n")
+    report = write_report(store, backends.catalog, None)
+    out.write(f"\nReport:     {report}\n")
+    out.write(f"Airflow UI: {backends.catalog.airflow.url}\n")
     out.write(f"Prefect UI: {prefect.ui_url}\n")
-    return 0
+    return 0 if all(r.verdict == "match" for r in rows) else 4
 
 
 # -- parity / seed ------------------------------------------------------------------------------------
