@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from bridge.errors import ConfigError, StackError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 meta = sa.MetaData()
 schema_version = sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
@@ -43,6 +43,7 @@ observations = sa.Table(
     sa.Column("start", sa.DateTime(timezone=True)),
     sa.Column("end", sa.DateTime(timezone=True)),
     sa.Column("duration_s", sa.Float),
+    sa.Column("elapsed_s", sa.Float),  # v2: trigger to observed end, as the caller waited
     sa.Column("url", sa.String(1000)),
     sa.Column("error", sa.Text),
     sa.Column("document", sa.JSON),  # state, tasks, result as observed (before normalization)
@@ -81,8 +82,12 @@ stage_changes = sa.Table(
     sa.Column("reason", sa.Text),
 )
 
-# version N -> N+1, as SQL callables; empty while the schema is at its first version.
-MIGRATIONS: dict[int, Any] = {}
+def _v1_to_v2(conn: sa.Connection) -> None:
+    conn.execute(sa.text("ALTER TABLE observations ADD COLUMN elapsed_s FLOAT"))
+
+
+# version N -> N+1. A fresh store is created at SCHEMA_VERSION directly.
+MIGRATIONS: dict[int, Any] = {1: _v1_to_v2}
 
 
 def default_url() -> str:
@@ -199,5 +204,5 @@ class Store:
 
 def _jsonable_side(side: Any) -> dict[str, Any]:
     return {"side": side.side, "run": side.run, "state": side.state, "start": side.start, "end": side.end,
-            "duration_s": side.duration_s, "url": side.url, "error": side.error,
+            "duration_s": side.duration_s, "elapsed_s": side.elapsed_s, "url": side.url, "error": side.error,
             "document": _jsonable(side.document)}

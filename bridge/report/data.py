@@ -11,7 +11,8 @@ from bridge.store import Store
 
 def _side(row: dict[str, Any] | None) -> dict[str, Any]:
     row = row or {}
-    return {"state": row.get("state"), "duration_s": row.get("duration_s"), "url": row.get("url"),
+    return {"state": row.get("state"), "duration_s": row.get("duration_s"), "elapsed_s": row.get("elapsed_s"),
+            "url": row.get("url"),
             "run": row.get("run"), "error": row.get("error")}
 
 

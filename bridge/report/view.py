@@ -159,8 +159,11 @@ def table_equal(table: dict[str, Any]) -> bool:
 
 
 def wall_overhead(workflow: dict[str, Any]) -> str:
-    """'slower side + 0.9 s': what running both in parallel cost beyond the slower side, or ''."""
-    times = [number(latest_side(workflow, side).get("duration_s")) for side in ("airflow", "prefect")]
+    """'slower side + 0.9 s': what running both in parallel cost beyond the slower side, or ''.
+    A side's time is what its caller waited (trigger to observed end, ``elapsed_s``) when known: queueing
+    counts; else its run duration."""
+    times = [number(latest_side(workflow, side).get("elapsed_s", latest_side(workflow, side).get("duration_s")))
+             for side in ("airflow", "prefect")]
     wall = number(wall_time(workflow))
     if wall is None or any(t is None for t in times):
         return ""

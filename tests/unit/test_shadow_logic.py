@@ -158,3 +158,18 @@ def test_a_newer_store_is_refused(tmp_path: Path) -> None:
         conn.execute(sa.text("UPDATE schema_version SET version = 99"))
     with pytest.raises(ConfigError, match="schema version 99"):
         Store(url)
+
+
+def test_an_older_store_is_migrated(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    Store(url)
+    with sa.create_engine(url).begin() as conn:  # make it look like a version-1 store
+        conn.execute(sa.text("ALTER TABLE observations DROP COLUMN elapsed_s"))
+        conn.execute(sa.text("UPDATE schema_version SET version = 1"))
+    store = Store(url)
+    store.record(shadow.run(_backends(Fake("airflow", 1), Fake("prefect", 1)), "wf", {}, timeout=5))
+    assert store.history("wf")[0]["sides"]["airflow"]["elapsed_s"] is not None
+    with sa.create_engine(url).connect() as conn:
+        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar() == 2
