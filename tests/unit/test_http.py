@@ -78,3 +78,50 @@ def test_connection_refused_is_unavailable() -> None:
         port = s.getsockname()[1]
     with pytest.raises(BackendUnavailableError, match="unreachable"):
         http.RestClient("airflow", f"http://127.0.0.1:{port}").get("/dags")
+
+
+def test_an_expired_token_is_renewed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Airflow's JWT expires: the first 401 fetches a new token and the request is sent again, once."""
+    from bridge.backends.auth import AirflowJWTAuth
+
+    issued: list[str] = []
+    seen: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self, status: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802 - /auth/token
+            self.rfile.read(int(self.headers["Content-Length"]))
+            issued.append(f"token-{len(issued) + 1}")
+            self._reply(201, {"access_token": issued[-1]})
+
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(self.headers.get("Authorization"))
+            ok = self.headers.get("Authorization") == "Bearer token-2"
+            self._reply(200 if ok else 401, {"dags": []} if ok else {"detail": "Token expired"})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        client = http.RestClient("airflow", f"{url}/api/v2", AirflowJWTAuth(url, "u", "p"))
+        assert client.get("/dags") == {"dags": []}
+        assert seen == ["Bearer token-1", "Bearer token-2"] and issued == ["token-1", "token-2"]
+        issued.append("token-x")  # from now on every token is refused: renewed once, then an auth error
+        seen.clear()
+        from bridge.errors import AuthenticationError
+
+        with pytest.raises(AuthenticationError):
+            http.RestClient("airflow", f"{url}/api/v2", AirflowJWTAuth(url, "u", "p")).get("/dags")
+        assert len(seen) == 2
+    finally:
+        srv.shutdown()

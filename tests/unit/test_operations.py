@@ -87,3 +87,22 @@ def test_dev_password_only_for_a_local_airflow() -> None:
         remote._password("https://airflow.example.com", "admin")
     asked = operations.Backends(CATALOG, env={}, prompt=lambda text: "typed")
     assert asked._password("https://airflow.example.com", "admin") == "typed"
+
+
+def test_airflow_pages_past_the_100_cap() -> None:
+    """The API silently caps `limit` at 100: the backend pages with offset until total_entries."""
+    from bridge.backends.airflow import AirflowBackend
+
+    dags = [{"dag_id": f"d{i:03d}"} for i in range(230)]
+    calls = []
+
+    class Client:
+        def get(self, path: str, params: dict) -> dict:
+            calls.append(params["offset"])
+            page = dags[params["offset"]: params["offset"] + min(params["limit"], 100)]
+            return {"dags": page, "total_entries": len(dags)}
+
+    backend = AirflowBackend.__new__(AirflowBackend)
+    backend.client = Client()  # type: ignore[assignment]
+    assert [d["dag_id"] for d in backend._pages("/dags", "dags")] == [d["dag_id"] for d in dags]
+    assert calls == [0, 100, 200]
