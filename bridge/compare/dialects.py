@@ -142,6 +142,14 @@ class Postgres(Dialect):
     def quote(self, identifier: str) -> str:
         return '"' + identifier.replace('"', '""') + '"'
 
+    def columns_sql(self) -> str:
+        # pg_catalog, not information_schema: the same names, ten times faster on a busy catalog.
+        return ("SELECT a.attname, format_type(a.atttypid, NULL), format_type(a.atttypid, a.atttypmod)"
+                " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped"
+                " AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY a.attnum")
+
     def category(self, data_type: str, full_type: str) -> str:
         t = data_type.lower()
         if t in ("smallint", "integer", "bigint"):
@@ -164,7 +172,8 @@ class Postgres(Dialect):
 
     def canonical(self, column: str, category: str, kind: str) -> str:
         if kind == "float":
-            column = f"({column})::int" if category == BOOL else column
+            # real goes through float8: real::numeric keeps only 6 significant digits, MySQL keeps them all.
+            column = {BOOL: f"({column})::int", FLOAT: f"({column})::float8"}.get(category, column)
             return f"trim_scale(round(({column})::numeric, {FLOAT_DECIMALS}))::text"
         if category == DECIMAL:
             return self.trim_decimal(f"({column})::numeric")
@@ -213,6 +222,9 @@ class Redshift(Postgres):
         return (f"(CAST(STRTOL(SUBSTRING({m}, 1, 8), 16) AS DECIMAL(38, 0)) * 4294967296"
                 f" + STRTOL(SUBSTRING({m}, 9, 8), 16)"
                 f" - CASE WHEN SUBSTRING({m}, 1, 1) >= '8' THEN 18446744073709551616 ELSE 0 END)")
+
+    def columns_sql(self) -> str:
+        return Dialect.columns_sql(self)
 
     def session_sql(self) -> list[str]:
         return ["SET TIME ZONE 'UTC'", "SET DateStyle = 'ISO, YMD'"]

@@ -11,8 +11,12 @@ those differ:
 2. **Pass 2**, differing buckets only. Integer keys: a bucket holding more than ``FETCH_ROWS`` rows is
    split 16 ways (``WHERE key BETWEEN a AND b``, which the primary-key index serves) until small; then
    ``(key, row hash)`` is fetched for those ranges and matched. A bucket empty on one side needs no fetch:
-   all its rows are only on the other. For the changed rows of the sample, each compared column's
+   all its rows are only on the other. Other keys: the rows of the differing md5 prefixes are fetched
+   (one more scan, filtered by prefix). For the changed rows of the sample, each compared column's
    canonical text is fetched, naming the columns that differ.
+
+Both sides read one snapshot each (PostgreSQL REPEATABLE READ, MySQL consistent snapshot), so a
+diff is consistent per side even while the tables are written.
 
 A declaration that does not fit the tables (a table or column missing, a key that is not unique) raises
 :class:`~bridge.errors.UsageError`; a database that cannot be reached raises
@@ -278,7 +282,8 @@ class _HashBuckets:
     def group(self, plan: _Plan) -> str:
         return plan.conn.dialect.md5_prefix(plan.key_text, self.digits)
 
-    def where(self, plan: _Plan, prefixes: Sequence[str], *, superset: bool = False) -> list[tuple[str, tuple[Any, ...]]]:
+    def where(self, plan: _Plan, prefixes: Sequence[str], *,
+              superset: bool = False) -> list[tuple[str, tuple[Any, ...]]]:
         """``superset``: the caller filters rows itself, so most of the table may as well be all of it."""
         if not prefixes:
             return []
@@ -310,8 +315,9 @@ class _Pair:
             raise errors[0]
         self.conns: tuple[Connection, Connection] = (conns[0], conns[1])
 
-    def both(self, fn: Callable[[Any], T], args: tuple[Any, Any]) -> tuple[T, T]:
-        fa, fb = self.pool.submit(fn, args[0]), self.pool.submit(fn, args[1])
+    def both(self, fn: Callable[[int], T]) -> tuple[T, T]:
+        """``fn(0)`` (airflow) and ``fn(1)`` (prefect) at once, each on its own side's session."""
+        fa, fb = self.pool.submit(fn, 0), self.pool.submit(fn, 1)
         try:
             return fa.result(), fb.result()
         finally:
@@ -419,7 +425,8 @@ def _bisect(pair: _Pair, plans: tuple[_Plan, _Plan], buckets: _IntBuckets, diffs
         if not split:
             break
         width = max(1, width >> SPLIT_BITS)
-        sums = pair.both(lambda p: _group_sums(p, buckets.group(p, width), _IntBuckets.where(p, split)), plans)
+        sums = pair.both(lambda i: _group_sums(plans[i], buckets.group(plans[i], width),
+                                                   _IntBuckets.where(plans[i], split)))
         diffs = differing(*sums)
     return found
 
@@ -439,43 +446,28 @@ def diff_tables(airflow: TableSide, prefect: TableSide, key: Sequence[str], colu
     sides = (airflow, prefect)
     pair = _Pair(airflow, prefect)
     try:
-        described = pair.both(lambda i: _describe(pair.conns[i], sides[i]), (0, 1))
+        described = pair.both(lambda i: _describe(pair.conns[i], sides[i]))
         plans = _plans(pair.conns, sides, described, key, columns)
-        integer = plans[0].key[0].category == INT and plans[1].key[0].category == INT
-        stats = pair.both(lambda i: _stats(plans[i], sides[i], integer), (0, 1))
-        estimate = max(int(s[2] or 0) for s in stats)
-        strategy: _IntBuckets | _HashBuckets
-        if integer:
-            lows = [s[0] for s in stats if s[0] is not None]
-            highs = [s[1] for s in stats if s[1] is not None]
-            strategy = _IntBuckets(plan_width(min(lows, default=None), max(highs, default=None), estimate))
-        else:
-            strategy = _HashBuckets(prefix_digits(estimate))
-        sums = pair.both(lambda p: _group_sums(p, strategy.group(p), None), plans)
-        totals = [sum(c for c, _ in s.values()) for s in sums]
+        strategy = _strategy(pair, plans, sides)
+        sums = pair.both(lambda i: _group_sums(plans[i], strategy.group(plans[i]), None))  # pass 1
         diffs = differing(*sums)
         if isinstance(strategy, _IntBuckets):
             found = _bisect(pair, plans, strategy, diffs)
         else:
             found = _Found()
-            for d in diffs:
-                if not found.sort(d, d.bucket):
-                    found.fetch.append(d.bucket)
-        fetched = pair.both(lambda p: _fetch_hashes(p, strategy.where(p, found.fetch, superset=True)), plans)
+            found.fetch = [d.bucket for d in diffs if not found.sort(d, d.bucket)]
+        fetched = pair.both(lambda i: _fetch_hashes(plans[i], strategy.where(plans[i], found.fetch, superset=True)))
         match = match_rows(*fetched)
-        only_a = list(match.only_airflow.values())
-        only_p = list(match.only_prefect.values())
+        only = [list(match.only_airflow.values()), list(match.only_prefect.values())]
         if sample and (found.only_airflow or found.only_prefect):
             one_sided = (found.only_airflow, found.only_prefect)
-            extra = pair.both(lambda i: _first_keys_where(plans[i], strategy.where(plans[i], one_sided[i]), sample),
-                              (0, 1))
-            only_a, only_p = only_a + extra[0], only_p + extra[1]
-        changed = _changed_sample(pair, plans, match, sample)
+            extra = pair.both(lambda i: _first_keys_where(plans[i], strategy.where(plans[i], one_sided[i]), sample))
+            only = [only[0] + extra[0], only[1] + extra[1]]
         return TableDiff(
-            table=f"{airflow.schema}.{airflow.table}", key=tuple(c.name for c in plans[0].key),
-            airflow_rows=totals[0], prefect_rows=totals[1],
-            only_airflow=tuple(first_keys(only_a, sample)), only_prefect=tuple(first_keys(only_p, sample)),
-            changed=changed,
+            table=airflow.table, key=tuple(c.name for c in plans[0].key),
+            airflow_rows=sum(c for c, _ in sums[0].values()), prefect_rows=sum(c for c, _ in sums[1].values()),
+            only_airflow=tuple(first_keys(only[0], sample)), only_prefect=tuple(first_keys(only[1], sample)),
+            changed=_changed_sample(pair, plans, match, sample),
             only_airflow_count=len(match.only_airflow) + found.only_airflow_count,
             only_prefect_count=len(match.only_prefect) + found.only_prefect_count,
             changed_count=len(match.changed), queries=pair.queries,
@@ -484,13 +476,26 @@ def diff_tables(airflow: TableSide, prefect: TableSide, key: Sequence[str], colu
         pair.close()
 
 
+def _strategy(pair: _Pair, plans: tuple[_Plan, _Plan],
+              sides: tuple[TableSide, TableSide]) -> _IntBuckets | _HashBuckets:
+    """Integer buckets when the first key column is an integer on both sides, else md5 prefixes."""
+    integer = plans[0].key[0].category == INT and plans[1].key[0].category == INT
+    stats = pair.both(lambda i: _stats(plans[i], sides[i], integer))
+    estimate = max(int(s[2] or 0) for s in stats)
+    if not integer:
+        return _HashBuckets(prefix_digits(estimate))
+    lows = [s[0] for s in stats if s[0] is not None]
+    highs = [s[1] for s in stats if s[1] is not None]
+    return _IntBuckets(plan_width(min(lows, default=None), max(highs, default=None), estimate))
+
+
 def _changed_sample(pair: _Pair, plans: tuple[_Plan, _Plan], match: RowMatch, sample: int) -> tuple[ChangedRow, ...]:
     by_key = {a: text for text, (a, _) in match.changed.items()}
     texts = [by_key[k] for k in first_keys(by_key, sample)]
     if not texts:
         return ()
     keys = ([match.changed[t][0] for t in texts], [match.changed[t][1] for t in texts])
-    values = pair.both(lambda i: _column_texts(plans[i], keys[i]), (0, 1))
+    values = pair.both(lambda i: _column_texts(plans[i], keys[i]))
     names = [c.name for c in plans[0].columns]
     return tuple(ChangedRow(key=match.changed[t][0],
                             columns=columns_differing(names, values[0].get(t, ()), values[1].get(t, ())))
