@@ -31,14 +31,6 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield client
 
 
-def _parse_csv(data: bytes) -> list[list[str | None]]:
-    """Read our CSV back the way Redshift is told to: quoted values are strings, the bare marker is NULL."""
-    rows = []
-    for line in csv.reader(io.StringIO(data.decode("utf-8"), newline=""), quoting=csv.QUOTE_NONE, escapechar=None):
-        rows.append(line)
-    return rows
-
-
 def test_csv_undoes_mysql_escapes_and_keeps_null_apart_from_strings() -> None:
     chunk = (b"1\tplain\tNULL\tNULL\\0\t\n"
              b"2\ttab\\there\tline\\nbreak\tback\\\\slash \\\\t\tsay \"hi\"\r\n"

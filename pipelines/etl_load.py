@@ -1,0 +1,372 @@
+"""The loader core: stream extracted rows into staging tables, then publish them in the same transaction.
+
+One ``Load`` is one warehouse transaction. It opens with ``LOCK TABLE <target>.etl_state`` (one load per
+target at a time), stages every table it moves, publishes them, records their state, computes their
+checksums, and commits once. A run killed anywhere before that commit leaves nothing behind: PostgreSQL
+and Redshift roll the transaction back, staging tables and all, and the target is exactly as before.
+
+Staging (``stage``): PostgreSQL gets the rows through ``COPY ... FROM STDIN`` in text format with
+``NULL 'NULL'``, nearly as the source client wrote them (``to_pg_copy``: carriage returns escaped, the
+marked string ``NULL`` turned into ``\\x4eULL``). Redshift gets them from S3 (``pipelines.etl_redshift``),
+selected by ``LoadConfig``.
+
+Publishing:
+
+- ``swap`` (full refresh): the rows go into a new table ``<name>__swap`` built from the table's
+  definition; its primary key is added after the load; the old table is dropped and the new one renamed.
+- ``merge`` (incremental): the rows go into a temporary table, then replace the target's rows with the
+  same key unless the target's version is newer (``updated_column``): the newest version wins, so a
+  replayed or overlapping window never moves a row back in time. ``merge_children`` replaces the child
+  rows (order items) of every parent row the merge took.
+
+Checksums (``table_checksum``): computed by the warehouse over the table as published (timestamps
+rendered in UTC, ISO dates), from a hash of each row folded order-independently, so two targets holding
+the same rows agree whatever their physical order (``checksum_sql`` has the details per dialect).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import psycopg
+from psycopg import sql
+
+from pipelines.db import DatabaseUrl, warehouse_url
+from pipelines.etl_tables import EtlTable
+from pipelines.targets import validate_target
+from pipelines.warehouse import TableSpec, qualified
+
+STATE = TableSpec(
+    name="etl_state",
+    columns=(
+        ("table_name", "VARCHAR(128) NOT NULL"),
+        ("watermark", "TIMESTAMP"),
+        ("rows_total", "BIGINT NOT NULL"),
+        ("checksum", "VARCHAR(64) NOT NULL"),
+    ),
+    key=("table_name",),
+)
+STAGING_ENV = "BRIDGE_ETL_STAGING"
+STAGINGS = ("auto", "copy", "s3")
+_LITERAL_NULL = re.compile(rb"NULL\\0(?=[\t\n])")  # a literal prefix: searched at C speed
+
+
+def to_pg_copy(chunk: bytes) -> bytes:
+    """MySQL batch rows -> PostgreSQL ``COPY`` text rows (with ``NULL 'NULL'``).
+
+    The two formats share ``\\t \\n \\\\`` and tab/newline framing; only these differ: a raw carriage
+    return would end a PostgreSQL row (escaped as ``\\r``), and the string ``NULL`` (marked ``NULL\\0``
+    by the query) must not match the NULL string (written ``\\x4eULL``, which COPY decodes to ``NULL``
+    after the NULL test). A real NUL stays ``\\0``: PostgreSQL text cannot hold it and COPY says so.
+    """
+    if b"\r" in chunk:
+        chunk = chunk.replace(b"\r", b"\\r")
+    if b"NULL\\0" in chunk:
+        def field(match: re.Match[bytes]) -> bytes:  # a whole field only: after a tab, a newline or nothing
+            start = match.start()
+            return b"\\x4eULL" if start == 0 or chunk[start - 1] in b"\t\n" else match.group()
+        chunk = _LITERAL_NULL.sub(field, chunk)
+    return chunk
+
+
+def count_rows(chunk: bytes) -> int:
+    return chunk.count(b"\n")
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    """Where staged rows go: ``copy`` (COPY FROM STDIN) or ``s3`` (files in S3, then Redshift's COPY).
+
+    ``auto`` picks ``s3`` for a ``redshift://`` warehouse URL and ``copy`` otherwise. The S3 settings
+    (``BRIDGE_ETL_S3_*``) are read by ``pipelines.etl_redshift``.
+    """
+
+    staging: str = "auto"
+    dialect: str = "postgresql"
+    s3: Any = None  # an etl_redshift.S3Settings when staging is s3
+
+    @classmethod
+    def from_env(cls, url: str | None = None) -> LoadConfig:
+        dialect = DatabaseUrl.parse(url or warehouse_url()).dialect
+        staging = (os.environ.get(STAGING_ENV) or "auto").strip()
+        if staging not in STAGINGS:
+            raise ValueError(f"{STAGING_ENV}={staging!r}: expected one of {', '.join(STAGINGS)}")
+        if staging == "auto":
+            staging = "s3" if dialect == "redshift" else "copy"
+        s3 = None
+        if staging == "s3":
+            from pipelines.etl_redshift import S3Settings
+
+            s3 = S3Settings.from_env()
+        return cls(staging=staging, dialect=dialect, s3=s3)
+
+
+class Stager(Protocol):
+    """Moves a stream of MySQL batch chunks into a warehouse table; returns the rows read."""
+
+    def stage(self, cur: psycopg.Cursor[Any], table: sql.Composable, columns: tuple[str, ...],
+              chunks: Iterable[bytes], label: str) -> int: ...
+
+
+class CopyStager:
+    """PostgreSQL: ``COPY table (columns) FROM STDIN`` fed chunk by chunk (flat memory)."""
+
+    def stage(self, cur: psycopg.Cursor[Any], table: sql.Composable, columns: tuple[str, ...],
+              chunks: Iterable[bytes], label: str) -> int:
+        statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT text, NULL 'NULL')").format(
+            table, sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+        rows = 0
+        with cur.copy(statement) as copy:
+            for chunk in chunks:
+                rows += count_rows(chunk)
+                copy.write(to_pg_copy(chunk))
+        return rows
+
+
+def make_stager(config: LoadConfig) -> Stager:
+    if config.staging == "s3":
+        from pipelines.etl_redshift import S3Stager
+
+        return S3Stager(config.s3)
+    return CopyStager()
+
+
+# -- SQL pieces (the common subset of PostgreSQL and Redshift unless said otherwise) --------------------
+
+def _ids(names: Iterable[str], alias: str | None = None) -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(alias, n) if alias else sql.Identifier(n) for n in names)
+
+
+def _key_match(key: Iterable[str], left: str, right: str) -> sql.Composable:
+    return sql.SQL(" AND ").join(sql.SQL("{} = {}").format(sql.Identifier(left, k), sql.Identifier(right, k))
+                                 for k in key)
+
+
+def create_table_sql(target: str, spec: TableSpec, name: str, primary_key: bool) -> sql.Composable:
+    columns = [sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in spec.columns]
+    if primary_key:
+        columns.append(sql.SQL("PRIMARY KEY ({})").format(_ids(spec.key)))
+    return sql.SQL("CREATE TABLE {} ({})").format(qualified(target, name), sql.SQL(", ").join(columns))
+
+
+def swap_name(table: str) -> str:
+    return f"{table}__swap"
+
+
+def swap_sql(target: str, table: EtlTable, dialect: str) -> list[sql.Composable]:
+    """After the rows are in ``<table>__swap``: key it, drop the old table, take its name."""
+    new = swap_name(table.name)
+    statements: list[sql.Composable] = []
+    if dialect == "postgresql":  # Redshift keys are declared at creation and not enforced
+        statements.append(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})").format(
+            qualified(target, new), sql.Identifier(f"{new}_pkey"), _ids(table.key)))
+    statements.append(sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(target, table.name)))
+    statements.append(sql.SQL("ALTER TABLE {} RENAME TO {}").format(qualified(target, new),
+                                                                  sql.Identifier(table.name)))
+    if dialect == "postgresql":
+        statements.append(sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+            qualified(target, table.name), sql.Identifier(f"{new}_pkey"), sql.Identifier(f"{table.name}_pkey")))
+    return statements
+
+
+def stage_name(table: str) -> str:
+    return f"_stage_{table}"
+
+
+def merge_sql(target: str, table: EtlTable) -> tuple[sql.Composable, sql.Composable]:
+    """(delete the target rows the staged ones replace, insert the staged rows that won)."""
+    t, s = qualified(target, table.name), sql.Identifier(stage_name(table.name))
+    newer = sql.SQL("")
+    if table.updated_column:
+        newer = sql.SQL(" AND {} <= {}").format(sql.Identifier(table.name, table.updated_column),
+                                                sql.Identifier("s", table.updated_column))
+    key = sql.SQL(" AND ").join(sql.SQL("{} = {}").format(sql.Identifier(table.name, k), sql.Identifier("s", k))
+                                for k in table.key)
+    delete = sql.SQL("DELETE FROM {} USING {} s WHERE {}{}").format(t, s, key, newer)
+    insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s WHERE NOT EXISTS "
+                     "(SELECT 1 FROM {} o WHERE {})").format(
+        t, _ids(table.column_names), _ids(table.column_names, "s"), s, t, _key_match(table.key, "o", "s"))
+    return delete, insert
+
+
+def merge_children_sql(target: str, parent: EtlTable, child: EtlTable,
+                       link: str) -> tuple[sql.Composable, sql.Composable]:
+    """Replace the children (``child.link`` = parent key) of each staged parent row that is now published."""
+    assert parent.updated_column and len(parent.key) == 1
+    pk, upd = parent.key[0], parent.updated_column
+    pt, ps = qualified(target, parent.name), sql.Identifier(stage_name(parent.name))
+    ct, cs = qualified(target, child.name), sql.Identifier(stage_name(child.name))
+    taken = sql.SQL("{} = {} AND {} = {}").format(sql.Identifier("p", pk), sql.Identifier("s", pk),
+                                                  sql.Identifier("p", upd), sql.Identifier("s", upd))
+    delete = sql.SQL("DELETE FROM {} USING {} s, {} p WHERE {} = {} AND {}").format(
+        ct, ps, pt, sql.Identifier(child.name, link), sql.Identifier("s", pk), taken)
+    insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} c JOIN {} s ON {} = {} JOIN {} p ON {}").format(
+        ct, _ids(child.column_names), _ids(child.column_names, "c"), cs, ps, sql.Identifier("c", link),
+        sql.Identifier("s", pk), pt, taken)
+    return delete, insert
+
+
+def checksum_sql(target: str, table: EtlTable, dialect: str) -> sql.Composable:
+    """``SELECT count, lane1, lane2 ...`` over a hash of every row of ``target.table``.
+
+    PostgreSQL: each row's text (``CAST(t AS TEXT)``: the record output, C speed, NULL and empty string
+    distinct) hashed by ``hashtextextended`` with two seeds, folded by ``BIT_XOR`` into two 64-bit lanes
+    (keys are unique, so no two equal rows can cancel out); twice as fast as md5 and hex parsing. Redshift
+    has neither: each column as ``length:value`` (``-`` for NULL) joined by ``|``, md5, four 32-bit
+    ``SUM`` lanes via ``STRTOL``. The two dialects' checksums are not comparable with each other, only
+    between targets of the same warehouse.
+    """
+    relation = qualified(target, table.name)
+    if dialect != "redshift":
+        lanes = sql.SQL(", ").join(sql.SQL("BIT_XOR(HASHTEXTEXTENDED(r, {}))").format(sql.Literal(seed))
+                                   for seed in (0, 1))
+        return sql.SQL("SELECT COUNT(*), {} FROM (SELECT CAST(t AS TEXT) AS r FROM {} t) x").format(lanes, relation)
+    parts = []
+    for column in table.columns:
+        ref = sql.Identifier(column.name)
+        if column.kind == "bool":
+            text: sql.Composable = sql.SQL("CASE WHEN {} THEN 't' WHEN NOT {} THEN 'f' END").format(ref, ref)
+        else:
+            text = sql.SQL("CAST({} AS VARCHAR)").format(ref)
+        parts.append(sql.SQL("COALESCE(CAST(LENGTH({}) AS VARCHAR) || ':' || {}, '-')").format(text, text))
+    lanes = sql.SQL(", ").join(
+        sql.SQL("SUM(STRTOL(SUBSTRING(h, {}, 8), 16))").format(sql.Literal(start)) for start in (1, 9, 17, 25))
+    return sql.SQL("SELECT COUNT(*), {} FROM (SELECT MD5({}) AS h FROM {}) x").format(
+        lanes, sql.SQL(" || '|' || ").join(parts), relation)
+
+
+def table_checksum(cur: psycopg.Cursor[Any], target: str, table: EtlTable, dialect: str) -> tuple[int, str]:
+    """(row count, checksum) of ``target.table`` as this transaction sees it: the sha256 of the column
+    names, the count and the lanes of ``checksum_sql``."""
+    count, *lanes = cur.execute(checksum_sql(target, table, dialect)).fetchone()  # type: ignore[misc]
+    text = ",".join(table.column_names) + f"|{count}|" + "|".join(str(int(v or 0)) for v in lanes)
+    return int(count), hashlib.sha256(text.encode()).hexdigest()
+
+
+# -- one load ----------------------------------------------------------------------------------------
+
+@dataclass
+class TableResult:
+    """What one table's load did."""
+
+    table: str
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_total: int = 0
+    checksum: str = ""
+    watermark_before: datetime | None = None
+    watermark_after: datetime | None = None
+
+
+@dataclass
+class Load:
+    """One transaction on one target; see the module doc. Create it with ``open_load``."""
+
+    conn: psycopg.Connection[Any]
+    target: str
+    config: LoadConfig
+    stager: Stager
+    results: dict[str, TableResult] = field(default_factory=dict)
+
+    def state(self, table: str) -> tuple[datetime | None, int, str] | None:
+        """(watermark, rows_total, checksum) recorded for ``table`` by the last committed load, if any."""
+        row = self.conn.execute(sql.SQL("SELECT watermark, rows_total, checksum FROM {} WHERE table_name = %s")
+                                .format(qualified(self.target, STATE.name)), (table,)).fetchone()
+        return None if row is None else (row[0], int(row[1]), row[2])
+
+    def _result(self, table: EtlTable) -> TableResult:
+        previous = self.state(table.name)
+        result = TableResult(table.name, watermark_before=previous[0] if previous else None)
+        self.results[table.name] = result
+        return result
+
+    def swap_in(self, table: EtlTable, chunks: Iterable[bytes]) -> TableResult:
+        """Full refresh of ``table`` from ``chunks`` (published when the load commits)."""
+        result = self._result(table)
+        with self.conn.cursor() as cur:
+            redshift = self.config.dialect == "redshift"
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(self.target, swap_name(table.name))))
+            cur.execute(create_table_sql(self.target, table.spec, swap_name(table.name), primary_key=redshift))
+            result.rows_read = self.stager.stage(cur, qualified(self.target, swap_name(table.name)),
+                                                 table.column_names, chunks, f"{self.target}/{table.name}")
+            result.rows_written = result.rows_read
+            for statement in swap_sql(self.target, table, self.config.dialect):
+                cur.execute(statement)
+        self._finish(table, result, after=None)
+        return result
+
+    def stage(self, table: EtlTable, chunks: Iterable[bytes]) -> TableResult:
+        """Stage ``table``'s changed rows in a temporary table (merged by ``merge``)."""
+        result = self._result(table)
+        stage = sql.Identifier(stage_name(table.name))
+        with self.conn.cursor() as cur:
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
+            cur.execute(sql.SQL("CREATE TEMPORARY TABLE {} (LIKE {})").format(
+                stage, qualified(self.target, table.name)))
+            result.rows_read = self.stager.stage(cur, stage, table.column_names, chunks,
+                                                 f"{self.target}/{table.name}")
+        return result
+
+    def merge(self, table: EtlTable, children: tuple[EtlTable, str] | None = None) -> None:
+        """Merge the staged ``table``, newest version wins; then replace the children (staged table
+        ``children[0]``, linked by its column ``children[1]``) of every parent row the merge took."""
+        result = self.results[table.name]
+        with self.conn.cursor() as cur:
+            delete, insert = merge_sql(self.target, table)
+            cur.execute(delete)
+            cur.execute(insert)
+            result.rows_written = max(cur.rowcount, 0)
+            if children is not None:
+                child, link = children
+                delete, insert = merge_children_sql(self.target, table, child, link)
+                cur.execute(delete)
+                cur.execute(insert)
+                self.results[child.name].rows_written = max(cur.rowcount, 0)
+            staged_max = None
+            if table.updated_column:
+                staged_max = cur.execute(sql.SQL("SELECT MAX({}) FROM {}").format(
+                    sql.Identifier(table.updated_column), sql.Identifier(stage_name(table.name)))).fetchone()[0]
+            for name in (table.name, *([children[0].name] if children else [])):
+                cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(stage_name(name))))
+        after = max((m for m in (result.watermark_before, staged_max) if m is not None), default=None)
+        self._finish(table, result, after=after)
+        if children is not None:
+            self._finish(children[0], self.results[children[0].name], after=after)
+
+    def _finish(self, table: EtlTable, result: TableResult, after: datetime | None) -> None:
+        with self.conn.cursor() as cur:
+            if table.updated_column and after is None:
+                after = cur.execute(sql.SQL("SELECT MAX({}) FROM {}").format(
+                    sql.Identifier(table.updated_column), qualified(self.target, table.name))).fetchone()[0]
+            result.watermark_after = after
+            result.rows_total, result.checksum = table_checksum(cur, self.target, table, self.config.dialect)
+            state = qualified(self.target, STATE.name)
+            cur.execute(sql.SQL("DELETE FROM {} WHERE table_name = %s").format(state), (table.name,))
+            cur.execute(sql.SQL("INSERT INTO {} (table_name, watermark, rows_total, checksum) "
+                                "VALUES (%s, %s, %s, %s)").format(state),
+                        (table.name, after, result.rows_total, result.checksum))
+
+
+@contextmanager
+def open_load(conn: psycopg.Connection[Any], target: str, config: LoadConfig) -> Iterator[Load]:
+    """One load transaction on ``target`` (whose tables and ``etl_state`` exist), on a clean transaction
+    of ``conn`` (whose session time zone becomes UTC): commits if the block ends normally, rolls back
+    otherwise."""
+    target = validate_target(target)
+    conn.rollback()
+    try:
+        conn.execute("SET TIME ZONE 'UTC'")
+        conn.execute("SET DATESTYLE TO 'ISO, MDY'")
+        conn.execute(sql.SQL("LOCK TABLE {}").format(qualified(target, STATE.name)))
+        yield Load(conn, target, config, make_stager(config))
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise

@@ -1,0 +1,302 @@
+"""Amazon SQS through boto3: a target's queues, the consumer side of the core's ``Broker``, and publishing.
+
+Endpoint from ``$BRIDGE_SQS_ENDPOINT``: moto's server on this machine, LocalStack in compose, unset for
+real SQS (then boto3's usual region and credentials apply). With an endpoint set and no
+``AWS_ACCESS_KEY_ID`` in the environment, dummy credentials are used: emulators accept anything, and
+host credentials never leak into them. Region: ``$AWS_REGION``, ``$AWS_DEFAULT_REGION``, else us-east-1.
+
+Queues per target: ``<stream>-<target>`` and ``<stream>-<target>-dlq`` (standard queues). SQS has no
+exchange, so shadow-readiness is a tee in the publisher: every batch goes to every target's queue.
+
+Consuming: ``receive_message`` (10 at a time) until the batch is full or the queue answers empty; the
+attempt number is ``ApproximateReceiveCount``; ack is ``delete_message_batch``; a retry is
+``change_message_visibility`` to the backoff (so the message stays in the queue, invisible, and its
+receive count goes up); a dead letter is sent to the DLQ with attributes ``reason``, ``attempts``,
+``source_queue``, ``message_id`` before the original is deleted. The queue's own redrive policy
+(``maxReceiveCount`` 20) is only a safety net for a message that kills every worker touching it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+
+from pipelines.queue_core import LOG, BrokerUnavailable, Delivery
+from pipelines.queue_names import QueueNames
+
+SQS_ENDPOINT_ENV = "BRIDGE_SQS_ENDPOINT"
+REDRIVE_SAFETY_NET = 20
+DEFAULT_VISIBILITY_TIMEOUT = 30
+MAX_VISIBILITY_TIMEOUT = 43_200
+_TRANSIENT_CODES = {"ThrottlingException", "RequestThrottled", "ServiceUnavailable", "InternalError",
+                    "InternalFailure", "RequestTimeout"}
+_MISSING_CODES = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
+
+
+def sqs_endpoint(endpoint: str | None = None) -> str | None:
+    return endpoint or os.environ.get(SQS_ENDPOINT_ENV) or None
+
+
+def sqs_client(endpoint: str | None = None, max_attempts: int = 3) -> Any:
+    """A boto3 SQS client for ``endpoint`` (default ``$BRIDGE_SQS_ENDPOINT``; none: real SQS); botocore
+    retries a failed call up to ``max_attempts`` times in all before it raises."""
+    endpoint = sqs_endpoint(endpoint)
+    kwargs: dict[str, Any] = {
+        "region_name": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        "config": Config(retries={"max_attempts": max_attempts, "mode": "standard"}, connect_timeout=5, read_timeout=30,
+                         max_pool_connections=16),
+    }
+    if endpoint:
+        kwargs["endpoint_url"] = endpoint
+        if not os.environ.get("AWS_ACCESS_KEY_ID"):
+            kwargs.update(aws_access_key_id="test", aws_secret_access_key="test")
+    return boto3.client("sqs", **kwargs)
+
+
+@contextmanager
+def translate_errors(what: str) -> Iterator[None]:
+    """Connection failures, throttling and 5xx become ``BrokerUnavailable``; other errors pass."""
+    try:
+        yield
+    except (BotoConnectionError, HTTPClientError) as exc:
+        raise BrokerUnavailable(f"sqs {what}: {exc}") from exc
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in _TRANSIENT_CODES or status >= 500:
+            raise BrokerUnavailable(f"sqs {what}: {code or status}: {exc}") from exc
+        raise
+
+
+def _queue_url(client: Any, name: str, attributes: dict[str, str]) -> str:
+    try:
+        return str(client.get_queue_url(QueueName=name)["QueueUrl"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in _MISSING_CODES:
+            raise
+    return str(client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
+
+
+def ensure_queues(client: Any, names: QueueNames,
+                  visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT) -> tuple[str, str]:
+    """Create the target's DLQ and queue if missing; return their URLs (queue, dlq)."""
+    dlq_url = _queue_url(client, names.dlq, {"MessageRetentionPeriod": "1209600"})
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    main_url = _queue_url(client, names.main, {
+        "VisibilityTimeout": str(visibility_timeout),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(REDRIVE_SAFETY_NET)}),
+    })
+    return main_url, dlq_url
+
+
+def _text_attribute(value: object) -> dict[str, str]:
+    return {"DataType": "String", "StringValue": str(value)}
+
+
+class SQSBroker:
+    """One target's SQS queue. ``Delivery.handle`` is the receipt handle."""
+
+    name = "sqs"
+
+    def __init__(self, names: QueueNames, endpoint: str | None = None,
+                 visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT, client_attempts: int = 3) -> None:
+        self.names = names
+        self.queue = names.main
+        self.endpoint = sqs_endpoint(endpoint)
+        self.visibility_timeout = visibility_timeout
+        self.client_attempts = client_attempts
+        self._client: Any = None
+        self._url = self._dlq_url = ""
+        self._retried: set[str] = set()
+
+    def open(self) -> None:
+        with translate_errors("connect"):
+            client = sqs_client(self.endpoint, self.client_attempts)
+            self._url, self._dlq_url = ensure_queues(client, self.names, self.visibility_timeout)
+        self._client = client
+
+    def close(self) -> None:
+        self._client = None
+        self._retried.clear()
+
+    def _sqs(self) -> Any:
+        if self._client is None:
+            raise BrokerUnavailable("sqs: not connected")
+        return self._client
+
+    def _receive(self, count: int, wait: int) -> list[dict[str, Any]]:
+        with translate_errors("receive"):
+            response = self._sqs().receive_message(
+                QueueUrl=self._url, MaxNumberOfMessages=count, WaitTimeSeconds=wait,
+                VisibilityTimeout=self.visibility_timeout, MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                MessageAttributeNames=["All"])
+        return list(response.get("Messages", []))
+
+    def fetch(self, max_count: int, first_wait: float, fill_wait: float) -> list[Delivery]:
+        """Long-poll (whole seconds, at most 20) for the first messages, then short polls while they come."""
+        wait = min(20, int(first_wait))
+        out: list[Delivery] = []
+        while len(out) < max_count:
+            messages = self._receive(min(10, max_count - len(out)), wait)
+            if not messages:
+                if not out and wait == 0 and first_wait > 0:
+                    time.sleep(min(first_wait, 0.25))  # a short poll answered at once: do not spin
+                break
+            out.extend(map(self._delivery, messages))
+            wait = 0
+        return out
+
+    @staticmethod
+    def _delivery(message: dict[str, Any]) -> Delivery:
+        count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        message_id = message.get("MessageAttributes", {}).get("message_id", {}).get("StringValue")
+        return Delivery(message["Body"].encode("utf-8"), message_id, count, count > 1, message["ReceiptHandle"])
+
+    def ack(self, deliveries: Sequence[Delivery]) -> None:
+        handles = [d.handle for d in deliveries if d.handle not in self._retried]
+        self._retried.difference_update(d.handle for d in deliveries)
+        for start in range(0, len(handles), 10):
+            chunk = handles[start:start + 10]
+            with translate_errors("delete"):
+                response = self._sqs().delete_message_batch(
+                    QueueUrl=self._url, Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(chunk)])
+            for failed in response.get("Failed", []):  # e.g. the visibility timeout ran out: it comes back
+                LOG.warning("sqs %s: delete failed (%s: %s); the message will be redelivered and deduplicated",
+                            self.queue, failed.get("Code"), failed.get("Message"))
+
+    def retry(self, delivery: Delivery, delay: float, reason: str) -> None:
+        seconds = min(MAX_VISIBILITY_TIMEOUT, max(0, math.ceil(delay)))
+        with translate_errors("retry"):
+            self._sqs().change_message_visibility(QueueUrl=self._url, ReceiptHandle=delivery.handle,
+                                                  VisibilityTimeout=seconds)
+        self._retried.add(delivery.handle)
+
+    def dead_letter(self, delivery: Delivery, reason: str) -> None:
+        attributes = {"reason": _text_attribute(reason[:2000]), "source_queue": _text_attribute(self.queue),
+                      "attempts": {"DataType": "Number", "StringValue": str(delivery.attempt)}}
+        if delivery.message_id:
+            attributes["message_id"] = _text_attribute(delivery.message_id)
+        with translate_errors("dead-letter"):
+            self._sqs().send_message(QueueUrl=self._dlq_url, MessageBody=delivery.body.decode("utf-8", "replace"),
+                                     MessageAttributes=attributes)
+
+    def pending(self) -> int:
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                 "ApproximateNumberOfMessagesDelayed"]
+        with translate_errors("pending"):
+            attributes = self._sqs().get_queue_attributes(QueueUrl=self._url, AttributeNames=names)["Attributes"]
+        return sum(int(attributes.get(n, 0)) for n in names)
+
+
+# -- producing and inspecting ----------------------------------------------------------------------------
+
+def publish(messages: Iterable[tuple[bytes, str | None]], stream: str, targets: Sequence[str],
+            endpoint: str | None = None, concurrency: int = 8) -> int:
+    """Send ``(body, message_id)`` pairs to every target's queue (the tee), 10 per request, ``concurrency``
+    requests in flight. Returns the number of messages (not of copies). Raises if SQS refuses any."""
+    if not targets:
+        raise ValueError("publish needs at least one target")
+    client = sqs_client(endpoint)
+    urls = [ensure_queues(client, QueueNames(stream, t))[0] for t in targets]
+
+    def send(job: tuple[str, list[dict[str, Any]]]) -> None:
+        url, entries = job
+        response = client.send_message_batch(QueueUrl=url, Entries=entries)
+        if response.get("Failed"):
+            raise RuntimeError(f"sqs refused {len(response['Failed'])} message(s): {response['Failed'][0]}")
+
+    count = 0
+
+    def jobs() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        nonlocal count
+        entries: list[dict[str, Any]] = []
+        for body, message_id in messages:
+            entry: dict[str, Any] = {"Id": str(len(entries)), "MessageBody": body.decode("utf-8", "replace")}
+            if message_id:
+                entry["MessageAttributes"] = {"message_id": _text_attribute(message_id)}
+            entries.append(entry)
+            count += 1
+            if len(entries) == 10:
+                yield from ((url, entries) for url in urls)
+                entries = []
+        if entries:
+            yield from ((url, entries) for url in urls)
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        in_flight: deque[Future[None]] = deque()
+        for job in jobs():
+            in_flight.append(pool.submit(send, job))
+            if len(in_flight) >= 4 * concurrency:
+                in_flight.popleft().result()
+        for future in in_flight:
+            future.result()
+    return count
+
+
+def queue_depths(names: QueueNames, endpoint: str | None = None) -> dict[str, int]:
+    """Messages (visible + in flight) in the target's queue and DLQ; 0 for one that does not exist."""
+    client = sqs_client(endpoint)
+    depths = {}
+    for queue in (names.main, names.dlq):
+        try:
+            url = client.get_queue_url(QueueName=queue)["QueueUrl"]
+        except ClientError:
+            depths[queue] = 0
+            continue
+        attrs = client.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        depths[queue] = sum(int(v) for v in attrs.values())
+    return depths
+
+
+def read_dead_letters(names: QueueNames, endpoint: str | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
+    """The DLQ's messages with their reasons (``message_id``, ``reason``, ``attempts``, ``source_queue``,
+    ``body``), made visible again afterwards."""
+    client = sqs_client(endpoint)
+    url = client.get_queue_url(QueueName=names.dlq)["QueueUrl"]
+    out, handles = [], []
+    while len(out) < limit:
+        messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30,
+                                          MessageAttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            break
+        for m in messages:
+            attrs = {k: v.get("StringValue") for k, v in m.get("MessageAttributes", {}).items()}
+            out.append({"message_id": attrs.get("message_id"), "reason": attrs.get("reason"),
+                        "attempts": int(attrs["attempts"]) if attrs.get("attempts") else None,
+                        "source_queue": attrs.get("source_queue"), "body": m["Body"].encode("utf-8")})
+            handles.append(m["ReceiptHandle"])
+    for start in range(0, len(handles), 10):
+        client.change_message_visibility_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0} for i, h in enumerate(handles[start:start + 10])])
+    return out
+
+
+def delete_stream(stream: str, targets: Sequence[str], endpoint: str | None = None) -> None:
+    """Delete the targets' queues and DLQs (test and benchmark cleanup)."""
+    client = sqs_client(endpoint)
+    for target in targets:
+        n = QueueNames(stream, target)
+        for queue in (n.main, n.dlq):
+            try:
+                client.delete_queue(QueueUrl=client.get_queue_url(QueueName=queue)["QueueUrl"])
+            except ClientError:
+                pass
+
+
+def prepare(names: QueueNames, endpoint: str | None = None) -> list[str]:
+    """Create the target's queue and DLQ if missing; return their names."""
+    with translate_errors("create queues"):
+        ensure_queues(sqs_client(endpoint), names)
+    return [names.main, names.dlq]

@@ -1,0 +1,92 @@
+"""A queue-worker run as the orchestrations call it: resolve the run, prepare the target, consume, summarize.
+
+Both the legacy DAGs (``dags_legacy/rabbitmq_worker.py``, ``sqs_worker.py``) and the Prefect flows
+(``flows/queue_workers.py``) are these calls and nothing else, so a run with the same parameters does the
+same work on either side. Brokers are picked by name from ``BROKERS`` and imported only when used (pika
+and boto3 are not free to import, and a DAG file is parsed every few seconds).
+
+The run parameters, their defaults and their schema are in ``pipelines.queue_params``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pipelines.order_events import handle_event
+from pipelines.queue_core import LOG, Broker, CommitHook, ConsumerSettings, Handler, QueueConsumer
+from pipelines.queue_names import DEFAULT_STREAM, QueueNames
+from pipelines.queue_store import PostgresOutcomeStore, outcome_table_summary, prepare_outcomes
+from pipelines.targets import validate_target
+
+#: broker name -> (adapter module, its Broker class, the Airflow dag_id of its worker)
+BROKERS: dict[str, tuple[str, str, str]] = {
+    "rabbitmq": ("pipelines.queue_rabbitmq", "RabbitMQBroker", "rabbitmq_worker"),
+    "sqs": ("pipelines.queue_sqs", "SQSBroker", "sqs_worker"),
+}
+
+
+def _known(broker: str) -> tuple[str, str, str]:
+    if broker not in BROKERS:
+        raise ValueError(f"unknown broker {broker!r}; known: {', '.join(sorted(BROKERS))}")
+    return BROKERS[broker]
+
+
+def _adapter(broker: str) -> Any:
+    return importlib.import_module(_known(broker)[0])
+
+
+def resolve_worker_run(broker: str, target: str, stream: str = DEFAULT_STREAM) -> dict[str, str]:
+    """The identity of a run: ``{"workflow", "broker", "stream", "target", "queue"}`` (names validated)."""
+    workflow = _known(broker)[2]
+    names = QueueNames(stream, validate_target(target))
+    return {"workflow": workflow, "broker": broker, "stream": stream, "target": target,
+            "queue": names.main}
+
+
+def prepare_worker_target(run: dict[str, str], warehouse: str | None = None) -> dict[str, Any]:
+    """Create the outcome table and the broker's queues if missing (idempotent)."""
+    prepared = prepare_outcomes(run["target"], warehouse)
+    queues = _adapter(run["broker"]).prepare(QueueNames(run["stream"], run["target"]))
+    return {**prepared, "queues": queues}
+
+
+def open_broker(run: dict[str, str], **options: Any) -> Broker:
+    """The run's broker adapter, not yet connected. ``options`` go to its constructor (e.g. ``url``,
+    ``prefetch`` for RabbitMQ; ``endpoint``, ``visibility_timeout`` for SQS)."""
+    cls = getattr(_adapter(run["broker"]), _known(run["broker"])[1])
+    broker: Broker = cls(QueueNames(run["stream"], run["target"]), **options)
+    return broker
+
+
+@contextmanager
+def open_consumer(run: dict[str, str], settings: ConsumerSettings, *, warehouse: str | None = None,
+                  log: logging.Logger | logging.LoggerAdapter[Any] | None = None, handler: Handler = handle_event,
+                  on_commit: CommitHook | None = None, broker_options: dict[str, Any] | None = None,
+                  ) -> Iterator[QueueConsumer]:
+    """A connected ``QueueConsumer`` for the run; closed (unacked messages requeued) on exit. RabbitMQ's
+    prefetch defaults to two batches: enough to keep the pipe full, not so many that one run hoards the
+    queue while competing runs starve."""
+    options = dict(broker_options or {})
+    if run["broker"] == "rabbitmq":
+        options.setdefault("prefetch", 2 * settings.batch_size)
+    consumer = QueueConsumer(open_broker(run, **options), PostgresOutcomeStore(run["target"], warehouse),
+                             settings, handler=handler, log=log or LOG, on_commit=on_commit)
+    with consumer:
+        yield consumer
+
+
+def consume(run: dict[str, str], settings: ConsumerSettings, **options: Any) -> dict[str, Any]:
+    """Drain the run's queue (see ``open_consumer`` for ``options``); return the metrics and why it stopped."""
+    with open_consumer(run, settings, **options) as consumer:
+        metrics = consumer.run()
+    return {**metrics.as_dict(), "stopped": consumer.stopped}
+
+
+def summarize_worker_run(run: dict[str, str], metrics: dict[str, Any], warehouse: str | None = None) -> dict[str, Any]:
+    """The run summary both orchestrators return: the run's identity, its metrics, and the outcome table
+    as it stands after the run (rows, rows per status, checksum)."""
+    return {**run, **metrics, "outcomes": outcome_table_summary(run["target"], warehouse)}
