@@ -235,6 +235,19 @@ def seed_products_cmd(rows: int, seed_value: int, url: str | None) -> int:
     return console.seed_products(rows, seed_value, url)
 
 
+@seed.command("etl")
+@click.option("--rows", default=10000, show_default=True, type=click.IntRange(0), help="Products.")
+@click.option("--orders", type=click.IntRange(0), help="Orders (default: as many as products).")
+@click.option("--seed", "seed_value", default=1, show_default=True, type=int)
+@click.option("--url", help="Source URL (default BRIDGE_SOURCE_URL or the local MariaDB).")
+@handle_errors
+def seed_etl_cmd(rows: int, orders: int | None, seed_value: int, url: str | None) -> int:
+    """Scenario 3's source: products, categories, promotions, orders and order items."""
+    from bridge import console
+
+    return console.seed_etl(rows, seed_value, orders, url)
+
+
 @main.command("demo")
 @handle_errors
 def demo_cmd() -> int:

@@ -73,7 +73,7 @@ class TableOutput:
 class ShadowSettings:
     """How a shadow run of one workflow is set up and compared."""
 
-    target: str = "shadow_prefect"       # injected as the shadow run's `target` parameter
+    target: str | None = None            # the shadow run's `target`; default: shadow_<primary target>
     primary_target: str = "warehouse"    # where the primary writes when its conf names no target
     timeout: float = 1800.0              # the shadow side's own wait; the primary's is the caller's
     float_tolerance: float = 1e-9
@@ -81,6 +81,11 @@ class ShadowSettings:
     task_map: Mapping[str, str] = field(default_factory=dict)  # Airflow task id -> Prefect task name
     ignore: tuple[IgnoreRule, ...] = ()
     tables: tuple[TableOutput, ...] = ()
+
+    def shadow_target(self, primary_target: str) -> str:
+        """Where the shadow writes: the configured target, else one shadow namespace per primary target
+        (so workflows sharing a primary target share its shadow, and state such as watermarks stays in step)."""
+        return self.target or f"shadow_{primary_target}"[:63]
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,7 @@ def demo(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) ->
     out.write("\n== Shadow runs (Airflow authoritative, Prefect into its shadow target)\n")
     with database_errors("the demo's source and warehouse"):
         demo_mod.seed_sources(lambda line: err.write(line + "\n"))
+        demo_mod.reset_targets(backends.catalog, lambda line: err.write(line + "\n"))
     store = _store(backends)
     rows = demo_mod.run_all(backends, store, progress=lambda: ShadowProgress(err), say=lambda line: err.write(line + "\n"))
     out.write(demo_mod.table(rows) + "\n")
@@ -255,6 +256,29 @@ def seed_products(rows: int, seed: int, url: str | None, out: IO[str] = sys.stdo
         summary = fill(target, rows, seed)
     out.write(f"seeded {db.DatabaseUrl.parse(target).render()} with seed {seed}: "
               f"{json.dumps(summary, default=str, sort_keys=True)}\n")
+    return 0
+
+
+def seed_etl(rows: int, seed: int, orders: int | None, url: str | None, out: IO[str] = sys.stdout,
+             err: IO[str] = sys.stderr) -> int:
+    """Fill the source with products, categories, promotions, orders and order items (scenario 3)."""
+    from pipelines import db
+    from pipelines.etl_seed import seed_etl as fill
+
+    target = url or db.source_url()
+    where = db.DatabaseUrl.parse(target).render()
+    last = [0.0]
+
+    def progress(table: str, done: int) -> None:
+        import time
+
+        if time.monotonic() - last[0] > 5:
+            err.write(f"seeding {table}: {done} rows\n")
+            last[0] = time.monotonic()
+
+    with database_errors(where):
+        summary = fill(target, rows, seed, orders=orders, progress=progress)
+    out.write(f"seeded {where} with seed {seed}: {json.dumps(summary, default=str, sort_keys=True)}\n")
     return 0
 
 

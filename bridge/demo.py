@@ -6,11 +6,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-#: The conf each workflow's demo shadow run gets (a fixed business date so both sides read the same data).
+#: The conf each workflow's demo shadow run gets: a fixed business date so both sides read the same data,
+#: and demo targets that the demo resets first, so primary and shadow start from the same (empty) state.
 DEMO_CONF: dict[str, dict[str, Any]] = {
     "hello_bridge": {"name": "demo"},
-    "process_products": {"business_date": "2024-12-31"},
-    "update_prices_daily": {"business_date": "2024-12-31"},
+    "process_products": {"business_date": "2024-12-31", "target": "demo_cron"},
+    "update_prices_daily": {"business_date": "2024-12-31", "target": "demo_cron"},
+    "etl_products": {"business_date": "2024-12-31", "target": "demo_etl"},
+    "etl_orders": {"business_date": "2024-12-31", "target": "demo_etl"},
+    "full_migration_weekly": {"business_date": "2024-12-31", "target": "demo_full"},
 }
 DEMO_SEED = 42
 DEMO_ROWS = 500
@@ -32,14 +36,34 @@ class DemoRow:
 
 
 def seed_sources(say: Callable[[str], None]) -> None:
+    """The source for every scenario: products, categories and promotions (scenario 1) plus orders and
+    order items (scenario 3), one deterministic seed."""
     from pipelines import db
-    from pipelines.seed import seed_products
+    from pipelines.etl_seed import seed_etl
 
     url = db.source_url()
     db.ensure_source_database(url)
     db.ensure_warehouse_database(db.warehouse_url())
-    seed_products(url, DEMO_ROWS, DEMO_SEED)
-    say(f"seeded {db.DatabaseUrl.parse(url).render()}: {DEMO_ROWS} products, seed {DEMO_SEED}")
+    seed_etl(url, DEMO_ROWS, DEMO_SEED)
+    say(f"seeded {db.DatabaseUrl.parse(url).render()}: {DEMO_ROWS} products and orders, seed {DEMO_SEED}")
+
+
+def reset_targets(catalog: Any, say: Callable[[str], None]) -> None:
+    """Drop the demo's primary targets and their shadows: both sides start from the same empty state.
+    (A stateful workflow - a watermark, a merge - only compares fairly from equal starting states.)"""
+    from psycopg import sql
+
+    from pipelines import db
+
+    schemas = set()
+    for dag_id, conf in DEMO_CONF.items():
+        if "target" in conf:
+            schemas |= {conf["target"], catalog.entry(dag_id).shadow.shadow_target(conf["target"])}
+    with db.warehouse_connection(catalog.warehouse_url or db.warehouse_url()) as conn:
+        for schema in sorted(schemas):
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        conn.commit()
+    say(f"reset demo targets: {', '.join(sorted(schemas))}")
 
 
 def run_all(backends: Any, store: Any, confs: Mapping[str, dict[str, Any]] = DEMO_CONF,

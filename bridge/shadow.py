@@ -110,7 +110,8 @@ def run(backends: Backends, dag_id: str, conf: Mapping[str, Any], *, timeout: fl
     settings = entry.shadow
     corr = correlation_id or new_correlation_id()
     primary_target = str(conf.get("target", settings.primary_target))
-    shadow_conf = entry.params.apply({**conf, "target": settings.target})
+    shadow_target = settings.shadow_target(primary_target)
+    shadow_conf = entry.params.apply({**conf, "target": shadow_target})
     started = time.monotonic()
     # A daemon thread: if the primary raises, the caller exits without waiting for the shadow.
     holder: list[SideOutcome] = []
@@ -121,7 +122,7 @@ def run(backends: Backends, dag_id: str, conf: Mapping[str, Any], *, timeout: fl
     primary = _run_side(backends, "airflow", dag_id, conf, corr, timeout, entry, progress)
     thread.join()
     shadow = holder[0]
-    differences, tables = compare(backends, entry, primary, shadow, primary_target, settings.target, noise or [])
+    differences, tables = compare(backends, entry, primary, shadow, primary_target, shadow_target, noise or [])
     verdict = decide(primary, shadow, differences, tables)
     return ShadowResult(dag_id, corr, dict(conf), verdict, primary, shadow, tuple(differences), tuple(tables),
                         time.monotonic() - started)

@@ -13,7 +13,7 @@ from bridge.compare import model
 from bridge.config import WorkflowEntry
 from bridge.errors import UnknownWorkflowError
 from bridge.operations import Backends
-from pipelines.seed import seed_products
+from pipelines.etl_seed import seed_etl
 from tests.conftest import REPO, VENV_PY
 
 DAY = "2024-12-31"
@@ -21,12 +21,13 @@ DAY = "2024-12-31"
 
 @pytest.fixture(scope="module")
 def backends(stack, deployed, data_urls) -> Backends:  # type: ignore[no-untyped-def]
-    seed_products(data_urls["BRIDGE_SOURCE_URL"], 300, 11)
+    seed_etl(data_urls["BRIDGE_SOURCE_URL"], 300, 11)  # every scenario's source tables
     env = {"BRIDGE_AIRFLOW_URL": stack.airflow_url, "BRIDGE_PREFECT_URL": stack.prefect_url,
            "BRIDGE_AIRFLOW_PASSWORD": stack.airflow_password, **dict(stack.extra_env)}
     b = Backends(config.load(env=env), env=env)
     deadline = time.monotonic() + 90
-    for dag_id in ("hello_bridge", "process_products", "update_prices_daily"):
+    for dag_id in ("hello_bridge", "process_products", "update_prices_daily", "etl_products", "etl_orders",
+                   "full_migration_weekly"):
         while True:
             try:
                 b.get("airflow").get_workflow(dag_id)
@@ -55,6 +56,9 @@ def _with_shadow_target(backends: Backends, dag_id: str, target: str, deployment
     ("hello_bridge", {"name": "sombra"}),
     ("update_prices_daily", {"business_date": DAY}),
     ("process_products", {"business_date": DAY}),
+    ("etl_products", {"business_date": DAY}),
+    ("etl_orders", {"business_date": DAY}),
+    ("full_migration_weekly", {"business_date": DAY}),
 ])
 def test_shipped_workflows_match(backends: Backends, dag_id: str, conf: dict) -> None:
     primary = _target("sh_af")
