@@ -163,6 +163,12 @@ def _check(data: Mapping[str, Any], schema: Mapping[str, Any], where: str, path:
             raise ConfigError(f"{at}: {dotted!r} has the wrong type ({type(value).__name__})")
 
 
+def bridge_home(env: Mapping[str, str] | None = None) -> Path:
+    """Where the bridge keeps its state (stack, history, reports): BRIDGE_HOME, else .bridge/ in the repo."""
+    env = os.environ if env is None else env
+    return Path(env["BRIDGE_HOME"]) if env.get("BRIDGE_HOME") else REPO_ROOT / ".bridge"
+
+
 def config_path(env: Mapping[str, str]) -> Path:
     return Path(env["BRIDGE_CONFIG"]) if env.get("BRIDGE_CONFIG") else REPO_ROOT / "bridge.toml"
 

@@ -8,11 +8,9 @@ SQLAlchemy Core over an SQLite file by default (``<BRIDGE_HOME>/history.db``) or
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -91,7 +89,9 @@ MIGRATIONS: dict[int, Any] = {1: _v1_to_v2}
 
 
 def default_url() -> str:
-    home = Path(os.environ.get("BRIDGE_HOME") or Path(__file__).resolve().parents[1] / ".bridge")
+    from bridge.config import bridge_home
+
+    home = bridge_home()
     home.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{home / 'history.db'}"
 

@@ -1,0 +1,55 @@
+"""What every console command shares: the options both CLIs parse, error guarding, the backends."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from bridge.errors import BridgeError
+
+
+@dataclass(frozen=True)
+class Options:
+    """Flags both CLIs share."""
+
+    backend: str = "auto"
+    url: str | None = None
+    username: str | None = None
+    password: str | None = None
+    as_json: bool = False
+    wait: bool = False
+    timeout: float = 3600.0
+    shadow: bool = False
+    fail_on_mismatch: bool = False
+
+
+def guarded(fn: Callable[[], int], err: IO[str] | None = None, prog: str = "bridge") -> int:
+    """Run ``fn``; a BridgeError becomes one line on stderr and its exit code, never a traceback."""
+    err = err or sys.stderr
+    try:
+        return fn()
+    except BridgeError as exc:
+        print(f"{prog}: {exc}", file=err)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=err)
+        return 130
+    except BrokenPipeError:  # `... | head` closed our stdout: stop quietly, like any Unix tool
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def backends_for(opts: Options) -> Any:
+    import getpass
+
+    from bridge import config
+    from bridge.operations import Backends, Credentials
+
+    catalog = config.load()
+    prompt = getpass.getpass if sys.stdin.isatty() else None
+    url_for = opts.backend if opts.backend != "auto" else None
+    return Backends(catalog, Credentials(opts.username, opts.password), opts.url, url_for, prompt)

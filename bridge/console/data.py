@@ -1,0 +1,83 @@
+"""parity and seed: schedules compared across both sides; sources filled with deterministic data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
+
+from bridge.console.common import Options, backends_for
+
+
+def parity(dag_id: str, n: int, opts: Options, out: IO[str] = sys.stdout) -> int:
+    """Print the next ``n`` fire times on both sides in UTC and the verdict; exit 1 unless equal."""
+    from bridge import parity as parity_mod
+
+    result = parity_mod.check(backends_for(opts), dag_id, n)
+    if opts.as_json:
+        json.dump({"workflow": dag_id, "verdict": result.verdict, "explanation": result.explanation,
+                   "offset_s": result.offset.total_seconds() if result.offset else None,
+                   "airflow": [t.isoformat() for t in result.airflow],
+                   "prefect": [t.isoformat() for t in result.prefect]}, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(f"{'AIRFLOW (UTC)':<27}{'PREFECT (UTC)':<27}\n")
+        for a, p in zip(result.airflow, result.prefect):
+            out.write(f"{a.isoformat():<27}{p.isoformat():<27}{'' if a == p else 'differs'}\n")
+        out.write(f"{dag_id}: {result.verdict}: {result.explanation}\n")
+    return 0 if result.equal else 1
+
+
+def seed_products(rows: int, seed: int, url: str | None, out: IO[str] = sys.stdout) -> int:
+    """Fill the source database with the deterministic products catalogue."""
+    from pipelines import db
+    from pipelines.seed import seed_products as fill
+
+    target = url or db.source_url()
+    with database_errors(db.DatabaseUrl.parse(target).render()):
+        db.ensure_source_database(target)
+        summary = fill(target, rows, seed)
+    out.write(f"seeded {db.DatabaseUrl.parse(target).render()} with seed {seed}: "
+              f"{json.dumps(summary, default=str, sort_keys=True)}\n")
+    return 0
+
+
+def seed_etl(rows: int, seed: int, orders: int | None, url: str | None, out: IO[str] = sys.stdout,
+             err: IO[str] = sys.stderr) -> int:
+    """Fill the source with products, categories, promotions, orders and order items (scenario 3)."""
+    from pipelines import db
+    from pipelines.etl_seed import seed_etl as fill
+
+    target = url or db.source_url()
+    where = db.DatabaseUrl.parse(target).render()
+    last = [0.0]
+
+    def progress(table: str, done: int) -> None:
+        import time
+
+        if time.monotonic() - last[0] > 5:
+            err.write(f"seeding {table}: {done} rows\n")
+            last[0] = time.monotonic()
+
+    with database_errors(where):
+        summary = fill(target, rows, seed, orders=orders, progress=progress)
+    out.write(f"seeded {where} with seed {seed}: {json.dumps(summary, default=str, sort_keys=True)}\n")
+    return 0
+
+
+@contextmanager
+def database_errors(where: str) -> Iterator[None]:
+    """A database driver's error becomes one BridgeError line naming the (password-free) URL."""
+    import psycopg
+    import pymysql
+
+    from bridge.errors import BackendUnavailableError, UsageError
+
+    try:
+        yield
+    except (pymysql.err.OperationalError, psycopg.OperationalError) as exc:
+        raise BackendUnavailableError(f"cannot use {where}: {str(exc).splitlines()[0]}") from exc
+    except (pymysql.err.MySQLError, psycopg.Error, ValueError) as exc:
+        raise UsageError(f"{where}: {str(exc).splitlines()[0]}") from exc

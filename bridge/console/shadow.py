@@ -1,0 +1,162 @@
+"""Shadow runs, calibration, reports and the demo: both orchestrators at once, compared and recorded."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any
+
+from bridge.backends.base import RunStatus
+from bridge.console.common import Options, backends_for
+from bridge.console.data import database_errors
+from bridge.console.runs import list_workflows
+
+
+class ShadowProgress:
+    """One line for both sides while a shadow run waits."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        import threading
+
+        self.stream = stream
+        self.lock = threading.Lock()
+        self.states: dict[str, str] = {}
+        self.last = ""
+        self.last_at = -1.0
+
+    def __call__(self, side: str, status: RunStatus, elapsed: float) -> None:
+        with self.lock:
+            self.states[side] = status.state.value
+            line = " | ".join(f"{s}: {self.states[s]}" for s in sorted(self.states))
+            if line != self.last or elapsed - self.last_at >= 15:
+                self.stream.write(f"shadow {status.ref.workflow_id}: {line} ({elapsed:.0f} s)\n")
+                self.stream.flush()
+                self.last, self.last_at = line, elapsed
+
+
+def _store(backends: Any) -> Any:
+    from bridge.store import Store
+
+    return Store(backends.catalog.store_url)
+
+
+def write_report(store: Any, catalog: Any, workflow: str | None, fmt: str = "html", path: Any = None) -> Any:
+    """Render the report and write it atomically; return its path."""
+    from pathlib import Path
+
+    from bridge.report import render
+    from bridge.report.data import build
+
+    text = render(build(store, catalog, workflow), fmt)
+    if path is None:
+        from bridge.config import bridge_home
+
+        path = bridge_home() / "reports" / f"{workflow or 'all'}.{fmt}"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def shadow_run(backends: Any, dag_id: str, conf: dict[str, Any], opts: Options, out: IO[str] = sys.stdout,
+               err: IO[str] = sys.stderr) -> int:
+    """Run both sides, compare, record, write the report; exit with the primary's outcome (4 on a
+    mismatch with --fail-on-mismatch)."""
+    from bridge import shadow
+
+    store = _store(backends)
+    result = shadow.run(backends, dag_id, conf, timeout=opts.timeout, progress=ShadowProgress(err),
+                        noise=store.noise_paths(dag_id))
+    store.record(result)
+    report = write_report(store, backends.catalog, dag_id)
+    p, s = result.primary, result.shadow
+    def side(o: Any) -> str:
+        return f"{o.side} {o.state}" + (f" {o.duration_s:.1f} s" if o.duration_s is not None else "")
+    if opts.as_json:
+        json.dump({"workflow": dag_id, "verdict": result.verdict, "correlation_id": result.correlation_id,
+                   "primary": {"state": p.state, "run": p.run, "url": p.url, "duration_s": p.duration_s},
+                   "shadow": {"state": s.state, "run": s.run, "url": s.url, "duration_s": s.duration_s,
+                              "error": s.error},
+                   "wall_s": result.wall_s, "differences": [d.to_dict() for d in result.differences],
+                   "tables": [t.to_dict() for t in result.tables], "report": str(report)}, out, indent=2, default=str)
+        out.write("\n")
+    else:
+        out.write(f"shadow {dag_id}: {result.verdict} ({side(p)}, {side(s)}, wall {result.wall_s:.1f} s, "
+                  f"{len(result.real_differences)} differences) report: {report}\n")
+        if s.error:
+            out.write(f"  shadow error: {s.error}\n")
+        for d in result.differences[:20]:
+            out.write(f"  {d.kind:<13} {d.path}: airflow={json.dumps(d.airflow, default=str)} "
+                      f"prefect={json.dumps(d.prefect, default=str)}\n")
+        for t in result.tables:
+            if not t.equal:
+                out.write(f"  table {t.table}: only airflow {t.only_airflow_count} {list(t.only_airflow)[:5]}, "
+                          f"only prefect {t.only_prefect_count} {list(t.only_prefect)[:5]}, changed "
+                          f"{t.changed_count} {[(c.key, c.columns) for c in t.changed][:5]}"
+                          f"{' error: ' + t.error if t.error else ''}\n")
+    if not p.ok:
+        return 1
+    if opts.fail_on_mismatch and result.verdict == "mismatch":
+        return 4
+    return 0
+
+
+def calibrate(dag_id: str, conf_text: str | None, runs: int, opts: Options, out: IO[str] = sys.stdout,
+              err: IO[str] = sys.stderr) -> int:
+    from bridge import operations, shadow
+    from bridge.errors import UsageError
+
+    if runs < 2:
+        raise UsageError("--runs must be at least 2: noise is what differs between two runs")
+    backends = backends_for(opts)
+    conf = operations.parse_conf(conf_text)
+    paths = shadow.calibrate(backends, dag_id, conf, runs, opts.timeout, ShadowProgress(err))
+    _store(backends).set_noise(dag_id, paths, runs)
+    out.write(f"calibrated {dag_id} over {runs} primary runs: {len(paths)} noisy path(s)"
+              + (": " + ", ".join(paths) if paths else "") + "\n")
+    return 0
+
+
+def report(workflow: str | None, fmt: str, output: str | None, opts: Options, out: IO[str] = sys.stdout) -> int:
+    from bridge import config
+    from bridge.report import render
+    from bridge.report.data import build
+    from bridge.store import Store
+
+    catalog = config.load()
+    store = Store(catalog.store_url)
+    if output:
+        out.write(f"wrote {write_report(store, catalog, workflow, fmt, output)}\n")
+    else:
+        out.write(render(build(store, catalog, workflow), fmt))
+    return 0
+
+
+def demo(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> int:
+    """What each orchestrator knows, then the main job: seed, shadow-run every workflow, summary, report."""
+    from bridge import demo as demo_mod
+
+    backends = backends_for(opts)
+    out.write("== Workflows (Airflow DAGs and Prefect deployments, joined through bridge.toml)\n")
+    list_workflows(opts, out, err)
+    prefect = backends.get("prefect")
+    pools = prefect.client.post("/work_pools/filter", json={})
+    out.write("\n== Prefect work pools\n")
+    for pool in sorted(pools, key=lambda p: p["name"]):
+        workers = prefect.client.post(f"/work_pools/{pool['name']}/workers/filter", json={})
+        online = sum(1 for w in workers if w.get("status") == "ONLINE")
+        out.write(f"  {pool['name']:<12} type {pool['type']:<8} workers online: {online}\n")
+    out.write("\n== Shadow runs (Airflow authoritative, Prefect into its shadow target)\n")
+    with database_errors("the demo's source and warehouse"):
+        demo_mod.seed_sources(lambda line: err.write(line + "\n"))
+        demo_mod.reset_targets(backends.catalog, lambda line: err.write(line + "\n"))
+    store = _store(backends)
+    rows = demo_mod.run_all(backends, store, progress=lambda: ShadowProgress(err), say=lambda line: err.write(line + "\n"))
+    out.write(demo_mod.table(rows) + "\n")
+    report = write_report(store, backends.catalog, None)
+    out.write(f"\nReport:     {report}\n")
+    out.write(f"Airflow UI: {backends.catalog.airflow.url}\n")
+    out.write(f"Prefect UI: {prefect.ui_url}\n")
+    return 0 if all(r.verdict == "match" for r in rows) else 4
