@@ -13,42 +13,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
+from airflow.sdk import dag, task
 
-from pipelines.business_date import resolve_business_date
+from dag_common import resolve_run_task, scheduled_dag
 from pipelines.etl_schedules import ETL_ORDERS as SCHEDULE
-from pipelines.summary import run_header
-from pipelines.targets import DEFAULT_TARGET, TARGET_PATTERN, validate_target
 
 DAG_ID = "etl_orders"
 
 
-@dag(
-    dag_id=DAG_ID,
-    schedule=CronDataIntervalTimetable(SCHEDULE.cron, timezone=pendulum.timezone(SCHEDULE.timezone)),
-    start_date=pendulum.datetime(2024, 1, 1, tz=SCHEDULE.timezone),
-    catchup=False,
-    max_active_runs=1,
+@dag(**scheduled_dag(
+    DAG_ID,
+    SCHEDULE,
     tags=["scenario-3", "etl", "orders"],
-    default_args={"owner": "data-team", "retries": 0},
-    params={
-        "target": Param(DEFAULT_TARGET, type="string", pattern=TARGET_PATTERN,
-                        description="Schema the run writes into."),
-        "business_date": Param(None, type=["null", "string"], format="date",
-                               description="YYYY-MM-DD; empty: the data interval start's date."),
-    },
+    owner="data-team",
     doc_md=__doc__,
-)
+))
 def etl_orders_dag() -> Any:
-    @task(task_id="resolve_run", multiple_outputs=False)
-    def resolve_run() -> dict[str, Any]:
-        context = get_current_context()
-        params = context["params"]
-        day = resolve_business_date(params.get("business_date"), SCHEDULE,
-                                    interval_start=context.get("data_interval_start"),
-                                    scheduled=context["dag_run"].run_after)
-        return run_header(DAG_ID, day, validate_target(params["target"]))
+    resolve_run = resolve_run_task(DAG_ID, SCHEDULE)
 
     @task(task_id="prepare_target", multiple_outputs=False)
     def prepare_target(run: dict[str, Any]) -> dict[str, Any]:

@@ -14,47 +14,28 @@ from __future__ import annotations
 
 from typing import Any
 
-import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 
-from pipelines.business_date import resolve_business_date
+from dag_common import resolve_run_task, scheduled_dag
 from pipelines.schedules import PROCESS_PRODUCTS as SCHEDULE
-from pipelines.summary import run_header
-from pipelines.targets import DEFAULT_TARGET, TARGET_PATTERN, validate_target
 
 DAG_ID = "process_products"
 
 
-@dag(
-    dag_id=DAG_ID,
-    schedule=CronDataIntervalTimetable(SCHEDULE.cron, timezone=pendulum.timezone(SCHEDULE.timezone)),
-    start_date=pendulum.datetime(2024, 1, 1, tz=SCHEDULE.timezone),
-    catchup=False,
-    max_active_runs=1,
+@dag(**scheduled_dag(
+    DAG_ID,
+    SCHEDULE,
     tags=["scenario-1", "cron", "products"],
-    default_args={"owner": "catalog-team", "retries": 0},
-    params={
-        "target": Param(DEFAULT_TARGET, type="string", pattern=TARGET_PATTERN,
-                        description="Schema the run writes into."),
-        "business_date": Param(None, type=["null", "string"], format="date",
-                               description="YYYY-MM-DD; empty: the data interval start's date (UTC)."),
+    owner="catalog-team",
+    date_note=" (UTC)",
+    extra_params={
         "since": Param(None, type=["null", "string"],
                        description="ISO datetime lower bound of updated_at; empty: the target's watermark."),
     },
     doc_md=__doc__,
-)
+))
 def process_products_dag() -> Any:
-    @task(task_id="resolve_run", multiple_outputs=False)
-    def resolve_run() -> dict[str, Any]:
-        context = get_current_context()
-        params = context["params"]
-        day = resolve_business_date(
-            params.get("business_date"),
-            SCHEDULE,
-            interval_start=context.get("data_interval_start"),
-            scheduled=context["dag_run"].run_after,  # manual run without a logical date
-        )
-        return run_header(DAG_ID, day, validate_target(params["target"]))
+    resolve_run = resolve_run_task(DAG_ID, SCHEDULE)
 
     @task(task_id="prepare_target", multiple_outputs=False)
     def prepare_target(run: dict[str, Any]) -> dict[str, Any]:

@@ -27,10 +27,9 @@ from datetime import datetime, timedelta
 import pymysql
 
 from pipelines.db import DatabaseUrl, DatabaseUrlError, ensure_source_database, quote_mysql, source_url
-from pipelines.seed import CATEGORIES, DEFAULT_ANCHOR
+from pipelines.seed import CATEGORIES, CATEGORIES_DDL, DEFAULT_ANCHOR, PROMOTIONS_DDL, UNKNOWN_CATEGORY_ID
 
 CHUNK_ROWS = 50_000
-UNKNOWN_CATEGORY_ID = 99
 STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled", "refunded")
 CURRENCIES = ("BRL", "USD", "EUR")
 
@@ -54,11 +53,7 @@ _DDL = (
     "DROP TABLE IF EXISTS promotions",
     "DROP TABLE IF EXISTS products",
     "DROP TABLE IF EXISTS categories",
-    """CREATE TABLE categories (
-        id INT NOT NULL PRIMARY KEY,
-        name VARCHAR(100) NOT NULL,
-        margin_pct DECIMAL(5,2) NOT NULL
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin""",
+    CATEGORIES_DDL,
     """CREATE TABLE products (
         id BIGINT NOT NULL PRIMARY KEY,
         sku VARCHAR(64) NOT NULL,
@@ -73,14 +68,7 @@ _DDL = (
         created_at DATETIME(6) NOT NULL,
         KEY ix_products_updated_at (updated_at)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin""",
-    """CREATE TABLE promotions (
-        id INT NOT NULL PRIMARY KEY,
-        product_id BIGINT NULL,
-        category_id INT NULL,
-        percent_off DECIMAL(5,2) NOT NULL,
-        valid_from DATE NOT NULL,
-        valid_to DATE NULL
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin""",
+    PROMOTIONS_DDL,
     """CREATE TABLE orders (
         id BIGINT NOT NULL PRIMARY KEY,
         customer_id BIGINT NOT NULL,

@@ -58,15 +58,26 @@ DIRTY_RATES: dict[str, float] = {
 }
 _PERCENTS = (5, 10, 15, 20, 25, 30, 40, 50)
 
+#: Also the scenario-3 source's (``pipelines.etl_seed``): both scenarios read these two tables alike.
+CATEGORIES_DDL = """CREATE TABLE categories (
+    id INT NOT NULL PRIMARY KEY,
+    name VARCHAR(100) NOT NULL,
+    margin_pct DECIMAL(5,2) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"""
+PROMOTIONS_DDL = """CREATE TABLE promotions (
+    id INT NOT NULL PRIMARY KEY,
+    product_id BIGINT NULL,
+    category_id INT NULL,
+    percent_off DECIMAL(5,2) NOT NULL,
+    valid_from DATE NOT NULL,
+    valid_to DATE NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"""
+
 _DDL = (
     "DROP TABLE IF EXISTS promotions",
     "DROP TABLE IF EXISTS products",
     "DROP TABLE IF EXISTS categories",
-    """CREATE TABLE categories (
-        id INT NOT NULL PRIMARY KEY,
-        name VARCHAR(100) NOT NULL,
-        margin_pct DECIMAL(5,2) NOT NULL
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin""",
+    CATEGORIES_DDL,
     """CREATE TABLE products (
         id BIGINT NOT NULL PRIMARY KEY,
         sku VARCHAR(64) NOT NULL,
@@ -78,14 +89,7 @@ _DDL = (
         updated_at DATETIME NOT NULL,
         KEY ix_products_updated_at (updated_at)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin""",
-    """CREATE TABLE promotions (
-        id INT NOT NULL PRIMARY KEY,
-        product_id BIGINT NULL,
-        category_id INT NULL,
-        percent_off DECIMAL(5,2) NOT NULL,
-        valid_from DATE NOT NULL,
-        valid_to DATE NULL
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin""",
+    PROMOTIONS_DDL,
 )
 _TABLES = {
     "categories": ("id", "name", "margin_pct"),
