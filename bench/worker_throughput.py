@@ -1,11 +1,11 @@
 """How fast the queue workers' consuming core is, against a raw pika consumer doing nothing but json.loads.
 
-    .venv/bin/python bench/worker_throughput.py [--messages 200000] [--sqs-messages 1000] [--rounds 1]
+    .venv/bin/python bench/worker_throughput.py [--messages 200000] [--sqs-messages 500] [--rounds 1]
 
 Needs RabbitMQ ($BRIDGE_RABBITMQ_URL, default 127.0.0.1:5672) and PostgreSQL ($BRIDGE_WAREHOUSE_URL,
 default the local bridge_warehouse). SQS: $BRIDGE_SQS_ENDPOINT, else a moto server of its own. Each
 measurement publishes ``--messages`` order events (~220 bytes) to a fresh queue first, then times the
-consumer from its first delivery to its last ack:
+consumer from its start (connected, queue full) to its last ack:
 
 - raw: pika, prefetch 1000, basic_consume, ``json.loads`` only, one multiple-ack every 500;
 - core, 1 process: ``QueueConsumer`` doing its real work (decode, rules, COPY + INSERT ... ON CONFLICT
@@ -84,18 +84,19 @@ def raw_pika(stream: str, target: str, count: int) -> float:
 
 def core_window(broker: str, stream: str, target: str, max_messages: int | None, wait: float,
                 options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run the core; return received and the wall-clock window from first delivery to last ack."""
+    """Run the core on a queue already filled; return what it received and the wall-clock window from its
+    start to its last ack (every delivery must have written a new outcome: the target is fresh)."""
     run = resolve_worker_run(broker, target, stream)
     settings = ConsumerSettings(batch_size=BATCH if broker == "rabbitmq" else 100, max_messages=max_messages,
                                 max_seconds=600.0, idle_seconds=1.0, wait_seconds=wait)
-    first = last = 0.0
     with open_consumer(run, settings, broker_options=options) as consumer:
+        first = last = time.time()  # connected; the messages are already waiting
         while (batch := consumer.next_batch()) is not None:
-            if not first:
-                first = time.time()
             consumer.process(batch)
             last = time.time()
         metrics = consumer.finish()
+    if metrics.processed != metrics.received:
+        sys.exit(f"bench: {metrics.received} received but {metrics.processed} written: {metrics.as_dict()}")
     return {"received": metrics.received, "processed": metrics.processed, "first": first, "last": last}
 
 
@@ -140,11 +141,9 @@ def raw_sqs(endpoint: str, stream: str, target: str, count: int) -> float:
 
     client = sqs_client(endpoint)
     url, _ = ensure_queues(client, QueueNames(stream, target))
-    got, first = 0, 0.0
+    got, first = 0, time.perf_counter()
     while got < count:
         messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-        if not first:
-            first = time.perf_counter()
         for m in messages:
             json.loads(m["Body"])
         if messages:
@@ -199,7 +198,7 @@ def drop_schemas(targets: list[str]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200_000)
-    parser.add_argument("--sqs-messages", type=int, default=1_000, help="0 skips SQS")
+    parser.add_argument("--sqs-messages", type=int, default=500, help="0 skips SQS")
     parser.add_argument("--rounds", type=int, default=1, help="repeat raw / 1 process / 2 processes; medians")
     parser.add_argument("--child", nargs=2, metavar=("STREAM", "TARGET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -214,29 +213,33 @@ def main() -> int:
     token = secrets.token_hex(3)
     stream = f"bench{token}"
     n = args.messages
-    targets = [f"bench_{token}_{name}_{r}" for r in range(args.rounds) for name in ("raw", "one", "two")]
+    lanes = [(f"{stream}{name}{r}", f"bench_{token}_{name}_{r}") for r in range(args.rounds)
+             for name in ("raw", "one", "two")]
+    targets = [t for _, t in lanes]
     sqs_targets = [f"bench_{token}_sqsraw", f"bench_{token}_sqscore"]
     figures: dict[str, list[float]] = {"publish": [], "raw": [], "one": [], "two": []}
     print(f"{n} messages of ~{statistics.mean(len(b) for b, _ in order_messages(1000, SEED)):.0f} bytes; "
           f"batch {BATCH}, prefetch {PREFETCH}", flush=True)
     try:
         for r in range(args.rounds):
-            raw_t, one_t, two_t = targets[3 * r:3 * r + 3]
-            for target in (raw_t, one_t, two_t):
-                prepare_worker_target(resolve_worker_run("rabbitmq", target, stream))
-            figures["publish"].append(publish_rabbitmq(stream, raw_t, n))
-            figures["raw"].append(raw_pika(stream, raw_t, n))
+            # One stream (fanout exchange) per measurement: a queue bound to a shared one would get every copy.
+            (raw_s, raw_t), (one_s, one_t), (two_s, two_t) = lanes[3 * r:3 * r + 3]
+            for stream_, target in lanes[3 * r:3 * r + 3]:
+                prepare_worker_target(resolve_worker_run("rabbitmq", target, stream_))
+            figures["publish"].append(publish_rabbitmq(raw_s, raw_t, n))
+            figures["raw"].append(raw_pika(raw_s, raw_t, n))
             print(f"  round {r + 1}: raw pika       {figures['raw'][-1]:9,.0f} msg/s", flush=True)
-            publish_rabbitmq(stream, one_t, n)
-            window = core_window("rabbitmq", stream, one_t, n, 10.0)
+            publish_rabbitmq(one_s, one_t, n)
+            window = core_window("rabbitmq", one_s, one_t, n, 10.0)
             figures["one"].append(window["received"] / (window["last"] - window["first"]))
             print(f"  round {r + 1}: core, 1 proc   {figures['one'][-1]:9,.0f} msg/s", flush=True)
-            publish_rabbitmq(stream, two_t, n)
-            figures["two"].append(core_processes(stream, two_t, n, 2))
+            publish_rabbitmq(two_s, two_t, n)
+            figures["two"].append(core_processes(two_s, two_t, n, 2))
             print(f"  round {r + 1}: core, 2 procs  {figures['two'][-1]:9,.0f} msg/s", flush=True)
         sqs = sqs_figures(args.sqs_messages, stream, sqs_targets) if args.sqs_messages else None
     finally:
-        queue_rabbitmq.delete_stream(stream, targets)
+        for stream_, target in lanes:
+            queue_rabbitmq.delete_stream(stream_, [target])
         drop_schemas(targets + sqs_targets)
     raw, one, two = (statistics.median(figures[k]) for k in ("raw", "one", "two"))
     print()
@@ -247,7 +250,8 @@ def main() -> int:
     print(f"| core, 2 processes, one queue | {two:,.0f} | {two / raw:.2f}x |")
     print(f"publish (persistent, no confirms): {statistics.median(figures['publish']):,.0f} msg/s")
     if sqs:
-        print(f"SQS ({args.sqs_messages:,} msgs, {'moto' if not os.environ.get('BRIDGE_SQS_ENDPOINT') else 'endpoint'}):"
+        where = "endpoint" if os.environ.get("BRIDGE_SQS_ENDPOINT") else "moto"
+        print(f"SQS ({args.sqs_messages:,} msgs, {where}):"
               f" core {sqs['core']:,.0f} msg/s, raw receive/delete {sqs['raw']:,.0f} msg/s "
               f"({sqs['core'] / sqs['raw']:.2f}x), publish {sqs['publish']:,.0f} msg/s")
     print(f"goal >= 0.5x in one process: {'met' if one / raw >= 0.5 else 'NOT met'}; "

@@ -144,7 +144,8 @@ class SQSBroker:
         return list(response.get("Messages", []))
 
     def fetch(self, max_count: int, first_wait: float, fill_wait: float) -> list[Delivery]:
-        """Long-poll (whole seconds, at most 20) for the first messages, then short polls while they come."""
+        """Long-poll (whole seconds, at most 20) for the first messages, then short polls until the batch is
+        full or a poll comes back empty. ``fill_wait`` is not needed: a short poll never waits."""
         wait = min(20, int(first_wait))
         out: list[Delivery] = []
         while len(out) < max_count:
@@ -278,8 +279,9 @@ def read_dead_letters(names: QueueNames, endpoint: str | None = None, limit: int
                         "source_queue": attrs.get("source_queue"), "body": m["Body"].encode("utf-8")})
             handles.append(m["ReceiptHandle"])
     for start in range(0, len(handles), 10):
+        chunk = handles[start:start + 10]
         client.change_message_visibility_batch(QueueUrl=url, Entries=[
-            {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0} for i, h in enumerate(handles[start:start + 10])])
+            {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0} for i, h in enumerate(chunk)])
     return out
 
 

@@ -123,9 +123,10 @@ class PostgresOutcomeStore:
 
 def read_outcomes(target: str, warehouse: WarehouseLike = None) -> list[tuple[Any, ...]]:
     """Every row of ``<target>.order_outcomes``, ordered by message id."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, OUTCOME_COLUMNS))
+    query = sql.SQL("SELECT {} FROM {} ORDER BY message_id").format(columns, qualified(target, ORDER_OUTCOMES.name))
     with warehouse_connection(warehouse) as conn:
-        rows = conn.execute(sql.SQL("SELECT {} FROM {} ORDER BY message_id").format(
-            sql.SQL(", ").join(map(sql.Identifier, OUTCOME_COLUMNS)), qualified(target, ORDER_OUTCOMES.name))).fetchall()
+        rows = conn.execute(query).fetchall()
         conn.commit()
     return rows
 

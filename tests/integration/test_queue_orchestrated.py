@@ -5,13 +5,19 @@
   the primary's, Prefect the shadow's, at the same time; the two outcome tables must be identical.
 - Competing runs: three Prefect runs on one RabbitMQ queue, three Airflow runs on one SQS queue, all
   started before the messages are published; every outcome must be written exactly once.
+- A Prefect flow run killed with SIGKILL while it consumes: a new run finishes the queue, nothing is lost
+  and nothing written twice. (The kill at the worst moment, between commit and ack, is in
+  test_queue_workers.py, where a hook can stop a worker exactly there.)
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import signal
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,6 +133,11 @@ def test_both_orchestrators_write_identical_outcome_tables(broker: str, shadow_p
     for key in ("workflow", "broker", "stream", "processed", "dead_lettered", "malformed", "rejected", "stopped"):
         assert left[key] == right[key], key
     assert left["processed"] == n - 2 and left["stopped"] == "empty"
+    adapter, url = _adapter(broker), lanes["urls"][broker]
+    dead = [sorted((d["message_id"], d["reason"], d["attempts"]) for d in adapter.read_dead_letters(
+        QueueNames(left["stream"], t), url)) for t in (primary, shadow)]
+    assert dead[0] == dead[1] and len(dead[0]) == 2  # the poison (after 2 tries) and the malformed one
+    assert {d[2] for d in dead[0]} == {1, 2} and any("invalid JSON" in d[1] for d in dead[0])
 
 
 @pytest.mark.parametrize("broker", list(DAGS))
@@ -191,3 +202,56 @@ def test_three_concurrent_runs_write_every_outcome_exactly_once(broker: str, com
     assert sum(r["received"] > 0 for r in results) >= (3 if broker == "rabbitmq" else 2), results
     rows = read_outcomes(target, lanes["warehouse"])
     assert len(rows) == n and {r[0] for r in rows} == {message_id_for(SEED, i) for i in range(n)}
+
+
+# -- a Prefect flow run killed with SIGKILL while it consumes; a new run finishes the queue ---------------
+
+def flow_run_pids(flow_run_id: str) -> list[int]:
+    """Processes started for this flow run (the worker gives each one PREFECT__FLOW_RUN_ID)."""
+    needle = f"PREFECT__FLOW_RUN_ID={flow_run_id}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if needle in (entry / "environ").read_bytes().split(b"\0"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+@pytest.fixture(scope="module")
+def killed_flow_run(prefect: PrefectBackend, lanes: dict[str, Any], competing_runs: dict[str, Any]) -> dict[str, Any]:
+    stream, target, n = f"kl{TOKEN}", f"q{TOKEN}_killed", 3000
+    publish(lanes, "rabbitmq", stream, [target], n)
+    params = conf(target, stream, batch_size=25)
+    first = prefect.trigger(DEPLOYMENTS["rabbitmq"], params, f"q{TOKEN}-killed-1")
+
+    def written() -> int:
+        try:
+            return len(read_outcomes(target, lanes["warehouse"]))
+        except Exception:  # noqa: BLE001 - the table does not exist yet
+            return 0
+
+    wait_for(lambda: written() > 0, 150, "the first run to write outcomes")
+    pids = flow_run_pids(first.run_id)
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    at_kill = written()
+    killed = prefect.wait(first, RUN_TIMEOUT)
+    before_second = written()
+    second = prefect.trigger(DEPLOYMENTS["rabbitmq"], params, f"q{TOKEN}-killed-2")
+    return {"target": target, "n": n, "pids": pids, "at_kill": at_kill, "killed": killed.state,
+            "before_second": before_second, "second": finished(prefect, [second])[0]}
+
+
+def test_a_flow_run_killed_mid_run_loses_nothing(killed_flow_run: dict[str, Any], lanes: dict[str, Any]) -> None:
+    k = killed_flow_run
+    assert k["pids"], "no process of the flow run was found to kill"
+    assert k["killed"] == RunState.FAILED and 0 < k["at_kill"] < k["n"]  # Prefect marks it Crashed
+    second = k["second"]
+    assert second.state == RunState.SUCCESS, second.error
+    rows = read_outcomes(k["target"], lanes["warehouse"])
+    assert len(rows) == k["n"] and {r[0] for r in rows} == {message_id_for(SEED, i) for i in range(k["n"])}
+    assert second.result["processed"] == k["n"] - k["before_second"]  # nothing the first run wrote, again
+    assert second.result["received"] == second.result["processed"] + second.result["duplicates"]
