@@ -248,6 +248,24 @@ def seed_etl_cmd(rows: int, orders: int | None, seed_value: int, url: str | None
     return console.seed_etl(rows, seed_value, orders, url)
 
 
+@seed.command("queue")
+@click.argument("broker", type=click.Choice(["rabbitmq", "sqs"]))
+@click.option("--count", default=1000, show_default=True, type=click.IntRange(0))
+@click.option("--seed", "seed_value", default=1, show_default=True, type=int)
+@click.option("--target", "targets", multiple=True,
+              help="A target whose queue gets every message; repeat for a shadow (default: warehouse).")
+@click.option("--stream", default="orders", show_default=True, help="The stream (exchange / queue prefix).")
+@click.option("--poison", default=0, show_default=True, type=click.IntRange(0), help="Messages that always fail.")
+@click.option("--malformed", default=0, show_default=True, type=click.IntRange(0), help="Messages that are not JSON.")
+@handle_errors
+def seed_queue_cmd(broker: str, count: int, seed_value: int, targets: tuple[str, ...], stream: str, poison: int,
+                   malformed: int) -> int:
+    """Scenario 2's order events, published to RabbitMQ (fanout) or SQS (tee) for each target."""
+    from bridge import console
+
+    return console.seed_queue(broker, count, seed_value, targets, stream, poison, malformed)
+
+
 @main.command("demo")
 @handle_errors
 def demo_cmd() -> int:

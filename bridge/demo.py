@@ -15,7 +15,14 @@ DEMO_CONF: dict[str, dict[str, Any]] = {
     "etl_products": {"business_date": "2024-12-31", "target": "demo_etl"},
     "etl_orders": {"business_date": "2024-12-31", "target": "demo_etl"},
     "full_migration_weekly": {"business_date": "2024-12-31", "target": "demo_full"},
+    "rabbitmq_worker": {"target": "demo_queue", "stream": "demo_orders", "max_attempts": 3,
+                        "retry_base_seconds": 0.2},
+    "sqs_worker": {"target": "demo_queue", "stream": "demo_orders", "max_attempts": 3, "retry_base_seconds": 0.2,
+                   "batch_size": 50},
 }
+#: Messages per broker; fewer on SQS, whose local stand-in (moto) slows down with queue length.
+DEMO_MESSAGES = {"rabbitmq": 1000, "sqs": 200}
+QUEUE_WORKERS = {"rabbitmq_worker": "rabbitmq", "sqs_worker": "sqs"}
 DEMO_SEED = 42
 DEMO_ROWS = 500
 
@@ -46,6 +53,25 @@ def seed_sources(say: Callable[[str], None]) -> None:
     db.ensure_warehouse_database(db.warehouse_url())
     seed_etl(url, DEMO_ROWS, DEMO_SEED)
     say(f"seeded {db.DatabaseUrl.parse(url).render()}: {DEMO_ROWS} products and orders, seed {DEMO_SEED}")
+
+
+def fill_queues(catalog: Any, sqs_endpoint: str, say: Callable[[str], None]) -> None:
+    """Empty the demo streams, then publish the same order events to the primary's and the shadow's queue
+    of each broker (a few poison and malformed ones included: they must end in both dead-letter queues)."""
+    from pipelines import queue_rabbitmq, queue_sqs
+    from pipelines.queue_seed import publish_orders
+
+    for dag_id, broker in QUEUE_WORKERS.items():
+        conf = DEMO_CONF[dag_id]
+        targets = [conf["target"], catalog.entry(dag_id).shadow.shadow_target(conf["target"])]
+        url = sqs_endpoint if broker == "sqs" else None
+        if broker == "sqs":
+            queue_sqs.delete_stream(conf["stream"], targets, endpoint=url)
+        else:
+            queue_rabbitmq.delete_stream(conf["stream"], targets)
+        publish_orders(broker, DEMO_MESSAGES[broker], DEMO_SEED, targets=targets, stream=conf["stream"], poison=2,
+                       malformed=2, duplicates=5, url=url)
+        say(f"published {DEMO_MESSAGES[broker]} order events on {broker} stream {conf['stream']} to {', '.join(targets)}")
 
 
 def reset_targets(catalog: Any, say: Callable[[str], None]) -> None:

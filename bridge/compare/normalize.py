@@ -2,7 +2,7 @@
 
 Built-in noise rules replace, anywhere in the compared document:
   run ids       the run's own ids (correlation id, Airflow run id, Prefect flow-run id) -> "<run_id>"
-  targets       the run's own target (primary or shadow schema)                        -> "<target>"
+  targets       the run's own target (primary or shadow schema), also as a whole word  -> "<target>"
   timestamps    ISO-8601 date-times                                                    -> "<timestamp>"
   durations     values under keys such as duration, seconds, elapsed, *_s, msg_per_s   -> "<duration>"
   links         http(s) URLs                                                           -> "<url>"
@@ -66,4 +66,6 @@ def _walk(value: Any, ids: set[str], tgts: set[str], unordered: set[str], path: 
         for run_id in ids:  # an id embedded in a longer string (a path, a message)
             if run_id in value:
                 value = value.replace(run_id, "<run_id>")
+        for target in tgts:  # a target as a whole word inside a name: orders-<target>-dlq
+            value = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(target)}(?![A-Za-z0-9_])", "<target>", value)
     return value

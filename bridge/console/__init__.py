@@ -14,7 +14,7 @@ from typing import Any
 
 _WHERE = {
     "Options": "common", "backends_for": "common", "guarded": "common",
-    "database_errors": "data", "parity": "data", "seed_etl": "data", "seed_products": "data",
+    "database_errors": "data", "parity": "data", "seed_etl": "data", "seed_products": "data", "seed_queue": "data",
     "ProgressLine": "runs", "list_workflows": "runs", "observation_dict": "runs", "set_paused": "runs",
     "status": "runs", "trigger": "runs",
     "ShadowProgress": "shadow", "calibrate": "shadow", "demo": "shadow", "report": "shadow",

@@ -69,7 +69,7 @@ def seed_etl(rows: int, seed: int, orders: int | None, url: str | None, out: IO[
 
 @contextmanager
 def database_errors(where: str) -> Iterator[None]:
-    """A database driver's error becomes one BridgeError line naming the (password-free) URL."""
+    """A database or broker error becomes one BridgeError line naming the (password-free) place."""
     import psycopg
     import pymysql
 
@@ -77,7 +77,21 @@ def database_errors(where: str) -> Iterator[None]:
 
     try:
         yield
-    except (pymysql.err.OperationalError, psycopg.OperationalError) as exc:
+    except (pymysql.err.OperationalError, psycopg.OperationalError, ConnectionError) as exc:
         raise BackendUnavailableError(f"cannot use {where}: {str(exc).splitlines()[0]}") from exc
     except (pymysql.err.MySQLError, psycopg.Error, ValueError) as exc:
         raise UsageError(f"{where}: {str(exc).splitlines()[0]}") from exc
+
+
+def seed_queue(broker: str, count: int, seed: int, targets: tuple[str, ...], stream: str, poison: int,
+               malformed: int, out: IO[str] = sys.stdout) -> int:
+    """Publish deterministic order events to every target's queue of ``stream`` (scenario 2)."""
+    from bridge.devstack import StackSettings
+    from pipelines.queue_seed import publish_orders
+
+    url = StackSettings.from_env().sqs_url if broker == "sqs" else None
+    with database_errors(f"{broker} stream {stream}"):
+        summary = publish_orders(broker, count, seed, targets=targets or ("warehouse",), stream=stream,
+                                 poison=poison, malformed=malformed, url=url)
+    out.write(f"published to {broker}: {json.dumps(summary, default=str, sort_keys=True)}\n")
+    return 0

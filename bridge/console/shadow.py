@@ -152,6 +152,9 @@ def demo(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) ->
     with database_errors("the demo's source and warehouse"):
         demo_mod.seed_sources(lambda line: err.write(line + "\n"))
         demo_mod.reset_targets(backends.catalog, lambda line: err.write(line + "\n"))
+        from bridge.devstack import StackSettings
+
+        demo_mod.fill_queues(backends.catalog, StackSettings.from_env().sqs_url, lambda line: err.write(line + "\n"))
     store = _store(backends)
     rows = demo_mod.run_all(backends, store, progress=lambda: ShadowProgress(err), say=lambda line: err.write(line + "\n"))
     out.write(demo_mod.table(rows) + "\n")

@@ -99,3 +99,26 @@ def test_calibration_turns_random_values_into_noise(backends: Backends) -> None:
     assert result.verdict == model.MATCH
     assert {(d.path, d.kind) for d in result.differences} == {("result.lucky", model.NOISE),
                                                              ("tasks.greet.value.lucky", model.NOISE)}
+
+
+@pytest.mark.parametrize("dag_id,broker", [("rabbitmq_worker", "rabbitmq"), ("sqs_worker", "sqs")])
+def test_queue_workers_match_message_by_message(backends: Backends, stack, dag_id: str, broker: str) -> None:  # type: ignore[no-untyped-def]
+    """Both sides drain their own copy of the same order events; outcomes are compared by message id."""
+    from pipelines import queue_rabbitmq, queue_sqs
+    from pipelines.queue_seed import publish_orders
+
+    primary, shadow_target, stream = _target("q_af"), _target("q_pf"), _target("s")
+    b = _with_shadow_target(backends, dag_id, shadow_target)
+    url = stack.sqs_url if broker == "sqs" else None
+    publish_orders(broker, 150, 5, targets=[primary, shadow_target], stream=stream, poison=1, malformed=1, url=url)
+    try:
+        result = shadow.run(b, dag_id, {"target": primary, "stream": stream, "max_attempts": 2,
+                                        "retry_base_seconds": 0.1, "batch_size": 50}, timeout=300)
+    finally:
+        if broker == "sqs":
+            queue_sqs.delete_stream(stream, [primary, shadow_target], endpoint=url)
+        else:
+            queue_rabbitmq.delete_stream(stream, [primary, shadow_target])
+    assert result.verdict == model.MATCH, (result.differences, [t.to_dict() for t in result.tables])
+    (outcomes,) = result.tables
+    assert outcomes.key == ("message_id",) and outcomes.airflow_rows == outcomes.prefect_rows == 152
