@@ -121,4 +121,4 @@ def test_queue_workers_match_message_by_message(backends: Backends, stack, dag_i
             queue_rabbitmq.delete_stream(stream, [primary, shadow_target])
     assert result.verdict == model.MATCH, (result.differences, [t.to_dict() for t in result.tables])
     (outcomes,) = result.tables
-    assert outcomes.key == ("message_id",) and outcomes.airflow_rows == outcomes.prefect_rows == 152
+    assert outcomes.key == ("message_id",) and outcomes.airflow_rows == outcomes.prefect_rows == 150
