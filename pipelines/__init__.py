@@ -17,4 +17,21 @@ Modules, one job each:
 - ``schedules``: the two cron schedules and their fire-time arithmetic (zoneinfo only).
 - ``business_date``: which business date a run processes, the way Airflow's data interval does.
 - ``summary``: the run summary both orchestrators return, with a checksum of the rows written.
+- ``hello``: the smoke workflow's rule.
+
+Scenario 2, queue workers:
+
+- ``order_events``: the message format, a deterministic generator, the rules deciding each outcome.
+- ``queue_core``: the consuming core (batches, dedupe, one transaction per batch, ack after commit,
+  retries with backoff, dead letters, metrics); ``queue_store``: the outcome table keyed by message id.
+- ``queue_rabbitmq`` / ``queue_sqs``: the broker adapters; ``queue_names``, ``queue_params``,
+  ``queue_worker`` (what a run does, for both orchestrations); ``queue_seed``: the producer;
+  ``queue_memory``: in-memory fakes for unit tests.
+
+Scenario 3, ETL:
+
+- ``etl_tables``: the tables moved; ``etl_seed``: the deterministic source generator.
+- ``etl_extract``: streaming reads (the mariadb client, pymysql as fallback); ``etl_load``: COPY into
+  staging, swap or merge, checksums, one transaction; ``etl_redshift``: the S3 + COPY path.
+- ``etl_schedules``: the weekly schedule; ``etl``: the three ETLs.
 """
