@@ -15,63 +15,7 @@ run summary, identical in shape to the flow's result.
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from dag_common import queue_worker_dag
 
-import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
-
-from pipelines.queue_params import DEFAULTS, PARAM_SPECS
-
-BROKER = "sqs"
-DAG_ID = "sqs_worker"
-
-
-@dag(
-    dag_id=DAG_ID,
-    schedule=None,
-    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=16,
-    tags=["scenario-2", "queue", "sqs"],
-    default_args={"owner": "orders-team", "retries": 0},  # the core retries and reconnects itself
-    params={name: Param(DEFAULTS[name], **spec) for name, spec in PARAM_SPECS.items()},
-    doc_md=__doc__,
-)
-def sqs_worker_dag() -> Any:
-    @task(task_id="resolve_run")
-    def resolve_run() -> dict[str, Any]:
-        from pipelines.queue_params import settings_from_params
-        from pipelines.queue_worker import resolve_worker_run
-
-        params = get_current_context()["params"]
-        settings_from_params(params)  # refuse bad values before anything is declared
-        return resolve_worker_run(BROKER, params["target"], params["stream"])
-
-    @task(task_id="prepare_target")
-    def prepare_target(run: dict[str, Any]) -> dict[str, Any]:
-        from pipelines.queue_worker import prepare_worker_target
-
-        return prepare_worker_target(run)
-
-    @task(task_id="consume")
-    def consume(run: dict[str, Any], prepared: dict[str, Any]) -> dict[str, Any]:
-        from pipelines.queue_params import settings_from_params
-        from pipelines.queue_worker import consume as consume_queue
-
-        settings = settings_from_params(get_current_context()["params"])
-        return consume_queue(run, settings, log=logging.getLogger("airflow.task"))
-
-    @task(task_id="summarize")
-    def summarize(run: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
-        from pipelines.queue_worker import summarize_worker_run
-
-        summary = summarize_worker_run(run, metrics)
-        logging.getLogger("airflow.task").info("%s -> %s: %s", run["queue"], run["target"], summary)
-        return summary
-
-    run = resolve_run()
-    summarize(run, consume(run, prepare_target(run)))
-
-
-dag_object = sqs_worker_dag()
+# airflow parses this file; the DAG itself is built by dag_common.queue_worker_dag.
+dag_object = queue_worker_dag("sqs", __doc__)

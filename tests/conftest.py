@@ -25,6 +25,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(getattr(pytest.mark, kind))
 
 
+def wait_for_dags(airflow: "object", dag_ids: "list[str] | tuple[str, ...]", timeout: float = 120.0) -> None:
+    """Poll until Airflow has parsed every DAG of ``dag_ids`` (new DAG files appear within seconds)."""
+    import time
+
+    from bridge.errors import UnknownWorkflowError
+
+    deadline = time.monotonic() + timeout
+    for dag_id in dag_ids:
+        while True:
+            try:
+                airflow.get_workflow(dag_id)  # type: ignore[attr-defined]
+                break
+            except UnknownWorkflowError:
+                assert time.monotonic() < deadline, f"{dag_id} never appeared in Airflow"
+                time.sleep(1)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -10,6 +10,7 @@ from bridge.backends.airflow import AirflowBackend
 from bridge.backends.base import RunState
 from bridge.backends.prefect import PrefectBackend
 from bridge.errors import AuthenticationError, UnknownWorkflowError
+from tests.conftest import wait_for_dags
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +37,7 @@ def official(stack):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def airflow_run(airflow: AirflowBackend):  # type: ignore[no-untyped-def]
-    import time
-
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            airflow.get_workflow("hello_bridge")
-            break
-        except UnknownWorkflowError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
+    wait_for_dags(airflow, ["hello_bridge"])
     ref = airflow.trigger("hello_bridge", {"name": "référence"}, f"test-{uuid.uuid4().hex[:8]}")
     airflow.wait(ref, 120)
     return ref

@@ -4,7 +4,6 @@ updates to the source, and the incremental ETL merges them identically on both s
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
@@ -14,11 +13,11 @@ from psycopg import sql
 from bridge.backends.airflow import AirflowBackend
 from bridge.backends.base import RunRef, RunState
 from bridge.backends.prefect import PrefectBackend
-from bridge.errors import UnknownWorkflowError
 from pipelines import db
 from pipelines.etl import WORKFLOW_TABLES
 from pipelines.etl_seed import late_order_updates, seed_etl
 from pipelines.etl_tables import EtlTable
+from tests.conftest import wait_for_dags
 
 pytestmark = pytest.mark.integration
 
@@ -37,15 +36,7 @@ TIMEOUT = 240
 def sides(stack, deployed, data_urls) -> tuple[AirflowBackend, PrefectBackend]:  # type: ignore[no-untyped-def]
     seed_etl(data_urls["BRIDGE_SOURCE_URL"], ROWS, SEED)
     airflow = AirflowBackend(stack.airflow_url, stack.airflow_user, stack.airflow_password)
-    deadline = time.monotonic() + 90
-    for dag_id in WORKFLOWS:
-        while True:
-            try:
-                airflow.get_workflow(dag_id)
-                break
-            except UnknownWorkflowError:
-                assert time.monotonic() < deadline, f"{dag_id} never appeared in Airflow"
-                time.sleep(1)
+    wait_for_dags(airflow, WORKFLOWS)
     return airflow, PrefectBackend(stack.prefect_url)
 
 

@@ -25,13 +25,13 @@ import pytest
 from bridge.backends.airflow import AirflowBackend
 from bridge.backends.base import Observation, RunRef, RunState
 from bridge.backends.prefect import PrefectBackend
-from bridge.errors import UnknownWorkflowError
 from pipelines.order_events import message_id_for
 from pipelines.queue_names import QueueNames
 from pipelines.queue_rabbitmq import connect, rabbitmq_url
 from pipelines.queue_seed import publish_orders
 from pipelines.queue_store import read_outcomes
 from pipelines.queue_worker import _adapter
+from tests.conftest import wait_for_dags
 
 TOKEN = secrets.token_hex(3)
 SEED = 777
@@ -54,14 +54,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 @pytest.fixture(scope="module")
 def airflow(stack) -> AirflowBackend:  # type: ignore[no-untyped-def]
     backend = AirflowBackend(stack.airflow_url, stack.airflow_user, stack.airflow_password)
-
-    def parsed() -> bool:
-        try:
-            return all(backend.get_workflow(d) for d in DAGS.values())
-        except UnknownWorkflowError:
-            return False
-
-    wait_for(parsed, 120, "the queue-worker DAGs to be parsed")
+    wait_for_dags(backend, list(DAGS.values()))
     return backend
 
 

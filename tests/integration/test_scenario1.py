@@ -3,7 +3,6 @@ summaries; one run at a time on each side; the business date agrees; the schedul
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -12,12 +11,12 @@ import pytest
 from bridge.backends.airflow import AirflowBackend
 from bridge.backends.base import RunState
 from bridge.backends.prefect import PrefectBackend
-from bridge.errors import UnknownWorkflowError
 from pipelines import db
 from pipelines.prices import PRICE_HISTORY
 from pipelines.products import PROCESSED_PRODUCTS
 from pipelines.seed import seed_products
 from pipelines.warehouse import read_rows
+from tests.conftest import wait_for_dags
 
 WORKFLOWS = {
     "process_products": ("process-products/process_products", PROCESSED_PRODUCTS),
@@ -30,15 +29,7 @@ DAY = "2024-12-31"
 def sides(stack, deployed, data_urls) -> tuple[AirflowBackend, PrefectBackend]:  # type: ignore[no-untyped-def]
     seed_products(data_urls["BRIDGE_SOURCE_URL"], 300, 7)
     airflow = AirflowBackend(stack.airflow_url, stack.airflow_user, stack.airflow_password)
-    deadline = time.monotonic() + 90
-    for dag_id in WORKFLOWS:
-        while True:
-            try:
-                airflow.get_workflow(dag_id)
-                break
-            except UnknownWorkflowError:
-                assert time.monotonic() < deadline, f"{dag_id} never appeared in Airflow"
-                time.sleep(1)
+    wait_for_dags(airflow, WORKFLOWS)
     return airflow, PrefectBackend(stack.prefect_url)
 
 

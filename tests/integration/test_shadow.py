@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
-import time
 
 import pytest
 
 from bridge import config, shadow
 from bridge.compare import model
-from bridge.config import WorkflowEntry
-from bridge.errors import UnknownWorkflowError
 from bridge.operations import Backends
 from pipelines.etl_seed import seed_etl
-from tests.conftest import REPO, VENV_PY
+from tests.conftest import REPO, VENV_PY, wait_for_dags
 
 DAY = "2024-12-31"
 
@@ -25,16 +22,8 @@ def backends(stack, deployed, data_urls) -> Backends:  # type: ignore[no-untyped
     env = {"BRIDGE_AIRFLOW_URL": stack.airflow_url, "BRIDGE_PREFECT_URL": stack.prefect_url,
            "BRIDGE_AIRFLOW_PASSWORD": stack.airflow_password, **dict(stack.extra_env)}
     b = Backends(config.load(env=env), env=env)
-    deadline = time.monotonic() + 90
-    for dag_id in ("hello_bridge", "process_products", "update_prices_daily", "etl_products", "etl_orders",
-                   "full_migration_weekly"):
-        while True:
-            try:
-                b.get("airflow").get_workflow(dag_id)
-                break
-            except UnknownWorkflowError:
-                assert time.monotonic() < deadline
-                time.sleep(1)
+    wait_for_dags(b.get("airflow"), ("hello_bridge", "process_products", "update_prices_daily", "etl_products",
+                                     "etl_orders", "full_migration_weekly", "rabbitmq_worker", "sqs_worker"))
     return b
 
 

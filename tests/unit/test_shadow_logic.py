@@ -3,7 +3,7 @@ verdicts, normalization, noise, the store and its schema version."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
