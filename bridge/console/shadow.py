@@ -73,7 +73,8 @@ def shadow_run(backends: Any, dag_id: str, conf: dict[str, Any], opts: Options, 
     report = write_report(store, backends.catalog, dag_id)
     p, s = result.primary, result.shadow
     def side(o: Any) -> str:
-        return f"{o.side} {o.state}" + (f" {o.duration_s:.1f} s" if o.duration_s is not None else "")
+        waited = o.elapsed_s if o.elapsed_s is not None else o.duration_s  # trigger to end, queueing included
+        return f"{o.side} {o.state}" + (f" {waited:.1f} s" if waited is not None else "")
     if opts.as_json:
         json.dump({"workflow": dag_id, "verdict": result.verdict, "correlation_id": result.correlation_id,
                    "primary": {"state": p.state, "run": p.run, "url": p.url, "duration_s": p.duration_s},
