@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bridge.compare import tables
+from bridge.compare import buckets, tables
 from bridge.compare.model import TableSide
 from bridge.compare.tables import diff_tables, table_checksum
 from bridge.errors import BackendUnavailableError, UsageError
@@ -275,7 +275,7 @@ def test_sample_holds_the_smallest_keys_and_counts_are_true(pg: str, name: str) 
 
 
 def test_big_buckets_are_bisected_down_to_the_rows(pg: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tables, "ROWS_PER_BUCKET", 4096)
+    monkeypatch.setattr(buckets, "ROWS_PER_BUCKET", 4096)
     monkeypatch.setattr(tables, "FETCH_ROWS", 16)
     pg_run(pg, [f"CREATE TABLE airflow_out.{name} (id BIGINT PRIMARY KEY, v TEXT)",
                 f"INSERT INTO airflow_out.{name} SELECT g * 3 - 20000, md5(g::text) FROM generate_series(1, 20000) g",

@@ -9,10 +9,10 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from bridge.compare import dialects, tables
+from bridge.compare import buckets as planning, dialects, tables
 from bridge.compare.dialects import Column, Connection, MySQL, Postgres, Redshift, element_kind
 from bridge.compare.model import TableSide
-from bridge.compare.tables import (
+from bridge.compare.buckets import (
     BucketDiff,
     add_sums,
     bucket_range,
@@ -46,7 +46,7 @@ def test_width_gives_about_256_rows_per_bucket() -> None:
 def test_width_without_statistics_assumes_dense_keys_and_caps_the_buckets() -> None:
     assert plan_width(1, 1_000_000, None) == plan_width(1, 1_000_000, -1) == 256
     width = plan_width(0, 10**12, 0)
-    assert (10**12 // width) <= tables.MAX_BUCKETS
+    assert (10**12 // width) <= planning.MAX_BUCKETS
 
 
 @pytest.mark.parametrize("lo,hi,rows", [(1, 1_000_000, 1_000_000), (-500, 70_000, 30_000), (0, 2**40, 5_000)])
@@ -54,8 +54,8 @@ def test_width_is_a_power_of_two_and_bucket_count_is_bounded(lo: int, hi: int, r
     width = plan_width(lo, hi, rows)
     assert width & (width - 1) == 0
     buckets = (hi - lo) // width + 2
-    assert buckets <= min(tables.MAX_BUCKETS, rows) + 2
-    assert buckets >= min(tables.MAX_BUCKETS, rows // tables.ROWS_PER_BUCKET) // 2
+    assert buckets <= min(planning.MAX_BUCKETS, rows) + 2
+    assert buckets >= min(planning.MAX_BUCKETS, rows // planning.ROWS_PER_BUCKET) // 2
 
 
 def test_integer_division_truncates_toward_zero_like_sql() -> None:
