@@ -8,8 +8,9 @@ import secrets
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for kind in ("unit", "integration", "e2e"):
             if f"{os.sep}tests{os.sep}{kind}{os.sep}" in str(item.fspath):
                 item.add_marker(getattr(pytest.mark, kind))
+
+
+def wait_for(predicate: "Callable[[], Any]", timeout: float, what: str, interval: float = 1.0) -> "Any":
+    """Poll ``predicate`` until it returns something truthy (returned), or fail naming ``what``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def wait_for_dags(airflow: "object", dag_ids: "list[str] | tuple[str, ...]", timeout: float = 120.0) -> None:

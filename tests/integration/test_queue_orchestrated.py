@@ -16,7 +16,7 @@ import os
 import secrets
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from pipelines.queue_rabbitmq import connect, rabbitmq_url
 from pipelines.queue_seed import publish_orders
 from pipelines.queue_store import read_outcomes
 from pipelines.queue_worker import _adapter
-from tests.conftest import wait_for_dags
+from tests.conftest import wait_for, wait_for_dags
 
 TOKEN = secrets.token_hex(3)
 SEED = 777
@@ -40,15 +40,6 @@ DEPLOYMENTS = {"rabbitmq": "rabbitmq-worker/rabbitmq_worker", "sqs": "sqs-worker
 COUNTS = {"rabbitmq": 300, "sqs": 100}  # moto's SQS is O(queue length) per call
 RUN_TIMEOUT = 240
 
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,7 @@ from pipelines.queue_rabbitmq import rabbitmq_url
 from pipelines.queue_seed import publish_orders
 from pipelines.queue_store import prepare_outcomes, read_outcomes
 from pipelines.queue_worker import _adapter, open_consumer, resolve_worker_run
+from tests.conftest import free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = secrets.token_hex(3)
@@ -42,26 +43,12 @@ BROKERS = ("rabbitmq", "sqs")
 _streams = itertools.count(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @pytest.fixture(scope="module")
 def sqs_endpoint() -> Iterator[str]:
     """A moto server of this module's own, on a free port, stopped at the end."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -73,7 +60,7 @@ def sqs_endpoint() -> Iterator[str]:
             return False
 
     try:
-        wait_for(up, 30, "the moto server")
+        wait_for(up, 30, "the moto server", interval=0.2)
         yield url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -214,7 +201,7 @@ def test_three_concurrent_consumers_write_every_outcome_exactly_once(lane: Lane)
             finally:
                 conn.close()
 
-        wait_for(consumers, 30, "three consumers on the queue")
+        wait_for(consumers, 30, "three consumers on the queue", interval=0.2)
     else:
         time.sleep(2.0)  # SQS has no consumer count: give the three long polls time to start
     lane.publish(n, [target], duplicates=10)
@@ -259,7 +246,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_writes_nothing_twice(lane: 
                               target, str(marker), "--after-batches", "2", "--batch-size", str(batch)],
                              cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_for(lambda: marker.exists() or child.poll() is not None, 60, "the worker to commit two batches")
+        wait_for(lambda: marker.exists() or child.poll() is not None, 60, "the worker to commit two batches",
+                 interval=0.2)
         assert marker.exists(), child.communicate()[0]
         committed = json.loads(marker.read_text())["committed"]
         assert len(lane.rows(target)) == committed  # batch 2 is written, not acked

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from pathlib import Path
 
 import requests
 
-
-def _poll(fn, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+from tests.conftest import wait_for
 
 
 def _airflow_session(stack) -> requests.Session:  # type: ignore[no-untyped-def]
@@ -42,7 +33,7 @@ def test_every_service_is_healthy(stack) -> None:  # type: ignore[no-untyped-def
 def test_airflow_runs_the_sample_dag_and_returns_its_xcom(stack) -> None:  # type: ignore[no-untyped-def]
     api = f"{stack.airflow_url}/api/v2"
     session = _airflow_session(stack)
-    _poll(lambda: session.get(f"{api}/dags/hello_bridge").status_code == 200, 90, "hello_bridge to be parsed")
+    wait_for(lambda: session.get(f"{api}/dags/hello_bridge").status_code == 200, 90, "hello_bridge to be parsed")
     run_id = f"test-{uuid.uuid4().hex[:8]}"
     resp = session.post(f"{api}/dags/hello_bridge/dagRuns",
                         json={"dag_run_id": run_id, "logical_date": None, "conf": {"name": "ci"}})
@@ -52,7 +43,7 @@ def test_airflow_runs_the_sample_dag_and_returns_its_xcom(stack) -> None:  # typ
         state = session.get(f"{api}/dags/hello_bridge/dagRuns/{run_id}").json()["state"]
         return state if state in ("success", "failed") else None
 
-    assert _poll(finished, 120, "the DAG run") == "success"
+    assert wait_for(finished, 120, "the DAG run") == "success"
     xcom = session.get(f"{api}/dags/hello_bridge/dagRuns/{run_id}/taskInstances/greet/xcomEntries/return_value")
     assert xcom.json()["value"] == {"greeting": "hello ci", "target": "public", "length": 2}
 
@@ -68,7 +59,7 @@ def test_prefect_runs_the_sample_deployment_and_persists_its_result(stack, deplo
         fr = requests.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
         return fr if fr["state_type"] in ("COMPLETED", "FAILED", "CRASHED") else None
 
-    flow_run = _poll(finished, 180, "the flow run")
+    flow_run = wait_for(finished, 180, "the flow run")
     assert flow_run["state_type"] == "COMPLETED"
     stored = Path(flow_run["state"]["data"]["storage_key"])
     assert stored.is_relative_to(stack.result_storage)
