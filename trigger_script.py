@@ -53,21 +53,29 @@ def _parser():  # type: ignore[no-untyped-def]
         prog="trigger_script.py",
         description="List and trigger workflows on Airflow 3 and/or Prefect 3 (see bridge.toml).",
         epilog="Exit codes: 0 ok, 1 run failed, 2 bad usage or input, 3 backend unreachable or auth failed, "
-               "4 shadow mismatch (with --fail-on-mismatch). Password: --password, BRIDGE_AIRFLOW_PASSWORD, or a prompt.")
+        "4 shadow mismatch (with --fail-on-mismatch). Password: --password, BRIDGE_AIRFLOW_PASSWORD, or a prompt.",
+    )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--list", action="store_true", help="list every workflow either system knows")
     what.add_argument("--dag-id", help="the workflow (Airflow dag_id) to trigger")
     p.add_argument("--conf", help="JSON object passed as the DAG run conf / flow parameters")
     p.add_argument("--username", help="Airflow username (default from bridge.toml)")
     p.add_argument("--password", help="Airflow password (better: BRIDGE_AIRFLOW_PASSWORD)")
-    p.add_argument("--backend", choices=("auto", "airflow", "prefect"), default="auto",
-                   help="where to run it; auto follows the workflow's stage (default)")
+    p.add_argument(
+        "--backend",
+        choices=("auto", "airflow", "prefect"),
+        default="auto",
+        help="where to run it; auto follows the workflow's stage (default)",
+    )
     p.add_argument("--wait", action="store_true", help="wait for the run, then print its state and outputs")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits (default 3600)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--url", help="the backend's base URL, overriding bridge.toml")
-    p.add_argument("--shadow", action="store_true",
-                   help="run on Airflow (authoritative) and Prefect at once and compare (stage shadow does this)")
+    p.add_argument(
+        "--shadow",
+        action="store_true",
+        help="run on Airflow (authoritative) and Prefect at once and compare (stage shadow does this)",
+    )
     p.add_argument("--fail-on-mismatch", action="store_true", help="with --shadow: exit 4 on a mismatch")
     return p
 
@@ -77,9 +85,17 @@ def main() -> int:
     from bridge import console
 
     password = args.password or os.environ.get("BRIDGE_AIRFLOW_PASSWORD")
-    opts = console.Options(backend=args.backend, url=args.url, username=args.username, password=password,
-                           as_json=args.json, wait=args.wait, timeout=args.timeout, shadow=args.shadow,
-                           fail_on_mismatch=args.fail_on_mismatch)
+    opts = console.Options(
+        backend=args.backend,
+        url=args.url,
+        username=args.username,
+        password=password,
+        as_json=args.json,
+        wait=args.wait,
+        timeout=args.timeout,
+        shadow=args.shadow,
+        fail_on_mismatch=args.fail_on_mismatch,
+    )
     if args.list:
         return console.guarded(lambda: console.list_workflows(opts), prog="trigger_script")
     return console.guarded(lambda: console.trigger(args.dag_id, args.conf, opts), prog="trigger_script")

@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PY = shutil.which("python3") or sys.executable
 
-BARE = '''
+BARE = """
 import sys, requests
 af, pf, user, pw, mode = sys.argv[1:6]
 tok = requests.post(af + "/auth/token", json={"username": user, "password": pw}).json()["access_token"]
@@ -39,7 +39,7 @@ else:
     s.get(af + "/api/v2/dags/" + mode).raise_for_status()
     r = s.post(af + "/api/v2/dags/" + mode + "/dagRuns", json={"dag_run_id": None, "logical_date": None, "conf": {}})
     r.raise_for_status(); print(r.json()["dag_run_id"])
-'''
+"""
 
 
 def _once(argv: list[str], env: dict[str, str]) -> float:
@@ -88,10 +88,13 @@ def main() -> int:
     ours = [PY, "trigger_script.py"]
     env["BRIDGE_AIRFLOW_PASSWORD"] = password
     rows = [
-        ("--list", *paired(ours + ["--list"], bare + ["list"], env, args.runs)),
-        (f"--dag-id {args.dag_id}", *paired(ours + ["--dag-id", args.dag_id], bare + [args.dag_id], env, args.runs)),
+        ("--list", *paired([*ours, "--list"], [*bare, "list"], env, args.runs)),
+        (
+            f"--dag-id {args.dag_id}",
+            *paired([*ours, "--dag-id", args.dag_id], [*bare, args.dag_id], env, args.runs),
+        ),
     ]
-    help_s = timed(ours + ["--help"], env, args.runs)
+    help_s = timed([*ours, "--help"], env, args.runs)
     bridge_help = timed([str(REPO / ".venv" / "bin" / "bridge"), "--help"], env, args.runs)
     print(f"{'command':<24} {'trigger_script':>14} {'bare requests':>14} {'ratio':>7}")
     for name, mine, base in rows:
@@ -99,7 +102,9 @@ def main() -> int:
     print(f"{'trigger_script --help':<24} {help_s * 1000:>11.0f} ms")
     print(f"{'bridge --help':<24} {bridge_help * 1000:>11.0f} ms")
     worst = max(mine / base for _, mine, base in rows)
-    print(f"goal <= 1.30x: {'met' if worst <= 1.3 else 'NOT met'} (worst {worst:.2f}x, median of {args.runs} runs)")
+    print(
+        f"goal <= 1.30x: {'met' if worst <= 1.3 else 'NOT met'} (worst {worst:.2f}x, median of {args.runs} runs)"
+    )
     os.unlink(fh.name)
     return 0
 

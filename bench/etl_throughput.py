@@ -90,9 +90,19 @@ def _mysql_cmd(url: db.DatabaseUrl) -> tuple[list[str], dict[str, str]]:
     if not binary:
         sys.exit("bench: needs the mariadb (or mysql) client on PATH")
     env = {**os.environ, "MYSQL_PWD": url.password or ""}
-    return [binary, "--no-defaults", "--batch", "--quick", "-N", "--default-character-set=utf8mb4",
-            "--protocol=TCP", f"--host={url.host}", f"--port={url.port}", f"--user={url.username or 'root'}",
-            url.database], env
+    return [
+        binary,
+        "--no-defaults",
+        "--batch",
+        "--quick",
+        "-N",
+        "--default-character-set=utf8mb4",
+        "--protocol=TCP",
+        f"--host={url.host}",
+        f"--port={url.port}",
+        f"--user={url.username or 'root'}",
+        url.database,
+    ], env
 
 
 def _psql_cmd(url: db.DatabaseUrl, command: str) -> tuple[list[str], dict[str, str]]:
@@ -102,8 +112,23 @@ def _psql_cmd(url: db.DatabaseUrl, command: str) -> tuple[list[str], dict[str, s
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = url.password
-    return [binary, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", url.host, "-p", str(url.port),
-            "-U", url.username or "postgres", "-d", url.database, "-c", command], env
+    return [
+        binary,
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        url.host,
+        "-p",
+        str(url.port),
+        "-U",
+        url.username or "postgres",
+        "-d",
+        url.database,
+        "-c",
+        command,
+    ], env
 
 
 class PeakRss:
@@ -146,14 +171,18 @@ class PeakRss:
 
 
 def raw_pipe(source: db.DatabaseUrl, warehouse: db.DatabaseUrl) -> dict[str, object]:
-    subprocess.run(_psql_cmd(warehouse, "TRUNCATE raw.products")[0], env=_psql_cmd(warehouse, "")[1], check=True)
-    columns = ", ".join("REPLACE(description, CHAR(13), '')" if c == "description" else c
-                        for c in PRODUCTS.column_names)
+    subprocess.run(
+        _psql_cmd(warehouse, "TRUNCATE raw.products")[0], env=_psql_cmd(warehouse, "")[1], check=True
+    )
+    columns = ", ".join(
+        "REPLACE(description, CHAR(13), '')" if c == "description" else c for c in PRODUCTS.column_names
+    )
     mysql, mysql_env = _mysql_cmd(source)
     psql, psql_env = _psql_cmd(warehouse, "\\copy raw.products FROM STDIN WITH (NULL 'NULL')")
     start = time.perf_counter()
-    reader = subprocess.Popen(mysql + ["-e", f"SELECT {columns} FROM products"], stdout=subprocess.PIPE,
-                              env=mysql_env)
+    reader = subprocess.Popen(
+        [*mysql, "-e", f"SELECT {columns} FROM products"], stdout=subprocess.PIPE, env=mysql_env
+    )
     writer = subprocess.Popen(psql, stdin=reader.stdout, env=psql_env)
     assert reader.stdout is not None
     reader.stdout.close()
@@ -167,24 +196,40 @@ def raw_pipe(source: db.DatabaseUrl, warehouse: db.DatabaseUrl) -> dict[str, obj
 
 
 def ours(source: str, warehouse: str, reader: str = "client") -> dict[str, object]:
-    proc = subprocess.Popen([sys.executable, "-c", OURS, source, warehouse, reader], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", OURS, source, warehouse, reader],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     rss = PeakRss(proc.pid)
     stdout, stderr = proc.communicate()
     rss.stop()
     if proc.returncode:
         sys.exit(f"bench: our loader failed:\n{stderr[-2000:]}")
     out = json.loads(stdout.strip().splitlines()[-1])
-    return {"seconds": out["total"] - out["checksum"], "with_checksum": out["total"], "rows": out["rows"],
-            "rss_mb": rss.total, "detail": rss.detail()}
+    return {
+        "seconds": out["total"] - out["checksum"],
+        "with_checksum": out["total"],
+        "rows": out["rows"],
+        "rss_mb": rss.total,
+        "detail": rss.detail(),
+    }
 
 
 def seed(source: str, rows: int) -> None:
     start = time.perf_counter()
     say(f"seeding {rows:,} products into {SOURCE_DB} ...")
-    seed_etl(source, rows, 1, orders=0, promotions=0,
-             progress=lambda table, n: n % 500_000 == 0 and say(f"  {table}: {n:,} rows"))
+    seed_etl(
+        source,
+        rows,
+        1,
+        orders=0,
+        promotions=0,
+        progress=lambda table, n: n % 500_000 == 0 and say(f"  {table}: {n:,} rows"),
+    )
     say(f"seeded in {time.perf_counter() - start:.0f} s")
 
 
@@ -204,18 +249,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         seed(source, args.rows)
         create = ", ".join(f"{name} {kind}" for name, kind in PRODUCTS.spec.columns)
-        subprocess.run(_psql_cmd(warehouse_url, f"DROP SCHEMA IF EXISTS raw CASCADE; CREATE SCHEMA raw; "
-                                                f"CREATE TABLE raw.products ({create})")[0],
-                       env=_psql_cmd(warehouse_url, "")[1], check=True)
+        subprocess.run(
+            _psql_cmd(
+                warehouse_url,
+                f"DROP SCHEMA IF EXISTS raw CASCADE; CREATE SCHEMA raw; CREATE TABLE raw.products ({create})",
+            )[0],
+            env=_psql_cmd(warehouse_url, "")[1],
+            check=True,
+        )
         raws, mine = [], []
         for round_no in range(1, args.rounds + 1):
             raws.append(raw_pipe(source_url, warehouse_url))
-            say(f"round {round_no}: raw pipe {raws[-1]['seconds']:.2f} s, {args.rows / raws[-1]['seconds']:,.0f} "
-                f"rows/s, peak RSS {raws[-1]['rss_mb']:.0f} MB ({raws[-1]['detail']})")
+            say(
+                f"round {round_no}: raw pipe {raws[-1]['seconds']:.2f} s, {args.rows / raws[-1]['seconds']:,.0f} "
+                f"rows/s, peak RSS {raws[-1]['rss_mb']:.0f} MB ({raws[-1]['detail']})"
+            )
             mine.append(ours(source, warehouse))
-            say(f"round {round_no}: ours {mine[-1]['seconds']:.2f} s ({mine[-1]['with_checksum']:.2f} s with "
+            say(
+                f"round {round_no}: ours {mine[-1]['seconds']:.2f} s ({mine[-1]['with_checksum']:.2f} s with "
                 f"checksum), {args.rows / mine[-1]['seconds']:,.0f} rows/s, peak RSS {mine[-1]['rss_mb']:.0f} MB "
-                f"({mine[-1]['detail']})")
+                f"({mine[-1]['detail']})"
+            )
         raw_s = statistics.median(r["seconds"] for r in raws)
         our_s = statistics.median(m["seconds"] for m in mine)
         our_full = statistics.median(m["with_checksum"] for m in mine)
@@ -223,15 +277,19 @@ def main(argv: list[str] | None = None) -> int:
         our_rss = max(m["rss_mb"] for m in mine)
         if args.pymysql:
             slow = ours(source, warehouse, "pymysql")
-            say(f"pymysql reader (once): {slow['seconds']:.2f} s, {args.rows / slow['seconds']:,.0f} rows/s, "
-                f"RSS {slow['rss_mb']:.0f} MB")
+            say(
+                f"pymysql reader (once): {slow['seconds']:.2f} s, {args.rows / slow['seconds']:,.0f} rows/s, "
+                f"RSS {slow['rss_mb']:.0f} MB"
+            )
         big_rss = None
         if args.big_rows:
             seed(source, args.big_rows)
             big = ours(source, warehouse)
             big_rss = big["rss_mb"]
-            say(f"ours at {args.big_rows:,}: {big['seconds']:.2f} s ({big['with_checksum']:.2f} s with checksum), "
-                f"{args.big_rows / big['seconds']:,.0f} rows/s, peak RSS {big['rss_mb']:.0f} MB ({big['detail']})")
+            say(
+                f"ours at {args.big_rows:,}: {big['seconds']:.2f} s ({big['with_checksum']:.2f} s with checksum), "
+                f"{args.big_rows / big['seconds']:,.0f} rows/s, peak RSS {big['rss_mb']:.0f} MB ({big['detail']})"
+            )
     finally:
         if not args.keep:
             db.drop_source_database(source)
@@ -247,9 +305,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{f'ours at {args.big_rows:,} rows':<34}{'':>9}{'':>11}{big_rss:>7.0f} MB")
     print(f"ratio ours/raw: {ratio:.2f}x (goal >= {GOAL_RATIO}x; {raw_s / our_full:.2f}x with the checksum)")
     met = ratio >= GOAL_RATIO and our_rss <= GOAL_RSS_MB and (big_rss is None or big_rss <= GOAL_RSS_MB)
-    print(f"peak RSS ours: {our_rss:.0f} MB at {args.rows:,}" +
-          (f", {big_rss:.0f} MB at {args.big_rows:,}" if big_rss is not None else "") +
-          f" (goal <= {GOAL_RSS_MB} MB, flat): {'met' if met else 'NOT met'}")
+    print(
+        f"peak RSS ours: {our_rss:.0f} MB at {args.rows:,}"
+        + (f", {big_rss:.0f} MB at {args.big_rows:,}" if big_rss is not None else "")
+        + f" (goal <= {GOAL_RSS_MB} MB, flat): {'met' if met else 'NOT met'}"
+    )
     return 0 if met else 1
 
 

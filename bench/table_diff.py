@@ -72,7 +72,10 @@ def create_tables(url: str, rows: int) -> tuple[int, int]:
 def floor(a: TableSide, p: TableSide) -> tuple[float, tuple[tuple[int, int], tuple[int, int]]]:
     start = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
-        fa, fp = pool.submit(table_checksum, a, ["id"], COLUMNS), pool.submit(table_checksum, p, ["id"], COLUMNS)
+        fa, fp = (
+            pool.submit(table_checksum, a, ["id"], COLUMNS),
+            pool.submit(table_checksum, p, ["id"], COLUMNS),
+        )
         result = (fa.result(), fp.result())
     return time.perf_counter() - start, result
 
@@ -82,14 +85,26 @@ def reladiff_install() -> tuple[Path | None, str]:
     exe = RELADIFF_VENV / "bin" / "reladiff"
     try:
         if not (RELADIFF_VENV / "bin" / "python").exists():
-            subprocess.run(["python3", "-m", "venv", str(RELADIFF_VENV)], check=True, capture_output=True,
-                           timeout=120)
+            subprocess.run(
+                ["python3", "-m", "venv", str(RELADIFF_VENV)], check=True, capture_output=True, timeout=120
+            )
         uv = REPO / ".venv" / "bin" / "uv"
         uv_cmd = [str(uv)] if uv.exists() else ([shutil.which("uv")] if shutil.which("uv") else None)
         if uv_cmd is None:
             return None, "no uv to install it with"
-        proc = subprocess.run([*uv_cmd, "pip", "install", "--python", str(RELADIFF_VENV / "bin" / "python"),
-                               "reladiff[postgresql]"], capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [
+                *uv_cmd,
+                "pip",
+                "install",
+                "--python",
+                str(RELADIFF_VENV / "bin" / "python"),
+                "reladiff[postgresql]",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if proc.returncode != 0:
             return None, "install failed: " + (proc.stderr.strip().splitlines() or ["?"])[-1]
     except (OSError, subprocess.SubprocessError) as exc:
@@ -102,8 +117,18 @@ def reladiff_run(exe: Path, url: str) -> tuple[float, set[str], str]:
 
     --skip-sort-results: reladiff 0.6 sorts its output rows and fails on a NULL next to a string (it logs
     an ERROR, prints nothing and still exits 0); the changed row here has a NULL name."""
-    argv = [str(exe), url, "airflow_out.prices", url, "shadow_prefect.prices", "-k", "id", "-a", "hashdiff",
-            "--skip-sort-results"]
+    argv = [
+        str(exe),
+        url,
+        "airflow_out.prices",
+        url,
+        "shadow_prefect.prices",
+        "-k",
+        "id",
+        "-a",
+        "hashdiff",
+        "--skip-sort-results",
+    ]
     for c in COLUMNS:
         argv += ["-c", c]
     start = time.perf_counter()
@@ -130,7 +155,9 @@ def main() -> int:
     try:
         started = time.perf_counter()
         changed, missing = create_tables(url, args.rows)
-        say(f"tables ready in {time.perf_counter() - started:.1f} s; changed key {changed}, missing key {missing}")
+        say(
+            f"tables ready in {time.perf_counter() - started:.1f} s; changed key {changed}, missing key {missing}"
+        )
         a, p = TableSide(url, "airflow_out", "prices"), TableSide(url, "shadow_prefect", "prices")
 
         floors, ours, diff = [], [], None
@@ -145,16 +172,25 @@ def main() -> int:
         assert diff is not None
         found_changed = [c.key[0] for c in diff.changed]
         found_missing = [k[0] for k in diff.only_airflow]
-        exact = (found_changed == [changed] and found_missing == [missing] and not diff.only_prefect
-                 and diff.changed_count == 1 and diff.only_airflow_count == 1)
+        exact = (
+            found_changed == [changed]
+            and found_missing == [missing]
+            and not diff.only_prefect
+            and diff.changed_count == 1
+            and diff.only_airflow_count == 1
+        )
         f, o = statistics.median(floors), statistics.median(ours)
         print()
-        print(f"rows                  {args.rows:,} per table, {len(COLUMNS)} compared columns, runs {args.runs}")
+        print(
+            f"rows                  {args.rows:,} per table, {len(COLUMNS)} compared columns, runs {args.runs}"
+        )
         print(f"floor (2 checksums)   {f:.2f} s median   ({', '.join(f'{x:.2f}' for x in floors)})")
         print(f"diff_tables           {o:.2f} s median   ({', '.join(f'{x:.2f}' for x in ours)})")
         print(f"ratio                 {o / f:.2f}x   (goal <= 1.5x: {'met' if o / f <= 1.5 else 'NOT met'})")
-        print(f"keys found            changed {found_changed}, only in airflow {found_missing}, "
-              f"only in prefect {[k[0] for k in diff.only_prefect]}: {'exactly right' if exact else 'WRONG'}")
+        print(
+            f"keys found            changed {found_changed}, only in airflow {found_missing}, "
+            f"only in prefect {[k[0] for k in diff.only_prefect]}: {'exactly right' if exact else 'WRONG'}"
+        )
         if args.no_reladiff:
             print("reladiff              skipped (--no-reladiff)")
         else:
@@ -170,8 +206,10 @@ def main() -> int:
                 else:
                     version = subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout
                     version = (re.findall(r"v?(\d+\.\d+\.\d+)", version) or ["?"])[0]
-                    print(f"reladiff {version}        {seconds:.2f} s   ({seconds / f:.2f}x floor, hashdiff); "
-                          f"keys it reported: {sorted(keys, key=int)}")
+                    print(
+                        f"reladiff {version}        {seconds:.2f} s   ({seconds / f:.2f}x floor, hashdiff); "
+                        f"keys it reported: {sorted(keys, key=int)}"
+                    )
         return 0 if exact else 1
     finally:
         say(f"dropping {name}")

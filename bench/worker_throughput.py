@@ -48,6 +48,7 @@ PREFETCH = 1000
 
 # -- RabbitMQ --------------------------------------------------------------------------------------------
 
+
 def publish_rabbitmq(stream: str, target: str, count: int) -> float:
     from pipelines import queue_rabbitmq
 
@@ -82,13 +83,24 @@ def raw_pika(stream: str, target: str, count: int) -> float:
     return count / (state["last"] - state["first"])
 
 
-def core_window(broker: str, stream: str, target: str, max_messages: int | None, wait: float,
-                options: dict[str, Any] | None = None) -> dict[str, Any]:
+def core_window(
+    broker: str,
+    stream: str,
+    target: str,
+    max_messages: int | None,
+    wait: float,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Run the core on a queue already filled; return what it received and the wall-clock window from its
     start to its last ack (every delivery must have written a new outcome: the target is fresh)."""
     run = resolve_worker_run(broker, target, stream)
-    settings = ConsumerSettings(batch_size=BATCH if broker == "rabbitmq" else 100, max_messages=max_messages,
-                                max_seconds=600.0, idle_seconds=1.0, wait_seconds=wait)
+    settings = ConsumerSettings(
+        batch_size=BATCH if broker == "rabbitmq" else 100,
+        max_messages=max_messages,
+        max_seconds=600.0,
+        idle_seconds=1.0,
+        wait_seconds=wait,
+    )
     with open_consumer(run, settings, broker_options=options) as consumer:
         first = last = time.time()  # connected; the messages are already waiting
         while (batch := consumer.next_batch()) is not None:
@@ -102,8 +114,12 @@ def core_window(broker: str, stream: str, target: str, max_messages: int | None,
 
 def core_processes(stream: str, target: str, count: int, processes: int) -> float:
     """``processes`` competing consumers, each in its own process; aggregate msg/s over their joint window."""
-    children = [subprocess.Popen([sys.executable, __file__, "--child", stream, target], stdout=subprocess.PIPE,
-                                 text=True, cwd=REPO) for _ in range(processes)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--child", stream, target], stdout=subprocess.PIPE, text=True, cwd=REPO
+        )
+        for _ in range(processes)
+    ]
     reports = []
     for child in children:
         out, _ = child.communicate(timeout=900)
@@ -118,14 +134,19 @@ def core_processes(stream: str, target: str, count: int, processes: int) -> floa
 
 # -- SQS -------------------------------------------------------------------------------------------------
 
+
 def moto_server() -> tuple[str, subprocess.Popen[bytes]]:
     import requests
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -143,12 +164,16 @@ def raw_sqs(endpoint: str, stream: str, target: str, count: int) -> float:
     url, _ = ensure_queues(client, QueueNames(stream, target))
     got, first = 0, time.perf_counter()
     while got < count:
-        messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
         for m in messages:
             json.loads(m["Body"])
         if messages:
-            client.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            client.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
         got += len(messages)
     return count / (time.perf_counter() - first)
 
@@ -186,6 +211,7 @@ def prepare_worker_target_sqs(stream: str, target: str, endpoint: str) -> None:
 
 # -- main ------------------------------------------------------------------------------------------------
 
+
 def drop_schemas(targets: list[str]) -> None:
     from psycopg import sql
 
@@ -213,18 +239,24 @@ def main() -> int:
     token = secrets.token_hex(3)
     stream = f"bench{token}"
     n = args.messages
-    lanes = [(f"{stream}{name}{r}", f"bench_{token}_{name}_{r}") for r in range(args.rounds)
-             for name in ("raw", "one", "two")]
+    lanes = [
+        (f"{stream}{name}{r}", f"bench_{token}_{name}_{r}")
+        for r in range(args.rounds)
+        for name in ("raw", "one", "two")
+    ]
     targets = [t for _, t in lanes]
     sqs_targets = [f"bench_{token}_sqsraw", f"bench_{token}_sqscore"]
     figures: dict[str, list[float]] = {"publish": [], "raw": [], "one": [], "two": []}
-    print(f"{n} messages of ~{statistics.mean(len(b) for b, _ in order_messages(1000, SEED)):.0f} bytes; "
-          f"batch {BATCH}, prefetch {PREFETCH}", flush=True)
+    print(
+        f"{n} messages of ~{statistics.mean(len(b) for b, _ in order_messages(1000, SEED)):.0f} bytes; "
+        f"batch {BATCH}, prefetch {PREFETCH}",
+        flush=True,
+    )
     try:
         for r in range(args.rounds):
             # One stream (fanout exchange) per measurement: a queue bound to a shared one would get every copy.
-            (raw_s, raw_t), (one_s, one_t), (two_s, two_t) = lanes[3 * r:3 * r + 3]
-            for stream_, target in lanes[3 * r:3 * r + 3]:
+            (raw_s, raw_t), (one_s, one_t), (two_s, two_t) = lanes[3 * r : 3 * r + 3]
+            for stream_, target in lanes[3 * r : 3 * r + 3]:
                 prepare_worker_target(resolve_worker_run("rabbitmq", target, stream_))
             figures["publish"].append(publish_rabbitmq(raw_s, raw_t, n))
             figures["raw"].append(raw_pika(raw_s, raw_t, n))
@@ -251,11 +283,15 @@ def main() -> int:
     print(f"publish (persistent, no confirms): {statistics.median(figures['publish']):,.0f} msg/s")
     if sqs:
         where = "endpoint" if os.environ.get("BRIDGE_SQS_ENDPOINT") else "moto"
-        print(f"SQS ({args.sqs_messages:,} msgs, {where}):"
-              f" core {sqs['core']:,.0f} msg/s, raw receive/delete {sqs['raw']:,.0f} msg/s "
-              f"({sqs['core'] / sqs['raw']:.2f}x), publish {sqs['publish']:,.0f} msg/s")
-    print(f"goal >= 0.5x in one process: {'met' if one / raw >= 0.5 else 'NOT met'}; "
-          f"two processes {'faster' if two > one else 'not faster'} than one")
+        print(
+            f"SQS ({args.sqs_messages:,} msgs, {where}):"
+            f" core {sqs['core']:,.0f} msg/s, raw receive/delete {sqs['raw']:,.0f} msg/s "
+            f"({sqs['core'] / sqs['raw']:.2f}x), publish {sqs['publish']:,.0f} msg/s"
+        )
+    print(
+        f"goal >= 0.5x in one process: {'met' if one / raw >= 0.5 else 'NOT met'}; "
+        f"two processes {'faster' if two > one else 'not faster'} than one"
+    )
     return 0
 
 

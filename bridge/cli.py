@@ -28,13 +28,20 @@ def handle_errors(fn: F) -> F:
 
 def backend_options(fn: F) -> F:
     """The flags every command that talks to an orchestrator shares with trigger_script.py."""
-    for option in reversed([
-        click.option("--backend", type=click.Choice(["auto", "airflow", "prefect"]), default="auto",
-                     show_default=True, help="Which orchestrator; auto follows the workflow's stage."),
-        click.option("--url", help="The backend's base URL, overriding bridge.toml."),
-        click.option("--username", help="Airflow username."),
-        click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--backend",
+                type=click.Choice(["auto", "airflow", "prefect"]),
+                default="auto",
+                show_default=True,
+                help="Which orchestrator; auto follows the workflow's stage.",
+            ),
+            click.option("--url", help="The backend's base URL, overriding bridge.toml."),
+            click.option("--username", help="Airflow username."),
+            click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
+        ]
+    ):
         fn = option(fn)
     return fn
 
@@ -134,19 +141,39 @@ def list_cmd(backend: str, url: str | None, username: str | None, as_json: bool)
 @click.option("--fail-on-mismatch", is_flag=True, help="With --shadow: exit 4 on a mismatch.")
 @backend_options
 @handle_errors
-def trigger_cmd(dag_id: str, conf: str | None, wait: bool, timeout: float, shadow: bool, fail_on_mismatch: bool,
-                backend: str, url: str | None, username: str | None, as_json: bool) -> int:
+def trigger_cmd(
+    dag_id: str,
+    conf: str | None,
+    wait: bool,
+    timeout: float,
+    shadow: bool,
+    fail_on_mismatch: bool,
+    backend: str,
+    url: str | None,
+    username: str | None,
+    as_json: bool,
+) -> int:
     """Trigger DAG_ID on the orchestrator its stage names (or --backend)."""
     from bridge import console
 
-    opts = _options(backend=backend, url=url, username=username, as_json=as_json, wait=wait, timeout=timeout,
-                    shadow=shadow, fail_on_mismatch=fail_on_mismatch)
+    opts = _options(
+        backend=backend,
+        url=url,
+        username=username,
+        as_json=as_json,
+        wait=wait,
+        timeout=timeout,
+        shadow=shadow,
+        fail_on_mismatch=fail_on_mismatch,
+    )
     return console.trigger(dag_id, conf, opts)
 
 
 @main.command("calibrate")
 @click.argument("dag_id")
-@click.option("--runs", default=3, show_default=True, type=int, help="Primary runs to compare with each other.")
+@click.option(
+    "--runs", default=3, show_default=True, type=int, help="Primary runs to compare with each other."
+)
 @click.option("--conf", help="JSON object for every run.")
 @click.option("--timeout", type=float, default=3600.0, show_default=True)
 @handle_errors
@@ -175,8 +202,9 @@ def report_cmd(dag_id: str | None, fmt: str, output: str | None) -> int:
 @click.option("--timeout", type=float, default=3600.0, show_default=True)
 @backend_options
 @handle_errors
-def status_cmd(run: str, wait: bool, timeout: float, backend: str, url: str | None, username: str | None,
-               as_json: bool) -> int:
+def status_cmd(
+    run: str, wait: bool, timeout: float, backend: str, url: str | None, username: str | None, as_json: bool
+) -> int:
     """Show RUN (airflow:DAG_ID/RUN_ID or prefect:FLOW_RUN_ID): state, task values, result, link."""
     from bridge import console
 
@@ -252,14 +280,29 @@ def seed_etl_cmd(rows: int, orders: int | None, seed_value: int, url: str | None
 @click.argument("broker", type=click.Choice(["rabbitmq", "sqs"]))
 @click.option("--count", default=1000, show_default=True, type=click.IntRange(0))
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int)
-@click.option("--target", "targets", multiple=True,
-              help="A target whose queue gets every message; repeat for a shadow (default: warehouse).")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    help="A target whose queue gets every message; repeat for a shadow (default: warehouse).",
+)
 @click.option("--stream", default="orders", show_default=True, help="The stream (exchange / queue prefix).")
-@click.option("--poison", default=0, show_default=True, type=click.IntRange(0), help="Messages that always fail.")
-@click.option("--malformed", default=0, show_default=True, type=click.IntRange(0), help="Messages that are not JSON.")
+@click.option(
+    "--poison", default=0, show_default=True, type=click.IntRange(0), help="Messages that always fail."
+)
+@click.option(
+    "--malformed", default=0, show_default=True, type=click.IntRange(0), help="Messages that are not JSON."
+)
 @handle_errors
-def seed_queue_cmd(broker: str, count: int, seed_value: int, targets: tuple[str, ...], stream: str, poison: int,
-                   malformed: int) -> int:
+def seed_queue_cmd(
+    broker: str,
+    count: int,
+    seed_value: int,
+    targets: tuple[str, ...],
+    stream: str,
+    poison: int,
+    malformed: int,
+) -> int:
     """Scenario 2's order events, published to RabbitMQ (fanout) or SQS (tee) for each target."""
     from bridge import console
 

@@ -73,11 +73,11 @@ class TableOutput:
 class ShadowSettings:
     """How a shadow run of one workflow is set up and compared."""
 
-    target: str | None = None            # the shadow run's `target`; default: shadow_<primary target>
-    primary_target: str = "warehouse"    # where the primary writes when its conf names no target
-    timeout: float = 1800.0              # the shadow side's own wait; the primary's is the caller's
+    target: str | None = None  # the shadow run's `target`; default: shadow_<primary target>
+    primary_target: str = "warehouse"  # where the primary writes when its conf names no target
+    timeout: float = 1800.0  # the shadow side's own wait; the primary's is the caller's
     float_tolerance: float = 1e-9
-    unordered: tuple[str, ...] = ()      # dotted paths of lists compared order-insensitively
+    unordered: tuple[str, ...] = ()  # dotted paths of lists compared order-insensitively
     task_map: Mapping[str, str] = field(default_factory=dict)  # Airflow task id -> Prefect task name
     ignore: tuple[IgnoreRule, ...] = ()
     tables: tuple[TableOutput, ...] = ()
@@ -104,7 +104,7 @@ class Catalog:
     airflow: AirflowSettings
     prefect: PrefectSettings
     workflows: Mapping[str, WorkflowEntry]
-    store_url: str | None = None      # the shadow history; None: SQLite under BRIDGE_HOME
+    store_url: str | None = None  # the shadow history; None: SQLite under BRIDGE_HOME
     warehouse_url: str | None = None  # where table outputs live unless a table says otherwise
 
     def entry(self, dag_id: str) -> WorkflowEntry:
@@ -119,15 +119,30 @@ class Catalog:
 
 
 _SCHEMA: dict[str, Any] = {
-    "backends": {"airflow": {"url": str, "username": str, "timeout": (int, float)},
-                 "prefect": {"url": str, "ui_url": str, "timeout": (int, float)}},
-    "workflows": {"*": {"deployment": str, "stage": str, "description": str,
-                        "params": {"rename": dict, "defaults": dict, "drop": list},
-                        "shadow": {"target": str, "primary_target": str, "timeout": (int, float),
-                                   "float_tolerance": (int, float), "unordered": list, "task_map": dict,
-                                   "ignore": [{"path": str, "reason": str}],
-                                   "tables": [{"table": str, "key": list, "columns": list,
-                                               "airflow_url": str, "prefect_url": str}]}}},
+    "backends": {
+        "airflow": {"url": str, "username": str, "timeout": (int, float)},
+        "prefect": {"url": str, "ui_url": str, "timeout": (int, float)},
+    },
+    "workflows": {
+        "*": {
+            "deployment": str,
+            "stage": str,
+            "description": str,
+            "params": {"rename": dict, "defaults": dict, "drop": list},
+            "shadow": {
+                "target": str,
+                "primary_target": str,
+                "timeout": (int, float),
+                "float_tolerance": (int, float),
+                "unordered": list,
+                "task_map": dict,
+                "ignore": [{"path": str, "reason": str}],
+                "tables": [
+                    {"table": str, "key": list, "columns": list, "airflow_url": str, "prefect_url": str}
+                ],
+            },
+        }
+    },
     "store": {"url": str},
     "outputs": {"warehouse_url": str},
 }
@@ -145,8 +160,10 @@ def _check(data: Mapping[str, Any], schema: Mapping[str, Any], where: str, path:
         line = _line_of(text, key)
         at = f"{path}:{line}" if line else str(path)
         if any(s in key.lower() for s in SECRET_KEYS):
-            raise ConfigError(f"{at}: {dotted!r}: secrets are never read from a file; "
-                              "set them in the environment (e.g. BRIDGE_AIRFLOW_PASSWORD)")
+            raise ConfigError(
+                f"{at}: {dotted!r}: secrets are never read from a file; "
+                "set them in the environment (e.g. BRIDGE_AIRFLOW_PASSWORD)"
+            )
         if spec is None:
             known = ", ".join(k for k in schema if k != "*")
             raise ConfigError(f"{at}: unknown key {dotted!r} (known here: {known})")
@@ -206,8 +223,9 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Cata
         stage = raw.get("stage", "airflow")
         if stage not in STAGES:
             line = _line_of(text, "stage")
-            raise ConfigError(f"{path}:{line or '?'}: workflows.{dag_id}.stage is {stage!r}; "
-                              f"use one of {', '.join(STAGES)}")
+            raise ConfigError(
+                f"{path}:{line or '?'}: workflows.{dag_id}.stage is {stage!r}; use one of {', '.join(STAGES)}"
+            )
         deployment = raw.get("deployment")
         if deployment is not None and "/" not in deployment:
             raise ConfigError(f"{path}: workflows.{dag_id}.deployment must be 'flow-name/deployment-name'")
@@ -215,13 +233,21 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Cata
             raise ConfigError(f"{path}: workflows.{dag_id} is in stage {stage!r} but names no deployment")
         p = raw.get("params", {})
         workflows[dag_id] = WorkflowEntry(
-            dag_id=dag_id, deployment=deployment, stage=stage, description=raw.get("description", ""),
+            dag_id=dag_id,
+            deployment=deployment,
+            stage=stage,
+            description=raw.get("description", ""),
             params=ParamMapping(p.get("rename", {}), p.get("defaults", {}), tuple(p.get("drop", ()))),
             shadow=_shadow(raw.get("shadow", {}), f"{path}: workflows.{dag_id}.shadow"),
         )
-    return Catalog(path if path.exists() else None, airflow, prefect, workflows,
-                   store_url=env.get("BRIDGE_STORE_URL") or data.get("store", {}).get("url"),
-                   warehouse_url=env.get("BRIDGE_WAREHOUSE_URL") or data.get("outputs", {}).get("warehouse_url"))
+    return Catalog(
+        path if path.exists() else None,
+        airflow,
+        prefect,
+        workflows,
+        store_url=env.get("BRIDGE_STORE_URL") or data.get("store", {}).get("url"),
+        warehouse_url=env.get("BRIDGE_WAREHOUSE_URL") or data.get("outputs", {}).get("warehouse_url"),
+    )
 
 
 def _shadow(raw: Mapping[str, Any], where: str) -> ShadowSettings:
@@ -234,12 +260,23 @@ def _shadow(raw: Mapping[str, Any], where: str) -> ShadowSettings:
     for i, t in enumerate(raw.get("tables", [])):
         if not t.get("table") or not t.get("key"):
             raise ConfigError(f"{where}.tables[{i}]: a table output needs `table` and `key`")
-        tables.append(TableOutput(t["table"], tuple(t["key"]), tuple(t["columns"]) if t.get("columns") else None,
-                                  t.get("airflow_url"), t.get("prefect_url")))
+        tables.append(
+            TableOutput(
+                t["table"],
+                tuple(t["key"]),
+                tuple(t["columns"]) if t.get("columns") else None,
+                t.get("airflow_url"),
+                t.get("prefect_url"),
+            )
+        )
     base = ShadowSettings()
     return ShadowSettings(
-        target=raw.get("target", base.target), primary_target=raw.get("primary_target", base.primary_target),
+        target=raw.get("target", base.target),
+        primary_target=raw.get("primary_target", base.primary_target),
         timeout=float(raw.get("timeout", base.timeout)),
         float_tolerance=float(raw.get("float_tolerance", base.float_tolerance)),
-        unordered=tuple(raw.get("unordered", ())), task_map=dict(raw.get("task_map", {})),
-        ignore=tuple(rules), tables=tuple(tables))
+        unordered=tuple(raw.get("unordered", ())),
+        task_map=dict(raw.get("task_map", {})),
+        ignore=tuple(rules),
+        tables=tuple(tables),
+    )

@@ -15,10 +15,19 @@ DEMO_CONF: dict[str, dict[str, Any]] = {
     "etl_products": {"business_date": "2024-12-31", "target": "demo_etl"},
     "etl_orders": {"business_date": "2024-12-31", "target": "demo_etl"},
     "full_migration_weekly": {"business_date": "2024-12-31", "target": "demo_full"},
-    "rabbitmq_worker": {"target": "demo_queue", "stream": "demo_orders", "max_attempts": 3,
-                        "retry_base_seconds": 0.2},
-    "sqs_worker": {"target": "demo_queue", "stream": "demo_orders", "max_attempts": 3, "retry_base_seconds": 0.2,
-                   "batch_size": 50},
+    "rabbitmq_worker": {
+        "target": "demo_queue",
+        "stream": "demo_orders",
+        "max_attempts": 3,
+        "retry_base_seconds": 0.2,
+    },
+    "sqs_worker": {
+        "target": "demo_queue",
+        "stream": "demo_orders",
+        "max_attempts": 3,
+        "retry_base_seconds": 0.2,
+        "batch_size": 50,
+    },
 }
 #: Messages per broker; fewer on SQS, whose local stand-in (moto) slows down with queue length.
 DEMO_MESSAGES = {"rabbitmq": 1000, "sqs": 200}
@@ -69,9 +78,20 @@ def fill_queues(catalog: Any, sqs_endpoint: str, say: Callable[[str], None]) -> 
             queue_sqs.delete_stream(conf["stream"], targets, endpoint=url)
         else:
             queue_rabbitmq.delete_stream(conf["stream"], targets)
-        publish_orders(broker, DEMO_MESSAGES[broker], DEMO_SEED, targets=targets, stream=conf["stream"], poison=2,
-                       malformed=2, duplicates=5, url=url)
-        say(f"published {DEMO_MESSAGES[broker]} order events on {broker} stream {conf['stream']} to {', '.join(targets)}")
+        publish_orders(
+            broker,
+            DEMO_MESSAGES[broker],
+            DEMO_SEED,
+            targets=targets,
+            stream=conf["stream"],
+            poison=2,
+            malformed=2,
+            duplicates=5,
+            url=url,
+        )
+        say(
+            f"published {DEMO_MESSAGES[broker]} order events on {broker} stream {conf['stream']} to {', '.join(targets)}"
+        )
 
 
 def reset_targets(catalog: Any, say: Callable[[str], None]) -> None:
@@ -92,8 +112,13 @@ def reset_targets(catalog: Any, say: Callable[[str], None]) -> None:
     say(f"reset demo targets: {', '.join(sorted(schemas))}")
 
 
-def run_all(backends: Any, store: Any, confs: Mapping[str, dict[str, Any]] = DEMO_CONF,
-            progress: Callable[[], Any] | None = None, say: Callable[[str], None] = print) -> list[DemoRow]:
+def run_all(
+    backends: Any,
+    store: Any,
+    confs: Mapping[str, dict[str, Any]] = DEMO_CONF,
+    progress: Callable[[], Any] | None = None,
+    say: Callable[[str], None] = print,
+) -> list[DemoRow]:
     """Shadow-run each catalogued workflow that has a deployment and a demo conf; record each comparison."""
     from bridge import shadow
 
@@ -102,11 +127,25 @@ def run_all(backends: Any, store: Any, confs: Mapping[str, dict[str, Any]] = DEM
         if not entry.deployment or dag_id not in confs:
             continue
         say(f"shadow run of {dag_id} ...")
-        result = shadow.run(backends, dag_id, confs[dag_id], timeout=1800, progress=progress() if progress else None,
-                            noise=store.noise_paths(dag_id))
+        result = shadow.run(
+            backends,
+            dag_id,
+            confs[dag_id],
+            timeout=1800,
+            progress=progress() if progress else None,
+            noise=store.noise_paths(dag_id),
+        )
         store.record(result)
-        rows.append(DemoRow(dag_id, result.verdict, result.primary.elapsed_s, result.shadow.elapsed_s,
-                            result.wall_s, len(result.real_differences)))
+        rows.append(
+            DemoRow(
+                dag_id,
+                result.verdict,
+                result.primary.elapsed_s,
+                result.shadow.elapsed_s,
+                result.wall_s,
+                len(result.real_differences),
+            )
+        )
     return rows
 
 
@@ -114,8 +153,12 @@ def table(rows: list[DemoRow]) -> str:
     header = f"{'WORKFLOW':<24}{'VERDICT':<15}{'AIRFLOW':>9}{'PREFECT':>9}{'WALL':>8}{'WALL-SLOWER':>13}{'DIFFS':>7}"
     lines = [header]
     for r in rows:
+
         def s(v: float | None) -> str:
             return "-" if v is None else f"{v:.1f}s"
-        lines.append(f"{r.workflow:<24}{r.verdict:<15}{s(r.airflow_s):>9}{s(r.prefect_s):>9}{s(r.wall_s):>8}"
-                     f"{s(r.over_slower_s):>13}{r.differences:>7}")
+
+        lines.append(
+            f"{r.workflow:<24}{r.verdict:<15}{s(r.airflow_s):>9}{s(r.prefect_s):>9}{s(r.wall_s):>8}"
+            f"{s(r.over_slower_s):>13}{r.differences:>7}"
+        )
     return "\n".join(lines)

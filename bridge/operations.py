@@ -35,9 +35,15 @@ class Credentials:
 class Backends:
     """Creates each backend once, when first needed (so --list on one side never pays for the other)."""
 
-    def __init__(self, catalog: Catalog, creds: Credentials = Credentials(), url: str | None = None,
-                 url_for: str | None = None, prompt: Callable[[str], str] | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        creds: Credentials = Credentials(),
+        url: str | None = None,
+        url_for: str | None = None,
+        prompt: Callable[[str], str] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         import os
 
         self.catalog = catalog
@@ -66,8 +72,12 @@ class Backends:
         if name == "prefect":
             from bridge.backends.prefect import PrefectBackend
 
-            return PrefectBackend(self._url("prefect", self.catalog.prefect.url), self.catalog.prefect.ui_url,
-                                  self.env.get("PREFECT_API_KEY") or None, self.catalog.prefect.timeout)
+            return PrefectBackend(
+                self._url("prefect", self.catalog.prefect.url),
+                self.catalog.prefect.ui_url,
+                self.env.get("PREFECT_API_KEY") or None,
+                self.catalog.prefect.timeout,
+            )
         raise UsageError(f"unknown backend {name!r}; use one of {', '.join(BACKEND_CHOICES)}")
 
     def _password(self, url: str, username: str) -> str:
@@ -120,17 +130,24 @@ def list_workflows(backends: Backends, only: str | None = None) -> tuple[list[Wo
     for dag_id in sorted(found):
         seen = found[dag_id]
         entry = catalog.entry(dag_id)
-        primary = seen.get("prefect" if entry.stage == "prefect" else "airflow") or next(iter(seen.values()), None)
-        rows.append(WorkflowRow(
-            id=dag_id,
-            stage=entry.stage if dag_id in catalog.workflows or "airflow" in seen else "prefect",
-            schedule=(f"{primary.schedule} {primary.timezone or ''}".strip() if primary and primary.schedule
-                      else "-"),
-            paused=("yes" if primary.paused else "no") if primary else "-",
-            last_state=(primary.last_run_state.value if primary and primary.last_run_state else "-"),
-            known_by=tuple(sorted(seen)),
-            deployment=entry.deployment,
-        ))
+        primary = seen.get("prefect" if entry.stage == "prefect" else "airflow") or next(
+            iter(seen.values()), None
+        )
+        rows.append(
+            WorkflowRow(
+                id=dag_id,
+                stage=entry.stage if dag_id in catalog.workflows or "airflow" in seen else "prefect",
+                schedule=(
+                    f"{primary.schedule} {primary.timezone or ''}".strip()
+                    if primary and primary.schedule
+                    else "-"
+                ),
+                paused=("yes" if primary.paused else "no") if primary else "-",
+                last_state=(primary.last_run_state.value if primary and primary.last_run_state else "-"),
+                known_by=tuple(sorted(seen)),
+                deployment=entry.deployment,
+            )
+        )
     return rows, warnings
 
 
@@ -153,10 +170,12 @@ def parse_conf(text: str | None) -> dict[str, Any]:
     try:
         conf = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"--conf is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
-                         f"(char {exc.pos}); example: --conf '{{\"param1\": \"valor1\"}}'") from exc
+        raise UsageError(
+            f"--conf is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
+            f'(char {exc.pos}); example: --conf \'{{"param1": "valor1"}}\''
+        ) from exc
     if not isinstance(conf, dict):
-        raise UsageError(f"--conf must be a JSON object like {{\"key\": \"value\"}}, not a {type(conf).__name__}")
+        raise UsageError(f'--conf must be a JSON object like {{"key": "value"}}, not a {type(conf).__name__}')
     return conf
 
 
@@ -165,7 +184,9 @@ def resolve(catalog: Catalog, dag_id: str, backend: str, conf: Mapping[str, Any]
     if backend not in BACKEND_CHOICES:
         raise UsageError(f"--backend must be one of {', '.join(BACKEND_CHOICES)}, not {backend!r}")
     entry = catalog.entry(dag_id)
-    chosen = backend if backend != "auto" else ("prefect" if entry.stage in ("prefect", "retired") else "airflow")
+    chosen = (
+        backend if backend != "auto" else ("prefect" if entry.stage in ("prefect", "retired") else "airflow")
+    )
     if chosen == "airflow":
         return Target("airflow", dag_id, dict(conf))
     if not entry.deployment:
@@ -173,11 +194,17 @@ def resolve(catalog: Catalog, dag_id: str, backend: str, conf: Mapping[str, Any]
     return Target("prefect", entry.deployment, entry.params.apply(conf))
 
 
-def trigger(backends: Backends, dag_id: str, conf: Mapping[str, Any], backend: str = "auto",
-            correlation_id: str | None = None) -> RunRef:
+def trigger(
+    backends: Backends,
+    dag_id: str,
+    conf: Mapping[str, Any],
+    backend: str = "auto",
+    correlation_id: str | None = None,
+) -> RunRef:
     target = resolve(backends.catalog, dag_id, backend, conf)
-    return backends.get(target.backend).trigger(target.workflow_id, target.params,
-                                                correlation_id or new_correlation_id())
+    return backends.get(target.backend).trigger(
+        target.workflow_id, target.params, correlation_id or new_correlation_id()
+    )
 
 
 def wait(backends: Backends, ref: RunRef, timeout: float, progress: Progress | None = None) -> RunStatus:

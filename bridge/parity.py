@@ -9,7 +9,7 @@ compared in UTC; a constant offset is explained (one schedule interval, or the t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from bridge.errors import UsageError
@@ -42,12 +42,14 @@ def fire_times(cron: str, tz: str, after: datetime, n: int) -> list[datetime]:
     from croniter import croniter
 
     it = croniter(cron, after.astimezone(zone(tz)))
-    return [it.get_next(datetime).astimezone(timezone.utc) for _ in range(n)]
+    return [it.get_next(datetime).astimezone(UTC) for _ in range(n)]
 
 
 def _fixed_offsets() -> list[str]:
     steps = range(-12 * 4, 14 * 4 + 1)
-    return [f"UTC{'-' if q < 0 else '+'}{abs(q) // 4:02d}:{abs(q) % 4 * 15:02d}" for q in sorted(steps, key=abs)]
+    return [
+        f"UTC{'-' if q < 0 else '+'}{abs(q) // 4:02d}:{abs(q) % 4 * 15:02d}" for q in sorted(steps, key=abs)
+    ]
 
 
 def airflow_zone(cron: str, run_after: datetime, candidates: list[str]) -> str | None:
@@ -62,8 +64,15 @@ def airflow_zone(cron: str, run_after: datetime, candidates: list[str]) -> str |
     return None
 
 
-def compare(workflow: str, airflow: list[datetime], prefect: list[datetime], af_cron: str, af_tz: str,
-            pf_cron: str, pf_tz: str) -> Parity:
+def compare(
+    workflow: str,
+    airflow: list[datetime],
+    prefect: list[datetime],
+    af_cron: str,
+    af_tz: str,
+    pf_cron: str,
+    pf_tz: str,
+) -> Parity:
     """Compare two lists of UTC fire times and explain a constant offset."""
     n = min(len(airflow), len(prefect))
     deltas = {airflow[i] - prefect[i] for i in range(n)}
@@ -75,17 +84,27 @@ def compare(workflow: str, airflow: list[datetime], prefect: list[datetime], af_
         at = prefect[0]
         tz_gap = at.astimezone(zone(pf_tz)).utcoffset() - at.astimezone(zone(af_tz)).utcoffset()  # type: ignore[operator]
         if af_cron.split() == pf_cron.split() and af_tz != pf_tz and delta == tz_gap:
-            why = (f"timezone: the same cron {af_cron!r} runs in {af_tz} on Airflow and in {pf_tz} on Prefect "
-                   f"({_fmt(delta)} apart)")
+            why = (
+                f"timezone: the same cron {af_cron!r} runs in {af_tz} on Airflow and in {pf_tz} on Prefect "
+                f"({_fmt(delta)} apart)"
+            )
         elif interval is not None and abs(delta) == interval:
-            why = (f"interval end versus scheduled time: Airflow fires at the end of each data interval, "
-                   f"Prefect {'one interval earlier' if delta > timedelta(0) else 'one interval later'} "
-                   f"({_fmt(delta)}); shift one cron by an interval, or pass the business date explicitly")
+            why = (
+                f"interval end versus scheduled time: Airflow fires at the end of each data interval, "
+                f"Prefect {'one interval earlier' if delta > timedelta(0) else 'one interval later'} "
+                f"({_fmt(delta)}); shift one cron by an interval, or pass the business date explicitly"
+            )
         else:
             why = f"a constant offset of {_fmt(delta)}: Airflow {af_cron!r} ({af_tz}) vs Prefect {pf_cron!r} ({pf_tz})"
         return Parity(workflow, tuple(airflow), tuple(prefect), "offset", delta, why)
-    return Parity(workflow, tuple(airflow), tuple(prefect), "different", None,
-                  f"not a constant offset: Airflow {af_cron!r} ({af_tz}) vs Prefect {pf_cron!r} ({pf_tz})")
+    return Parity(
+        workflow,
+        tuple(airflow),
+        tuple(prefect),
+        "different",
+        None,
+        f"not a constant offset: Airflow {af_cron!r} ({af_tz}) vs Prefect {pf_cron!r} ({pf_tz})",
+    )
 
 
 def _fmt(delta: timedelta) -> str:
@@ -106,15 +125,24 @@ def check(backends: object, dag_id: str, n: int = 5) -> Parity:
     pf_wf = backends.get("prefect").get_workflow(target.workflow_id)
     af_cron, run_after = details.get("timetable_summary"), parse_time(details.get("next_dagrun_run_after"))
     if not af_cron or run_after is None:
-        raise UsageError(f"{dag_id} has no cron schedule on Airflow (timetable: {details.get('timetable_description')})")
+        raise UsageError(
+            f"{dag_id} has no cron schedule on Airflow (timetable: {details.get('timetable_description')})"
+        )
     if not pf_wf.schedule or not pf_wf.timezone:
         raise UsageError(f"{target.workflow_id} has no active cron schedule on Prefect")
     af_tz = airflow_zone(af_cron, run_after, [details.get("timezone") or "UTC", pf_wf.timezone, "UTC"])
     if af_tz is None:
         raise UsageError(f"cannot reproduce Airflow's next run {run_after.isoformat()} from {af_cron!r}")
     airflow = fire_times(af_cron, af_tz, run_after - timedelta(seconds=1), n)
-    return compare(dag_id, airflow, aligned(pf_wf.schedule, pf_wf.timezone, airflow), af_cron, af_tz,
-                   pf_wf.schedule, pf_wf.timezone)
+    return compare(
+        dag_id,
+        airflow,
+        aligned(pf_wf.schedule, pf_wf.timezone, airflow),
+        af_cron,
+        af_tz,
+        pf_wf.schedule,
+        pf_wf.timezone,
+    )
 
 
 def aligned(cron: str, tz: str, reference: list[datetime]) -> list[datetime]:

@@ -31,7 +31,7 @@ class SideOutcome:
     """What one side did, as far as the shadow run could tell."""
 
     side: str
-    state: str                 # a RunState value, or "unavailable" / "timeout" / "error"
+    state: str  # a RunState value, or "unavailable" / "timeout" / "error"
     run: str | None = None
     start: datetime | None = None
     end: datetime | None = None
@@ -71,19 +71,41 @@ class ShadowResult:
 
 
 def _outcome(side: str, obs: Observation, doc: Mapping[str, Any], elapsed: float) -> SideOutcome:
-    return SideOutcome(side, obs.state.value, format_run_id(obs.ref), obs.start, obs.end, obs.url, obs.error, doc,
-                       obs.ref, elapsed)
+    return SideOutcome(
+        side,
+        obs.state.value,
+        format_run_id(obs.ref),
+        obs.start,
+        obs.end,
+        obs.url,
+        obs.error,
+        doc,
+        obs.ref,
+        elapsed,
+    )
 
 
-def _run_side(backends: Backends, side: str, workflow_id: str, conf: Mapping[str, Any], corr: str, timeout: float,
-              entry: WorkflowEntry, progress: SideProgress | None) -> SideOutcome:
+def _run_side(
+    backends: Backends,
+    side: str,
+    workflow_id: str,
+    conf: Mapping[str, Any],
+    corr: str,
+    timeout: float,
+    entry: WorkflowEntry,
+    progress: SideProgress | None,
+) -> SideOutcome:
     backend = backends.get(side)
     started = time.monotonic()
     ref = backend.trigger(workflow_id, conf, corr)
     backend.wait(ref, timeout, (lambda st, el: progress(side, st, el)) if progress else None)
     obs = backend.observe(ref)
-    return _outcome(side, obs, document(obs, entry.shadow.task_map, prefect_side=side == "prefect"),
-                    time.monotonic() - started)
+    return _outcome(
+        side,
+        obs,
+        document(obs, entry.shadow.task_map, prefect_side=side == "prefect"),
+        time.monotonic() - started,
+    )
 
 
 def _shadow_side(*args: Any) -> SideOutcome:
@@ -96,13 +118,20 @@ def _shadow_side(*args: Any) -> SideOutcome:
         return SideOutcome("prefect", "timeout", error=str(exc))
     except BackendUnavailableError as exc:
         return SideOutcome("prefect", "unavailable", error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - by design: the shadow cannot hurt the primary
+    except Exception as exc:
         return SideOutcome("prefect", "error", error=f"{type(exc).__name__}: {exc}")
 
 
-def run(backends: Backends, dag_id: str, conf: Mapping[str, Any], *, timeout: float,
-        correlation_id: str | None = None, progress: SideProgress | None = None,
-        noise: list[str] | None = None) -> ShadowResult:
+def run(
+    backends: Backends,
+    dag_id: str,
+    conf: Mapping[str, Any],
+    *,
+    timeout: float,
+    correlation_id: str | None = None,
+    progress: SideProgress | None = None,
+    noise: list[str] | None = None,
+) -> ShadowResult:
     """Run ``dag_id`` on both sides at once and compare. Primary errors (cannot trigger, timeout) raise."""
     entry = backends.catalog.entry(dag_id)
     if not entry.deployment:
@@ -115,29 +144,69 @@ def run(backends: Backends, dag_id: str, conf: Mapping[str, Any], *, timeout: fl
     started = time.monotonic()
     # A daemon thread: if the primary raises, the caller exits without waiting for the shadow.
     holder: list[SideOutcome] = []
-    thread = threading.Thread(target=lambda: holder.append(_shadow_side(
-        backends, "prefect", entry.deployment, shadow_conf, corr, settings.timeout, entry, progress)),
-        name="shadow", daemon=True)
+    thread = threading.Thread(
+        target=lambda: holder.append(
+            _shadow_side(
+                backends, "prefect", entry.deployment, shadow_conf, corr, settings.timeout, entry, progress
+            )
+        ),
+        name="shadow",
+        daemon=True,
+    )
     thread.start()
     primary = _run_side(backends, "airflow", dag_id, conf, corr, timeout, entry, progress)
     thread.join()
     shadow = holder[0]
-    differences, tables = compare(backends, entry, primary, shadow, primary_target, shadow_target, noise or [])
+    differences, tables = compare(
+        backends, entry, primary, shadow, primary_target, shadow_target, noise or []
+    )
     verdict = decide(primary, shadow, differences, tables)
-    return ShadowResult(dag_id, corr, dict(conf), verdict, primary, shadow, tuple(differences), tuple(tables),
-                        time.monotonic() - started)
+    return ShadowResult(
+        dag_id,
+        corr,
+        dict(conf),
+        verdict,
+        primary,
+        shadow,
+        tuple(differences),
+        tuple(tables),
+        time.monotonic() - started,
+    )
 
 
-def compare(backends: Backends, entry: WorkflowEntry, primary: SideOutcome, shadow: SideOutcome,
-            primary_target: str, shadow_target: str, noise: list[str]) -> tuple[list[Difference], list[TableDiff]]:
+def compare(
+    backends: Backends,
+    entry: WorkflowEntry,
+    primary: SideOutcome,
+    shadow: SideOutcome,
+    primary_target: str,
+    shadow_target: str,
+    noise: list[str],
+) -> tuple[list[Difference], list[TableDiff]]:
     """Value differences of the two documents, and table diffs of the declared outputs (both sides ok only)."""
     if primary.document is None or shadow.document is None:
         return [], []
     s = entry.shadow
-    a = normalize(primary.document, [primary.run or "", primary.ref.run_id if primary.ref else "",
-                                     primary.ref.correlation_id if primary.ref else ""], [primary_target], s.unordered)
-    b = normalize(shadow.document, [shadow.run or "", shadow.ref.run_id if shadow.ref else "",
-                                    shadow.ref.correlation_id if shadow.ref else ""], [shadow_target], s.unordered)
+    a = normalize(
+        primary.document,
+        [
+            primary.run or "",
+            primary.ref.run_id if primary.ref else "",
+            primary.ref.correlation_id if primary.ref else "",
+        ],
+        [primary_target],
+        s.unordered,
+    )
+    b = normalize(
+        shadow.document,
+        [
+            shadow.run or "",
+            shadow.ref.run_id if shadow.ref else "",
+            shadow.ref.correlation_id if shadow.ref else "",
+        ],
+        [shadow_target],
+        s.unordered,
+    )
     differences = diff(a, b, float_tolerance=s.float_tolerance, ignore=s.ignore, noise=noise)
     tables = []
     if primary.ok and shadow.ok:
@@ -151,8 +220,12 @@ def _diff_table(backends: Backends, out: TableOutput, primary_target: str, shado
 
     default = backends.catalog.warehouse_url or _default_warehouse()
     try:
-        return diff_tables(TableSide(out.airflow_url or default, primary_target, out.table),
-                           TableSide(out.prefect_url or default, shadow_target, out.table), out.key, out.columns)
+        return diff_tables(
+            TableSide(out.airflow_url or default, primary_target, out.table),
+            TableSide(out.prefect_url or default, shadow_target, out.table),
+            out.key,
+            out.columns,
+        )
     except BridgeError as exc:
         return TableDiff(out.table, out.key, 0, 0, error=str(exc))
 
@@ -163,7 +236,9 @@ def _default_warehouse() -> str:
     return db.warehouse_url()
 
 
-def decide(primary: SideOutcome, shadow: SideOutcome, differences: list[Difference], tables: list[TableDiff]) -> str:
+def decide(
+    primary: SideOutcome, shadow: SideOutcome, differences: list[Difference], tables: list[TableDiff]
+) -> str:
     if not primary.ok and not shadow.ok:
         return model.BOTH_FAILED
     if not primary.ok:
@@ -175,8 +250,14 @@ def decide(primary: SideOutcome, shadow: SideOutcome, differences: list[Differen
     return model.MATCH
 
 
-def calibrate(backends: Backends, dag_id: str, conf: Mapping[str, Any], runs: int, timeout: float,
-              progress: SideProgress | None = None) -> list[str]:
+def calibrate(
+    backends: Backends,
+    dag_id: str,
+    conf: Mapping[str, Any],
+    runs: int,
+    timeout: float,
+    progress: SideProgress | None = None,
+) -> list[str]:
     """Run the primary against itself ``runs`` times; the paths that vary between those runs are noise."""
     from bridge.compare.values import varying_paths
 
@@ -186,6 +267,9 @@ def calibrate(backends: Backends, dag_id: str, conf: Mapping[str, Any], runs: in
     for _ in range(runs):
         outcome = _run_side(backends, "airflow", dag_id, conf, new_correlation_id(), timeout, entry, progress)
         assert outcome.document is not None and outcome.ref is not None
-        docs.append(normalize(outcome.document, [outcome.run or "", outcome.ref.run_id], [target],
-                              entry.shadow.unordered))
+        docs.append(
+            normalize(
+                outcome.document, [outcome.run or "", outcome.ref.run_id], [target], entry.shadow.unordered
+            )
+        )
     return sorted(varying_paths(docs, entry.shadow.float_tolerance))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +22,8 @@ SCHEMA_VERSION = 2
 meta = sa.MetaData()
 schema_version = sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
 comparisons = sa.Table(
-    "comparisons", meta,
+    "comparisons",
+    meta,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workflow", sa.String(250), nullable=False, index=True),
     sa.Column("correlation_id", sa.String(250), nullable=False, unique=True),
@@ -32,7 +33,8 @@ comparisons = sa.Table(
     sa.Column("conf", sa.JSON),
 )
 observations = sa.Table(
-    "observations", meta,
+    "observations",
+    meta,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("comparison_id", sa.Integer, sa.ForeignKey("comparisons.id", ondelete="CASCADE"), index=True),
     sa.Column("side", sa.String(16), nullable=False),  # airflow | prefect
@@ -47,7 +49,8 @@ observations = sa.Table(
     sa.Column("document", sa.JSON),  # state, tasks, result as observed (before normalization)
 )
 differences = sa.Table(
-    "differences", meta,
+    "differences",
+    meta,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("comparison_id", sa.Integer, sa.ForeignKey("comparisons.id", ondelete="CASCADE"), index=True),
     sa.Column("path", sa.Text, nullable=False),
@@ -57,21 +60,24 @@ differences = sa.Table(
     sa.Column("note", sa.Text),
 )
 table_diffs = sa.Table(
-    "table_diffs", meta,
+    "table_diffs",
+    meta,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("comparison_id", sa.Integer, sa.ForeignKey("comparisons.id", ondelete="CASCADE"), index=True),
     sa.Column("table_name", sa.String(250), nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
 )
 noise = sa.Table(
-    "noise", meta,
+    "noise",
+    meta,
     sa.Column("workflow", sa.String(250), primary_key=True),
     sa.Column("path", sa.String(1000), primary_key=True),
     sa.Column("runs", sa.Integer, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 stage_changes = sa.Table(
-    "stage_changes", meta,
+    "stage_changes",
+    meta,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("workflow", sa.String(250), nullable=False, index=True),
     sa.Column("from_stage", sa.String(32)),
@@ -79,6 +85,7 @@ stage_changes = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("reason", sa.Text),
 )
+
 
 def _v1_to_v2(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE observations ADD COLUMN elapsed_s FLOAT"))
@@ -121,8 +128,10 @@ class Store:
                 conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
                 return
             if found > SCHEMA_VERSION:
-                raise ConfigError(f"the history store at {self.engine.url.render_as_string(hide_password=True)} "
-                                  f"has schema version {found}, newer than this bridge's {SCHEMA_VERSION}: upgrade bridge")
+                raise ConfigError(
+                    f"the history store at {self.engine.url.render_as_string(hide_password=True)} "
+                    f"has schema version {found}, newer than this bridge's {SCHEMA_VERSION}: upgrade bridge"
+                )
             for version in range(found, SCHEMA_VERSION):
                 MIGRATIONS[version](conn)
             conn.execute(schema_version.update().values(version=SCHEMA_VERSION))
@@ -136,32 +145,52 @@ class Store:
     def record(self, comparison: Any) -> int:
         """Store one shadow comparison (a bridge.shadow.ShadowResult) in one transaction."""
         with self._tx() as conn:
-            cid = conn.execute(comparisons.insert().values(
-                workflow=comparison.workflow, correlation_id=comparison.correlation_id, verdict=comparison.verdict,
-                at=datetime.now(timezone.utc), shadow_wall_s=comparison.wall_s, conf=_jsonable(comparison.conf),
-            )).inserted_primary_key[0]
+            cid = conn.execute(
+                comparisons.insert().values(
+                    workflow=comparison.workflow,
+                    correlation_id=comparison.correlation_id,
+                    verdict=comparison.verdict,
+                    at=datetime.now(UTC),
+                    shadow_wall_s=comparison.wall_s,
+                    conf=_jsonable(comparison.conf),
+                )
+            ).inserted_primary_key[0]
             for side in comparison.sides():
                 conn.execute(observations.insert().values(comparison_id=cid, **_jsonable_side(side)))
             if comparison.differences:
-                conn.execute(differences.insert(), [
-                    {"comparison_id": cid, **_jsonable(d.to_dict())} for d in comparison.differences])
+                conn.execute(
+                    differences.insert(),
+                    [{"comparison_id": cid, **_jsonable(d.to_dict())} for d in comparison.differences],
+                )
             for td in comparison.tables:
-                conn.execute(table_diffs.insert().values(comparison_id=cid, table_name=td.table,
-                                                         detail=_jsonable(td.to_dict())))
+                conn.execute(
+                    table_diffs.insert().values(
+                        comparison_id=cid, table_name=td.table, detail=_jsonable(td.to_dict())
+                    )
+                )
         return int(cid)
 
     def set_noise(self, workflow: str, paths: Sequence[str], runs: int) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self._tx() as conn:
             conn.execute(noise.delete().where(noise.c.workflow == workflow))
             if paths:
-                conn.execute(noise.insert(), [{"workflow": workflow, "path": p, "runs": runs, "at": now}
-                                              for p in sorted(set(paths))])
+                conn.execute(
+                    noise.insert(),
+                    [{"workflow": workflow, "path": p, "runs": runs, "at": now} for p in sorted(set(paths))],
+                )
 
     def record_stage(self, workflow: str, from_stage: str | None, to_stage: str, reason: str = "") -> None:
         with self._tx() as conn:
-            conn.execute(stage_changes.insert().values(workflow=workflow, from_stage=from_stage, to_stage=to_stage,
-                                                       at=datetime.now(timezone.utc), reason=reason))
+            conn.execute(
+                stage_changes.insert().values(
+                    workflow=workflow,
+                    from_stage=from_stage,
+                    to_stage=to_stage,
+                    at=datetime.now(UTC),
+                    reason=reason,
+                )
+            )
 
     # -- reads ----------------------------------------------------------------------------------
     def noise_paths(self, workflow: str) -> list[str]:
@@ -175,34 +204,85 @@ class Store:
     def history(self, workflow: str, limit: int = 50) -> list[dict[str, Any]]:
         """Comparisons of ``workflow``, newest first, each with its two observations."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(comparisons).where(comparisons.c.workflow == workflow)
-                                .order_by(comparisons.c.id.desc()).limit(limit)).mappings().all()
+            rows = (
+                conn.execute(
+                    sa.select(comparisons)
+                    .where(comparisons.c.workflow == workflow)
+                    .order_by(comparisons.c.id.desc())
+                    .limit(limit)
+                )
+                .mappings()
+                .all()
+            )
             ids = [r["id"] for r in rows]
-            obs = conn.execute(sa.select(observations).where(observations.c.comparison_id.in_(ids))).mappings().all()
-            diff_count = dict(conn.execute(
-                sa.select(differences.c.comparison_id, sa.func.count()).where(differences.c.comparison_id.in_(ids))
-                .where(differences.c.kind != "noise").group_by(differences.c.comparison_id)).all())
+            obs = (
+                conn.execute(sa.select(observations).where(observations.c.comparison_id.in_(ids)))
+                .mappings()
+                .all()
+            )
+            diff_count = dict(
+                conn.execute(
+                    sa.select(differences.c.comparison_id, sa.func.count())
+                    .where(differences.c.comparison_id.in_(ids))
+                    .where(differences.c.kind != "noise")
+                    .group_by(differences.c.comparison_id)
+                ).all()
+            )
         by_cmp: dict[int, dict[str, Any]] = {}
         for o in obs:
             by_cmp.setdefault(o["comparison_id"], {})[o["side"]] = dict(o)
-        return [{**dict(r), "sides": by_cmp.get(r["id"], {}), "differences": diff_count.get(r["id"], 0)} for r in rows]
+        return [
+            {**dict(r), "sides": by_cmp.get(r["id"], {}), "differences": diff_count.get(r["id"], 0)}
+            for r in rows
+        ]
 
     def details(self, comparison_id: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            diffs = conn.execute(sa.select(differences).where(differences.c.comparison_id == comparison_id)
-                                 .order_by(differences.c.id)).mappings().all()
-            tables = conn.execute(sa.select(table_diffs.c.detail).where(table_diffs.c.comparison_id == comparison_id)
-                                  .order_by(table_diffs.c.id)).scalars().all()
-        return {"differences": [{k: d[k] for k in ("path", "airflow", "prefect", "kind", "note")} for d in diffs],
-                "tables": list(tables)}
+            diffs = (
+                conn.execute(
+                    sa.select(differences)
+                    .where(differences.c.comparison_id == comparison_id)
+                    .order_by(differences.c.id)
+                )
+                .mappings()
+                .all()
+            )
+            tables = (
+                conn.execute(
+                    sa.select(table_diffs.c.detail)
+                    .where(table_diffs.c.comparison_id == comparison_id)
+                    .order_by(table_diffs.c.id)
+                )
+                .scalars()
+                .all()
+            )
+        return {
+            "differences": [{k: d[k] for k in ("path", "airflow", "prefect", "kind", "note")} for d in diffs],
+            "tables": list(tables),
+        }
 
     def stage_history(self, workflow: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(sa.select(stage_changes).where(stage_changes.c.workflow == workflow)
-                                                  .order_by(stage_changes.c.id)).mappings()]
+            return [
+                dict(r)
+                for r in conn.execute(
+                    sa.select(stage_changes)
+                    .where(stage_changes.c.workflow == workflow)
+                    .order_by(stage_changes.c.id)
+                ).mappings()
+            ]
 
 
 def _jsonable_side(side: Any) -> dict[str, Any]:
-    return {"side": side.side, "run": side.run, "state": side.state, "start": side.start, "end": side.end,
-            "duration_s": side.duration_s, "elapsed_s": side.elapsed_s, "url": side.url, "error": side.error,
-            "document": _jsonable(side.document)}
+    return {
+        "side": side.side,
+        "run": side.run,
+        "state": side.state,
+        "start": side.start,
+        "end": side.end,
+        "duration_s": side.duration_s,
+        "elapsed_s": side.elapsed_s,
+        "url": side.url,
+        "error": side.error,
+        "document": _jsonable(side.document),
+    }

@@ -45,10 +45,18 @@ def scheduled_dag(
         "tags": list(tags),
         "default_args": {"owner": owner, "retries": 0},
         "params": {
-            "target": Param(DEFAULT_TARGET, type="string", pattern=TARGET_PATTERN,
-                            description="Schema the run writes into."),
-            "business_date": Param(None, type=["null", "string"], format="date",
-                                   description=f"YYYY-MM-DD; empty: the data interval start's date{date_note}."),
+            "target": Param(
+                DEFAULT_TARGET,
+                type="string",
+                pattern=TARGET_PATTERN,
+                description="Schema the run writes into.",
+            ),
+            "business_date": Param(
+                None,
+                type=["null", "string"],
+                format="date",
+                description=f"YYYY-MM-DD; empty: the data interval start's date{date_note}.",
+            ),
             **(extra_params or {}),
         },
         "doc_md": doc_md,
@@ -66,9 +74,12 @@ def resolve_run_task(dag_id: str, schedule: CronSchedule) -> Any:
     def resolve_run() -> dict[str, Any]:
         context = get_current_context()
         params = context["params"]
-        day = resolve_business_date(params.get("business_date"), schedule,
-                                    interval_start=context.get("data_interval_start"),
-                                    scheduled=context["dag_run"].run_after)
+        day = resolve_business_date(
+            params.get("business_date"),
+            schedule,
+            interval_start=context.get("data_interval_start"),
+            scheduled=context["dag_run"].run_after,
+        )
         return run_header(dag_id, day, validate_target(params["target"]))
 
     return resolve_run

@@ -15,20 +15,22 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import dag, task
-
 from dag_common import resolve_run_task, scheduled_dag
+
 from pipelines.etl_schedules import FULL_MIGRATION_WEEKLY as SCHEDULE
 
 DAG_ID = "full_migration_weekly"
 
 
-@dag(**scheduled_dag(
-    DAG_ID,
-    SCHEDULE,
-    tags=["scenario-3", "etl", "migration"],
-    owner="data-team",
-    doc_md=__doc__,
-))
+@dag(
+    **scheduled_dag(
+        DAG_ID,
+        SCHEDULE,
+        tags=["scenario-3", "etl", "migration"],
+        owner="data-team",
+        doc_md=__doc__,
+    )
+)
 def full_migration_weekly_dag() -> Any:
     resolve_run = resolve_run_task(DAG_ID, SCHEDULE)
 

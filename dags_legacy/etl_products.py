@@ -14,20 +14,22 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import dag, task
-
 from dag_common import resolve_run_task, scheduled_dag
+
 from pipelines.etl_schedules import ETL_PRODUCTS as SCHEDULE
 
 DAG_ID = "etl_products"
 
 
-@dag(**scheduled_dag(
-    DAG_ID,
-    SCHEDULE,
-    tags=["scenario-3", "etl", "products"],
-    owner="data-team",
-    doc_md=__doc__,
-))
+@dag(
+    **scheduled_dag(
+        DAG_ID,
+        SCHEDULE,
+        tags=["scenario-3", "etl", "products"],
+        owner="data-team",
+        doc_md=__doc__,
+    )
+)
 def etl_products_dag() -> Any:
     resolve_run = resolve_run_task(DAG_ID, SCHEDULE)
 

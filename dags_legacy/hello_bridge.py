@@ -25,8 +25,9 @@ from pipelines.hello import greet as greet_rule
 def hello_bridge():
     @task
     def greet(params=None) -> dict:
-        return greet_rule(str(params["name"]), str(params["target"]), float(params["sleep_s"]),
-                          bool(params["with_noise"]))
+        return greet_rule(
+            str(params["name"]), str(params["target"]), float(params["sleep_s"]), bool(params["with_noise"])
+        )
 
     greet()
 

@@ -15,25 +15,30 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import Param, dag, get_current_context, task
-
 from dag_common import resolve_run_task, scheduled_dag
+
 from pipelines.schedules import PROCESS_PRODUCTS as SCHEDULE
 
 DAG_ID = "process_products"
 
 
-@dag(**scheduled_dag(
-    DAG_ID,
-    SCHEDULE,
-    tags=["scenario-1", "cron", "products"],
-    owner="catalog-team",
-    date_note=" (UTC)",
-    extra_params={
-        "since": Param(None, type=["null", "string"],
-                       description="ISO datetime lower bound of updated_at; empty: the target's watermark."),
-    },
-    doc_md=__doc__,
-))
+@dag(
+    **scheduled_dag(
+        DAG_ID,
+        SCHEDULE,
+        tags=["scenario-1", "cron", "products"],
+        owner="catalog-team",
+        date_note=" (UTC)",
+        extra_params={
+            "since": Param(
+                None,
+                type=["null", "string"],
+                description="ISO datetime lower bound of updated_at; empty: the target's watermark.",
+            ),
+        },
+        doc_md=__doc__,
+    )
+)
 def process_products_dag() -> Any:
     resolve_run = resolve_run_task(DAG_ID, SCHEDULE)
 

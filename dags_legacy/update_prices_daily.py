@@ -15,21 +15,23 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import dag, task
-
 from dag_common import resolve_run_task, scheduled_dag
+
 from pipelines.schedules import UPDATE_PRICES_DAILY as SCHEDULE
 
 DAG_ID = "update_prices_daily"
 
 
-@dag(**scheduled_dag(
-    DAG_ID,
-    SCHEDULE,
-    tags=["scenario-1", "cron", "prices"],
-    owner="pricing-team",
-    date_note=" (Sao Paulo)",
-    doc_md=__doc__,
-))
+@dag(
+    **scheduled_dag(
+        DAG_ID,
+        SCHEDULE,
+        tags=["scenario-1", "cron", "prices"],
+        owner="pricing-team",
+        date_note=" (Sao Paulo)",
+        doc_md=__doc__,
+    )
+)
 def update_prices_daily_dag() -> Any:
     resolve_run = resolve_run_task(DAG_ID, SCHEDULE)
 

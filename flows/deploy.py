@@ -12,8 +12,8 @@ created as a ``process`` pool. A later scenario adds its flows by appending to `
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,8 +38,6 @@ def discover(package: str = "flows") -> list[DeploymentSpec]:
     return specs
 
 
-
-
 async def _ensure_work_pool(name: str, pool_type: str = "process") -> bool:
     """Create the work pool if it does not exist; True if it was created."""
     from prefect import get_client
@@ -55,7 +53,9 @@ async def _ensure_work_pool(name: str, pool_type: str = "process") -> bool:
             pass
         template = await get_default_base_job_template_for_infrastructure_type(pool_type) or {}
         try:
-            await client.create_work_pool(WorkPoolCreate(name=name, type=pool_type, base_job_template=template))
+            await client.create_work_pool(
+                WorkPoolCreate(name=name, type=pool_type, base_job_template=template)
+            )
         except ObjectAlreadyExists:
             return False
         return True
@@ -114,8 +114,13 @@ def deploy_all(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flows.deploy", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", action="append", default=[], metavar="DEPLOYMENT",
-                        help="deploy only this one (deployment name or flow/deployment); repeatable")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="DEPLOYMENT",
+        help="deploy only this one (deployment name or flow/deployment); repeatable",
+    )
     parser.add_argument("--paused", action="store_true", help="create or leave the schedules paused")
     parser.add_argument("--source", default=str(REPO_ROOT), help="where workers load the code from")
     args = parser.parse_args(argv)

@@ -43,13 +43,21 @@ def migrate_all(run: dict[str, Any], prepared: dict[str, Any]) -> dict[str, Any]
     return etl_pipeline.full_migration(None, None, prepared["target"], run["business_date"])
 
 
-def _load(workflow: str, load: Task[..., dict[str, Any]], target: str, business_date: str | None) -> dict[str, Any]:
+def _load(
+    workflow: str, load: Task[..., dict[str, Any]], target: str, business_date: str | None
+) -> dict[str, Any]:
     """resolve_run >> prepare_target >> ``load``, inside the calling flow; log and return the summary."""
     run = resolve_run(workflow, target, business_date, scheduled_start())
     summary = load(run, prepare_target(run))
-    get_run_logger().info("%s %s -> %s: read %s, wrote %s, checksum %s", summary["workflow"],
-                          summary["business_date"], summary["target"], summary["rows_read"],
-                          summary["rows_written"], summary["checksum"])
+    get_run_logger().info(
+        "%s %s -> %s: read %s, wrote %s, checksum %s",
+        summary["workflow"],
+        summary["business_date"],
+        summary["target"],
+        summary["rows_read"],
+        summary["rows_written"],
+        summary["checksum"],
+    )
     return summary
 
 

@@ -14,7 +14,9 @@ def greet(name: str, target: str, sleep_s: float, with_noise: bool) -> dict:
 
 
 @flow(name="hello-bridge", persist_result=True, result_serializer="json")
-def hello_bridge(name: str = "world", target: str = "public", sleep_s: float = 0, with_noise: bool = False) -> dict:
+def hello_bridge(
+    name: str = "world", target: str = "public", sleep_s: float = 0, with_noise: bool = False
+) -> dict:
     return greet(name, target, sleep_s, with_noise)
 
 

@@ -24,7 +24,12 @@ from flows.spec import DeploymentSpec
 from pipelines.queue_core import Batch, QueueConsumer
 from pipelines.queue_names import DEFAULT_STREAM
 from pipelines.queue_params import settings_from_params
-from pipelines.queue_worker import open_consumer, prepare_worker_target, resolve_worker_run, summarize_worker_run
+from pipelines.queue_worker import (
+    open_consumer,
+    prepare_worker_target,
+    resolve_worker_run,
+    summarize_worker_run,
+)
 from pipelines.targets import DEFAULT_TARGET
 
 _RESULTS: dict[str, Any] = {"persist_result": True, "result_serializer": "json"}

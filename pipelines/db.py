@@ -11,11 +11,11 @@ is, never closed, but committed), a URL string, or ``None`` (the URL from the en
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Union
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import psycopg
@@ -28,14 +28,19 @@ WAREHOUSE_URL_ENV = "BRIDGE_WAREHOUSE_URL"
 DEFAULT_SOURCE_URL = "mysql+pymysql://root@127.0.0.1:3306/bridge_source"
 DEFAULT_WAREHOUSE_URL = "postgresql://postgres@127.0.0.1:5432/bridge_warehouse"
 
-_DIALECTS = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgresql", "postgres": "postgresql",
-             "redshift": "redshift"}
+_DIALECTS = {
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "redshift": "redshift",
+}
 _DEFAULT_PORTS = {"mysql": 3306, "postgresql": 5432, "redshift": 5439}
 # Where CREATE DATABASE is issued from when the warehouse database does not exist yet.
 _MAINTENANCE_DB = {"postgresql": "postgres", "redshift": "dev"}
 
-SourceLike = Union[MySQLConnection, str, None]
-WarehouseLike = Union[psycopg.Connection, str, None]
+SourceLike = MySQLConnection | str | None
+WarehouseLike = psycopg.Connection | str | None
 
 
 class DatabaseUrlError(ValueError):
@@ -91,7 +96,9 @@ class DatabaseUrl:
                 auth += ":" + ("***" if hide_password else quote(self.password, safe=""))
             auth += "@"
         query = "&".join(f"{k}={v}" for k, v in self.query)
-        return f"{scheme}://{auth}{self.host}:{self.port}/{quote(self.database)}" + (f"?{query}" if query else "")
+        return f"{scheme}://{auth}{self.host}:{self.port}/{quote(self.database)}" + (
+            f"?{query}" if query else ""
+        )
 
 
 def _mask(url: str) -> str:
@@ -121,7 +128,9 @@ def _source(url: str | None) -> DatabaseUrl:
 def _warehouse(url: str | None) -> DatabaseUrl:
     parsed = DatabaseUrl.parse(url or warehouse_url())
     if not parsed.postgres_wire:
-        raise DatabaseUrlError(f"the warehouse must be a postgresql:// or redshift:// URL, got {parsed.render()}")
+        raise DatabaseUrlError(
+            f"the warehouse must be a postgresql:// or redshift:// URL, got {parsed.render()}"
+        )
     return parsed
 
 
@@ -228,10 +237,8 @@ def ensure_warehouse_database(url: str | None = None) -> str:
             raise
     with connect_warehouse(url, database=_MAINTENANCE_DB[parsed.dialect]) as conn:
         conn.autocommit = True
-        try:
+        with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # created concurrently: fine
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        except psycopg.errors.DuplicateDatabase:
-            pass  # created concurrently: fine
     return name
 
 

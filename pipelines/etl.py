@@ -52,8 +52,9 @@ WORKFLOW_TABLES: dict[str, tuple[EtlTable, ...]] = {
 }
 
 
-def prepare_etl_target(warehouse: WarehouseLike, target: str,
-                       tables: Sequence[EtlTable] = ALL_TABLES) -> dict[str, object]:
+def prepare_etl_target(
+    warehouse: WarehouseLike, target: str, tables: Sequence[EtlTable] = ALL_TABLES
+) -> dict[str, object]:
     """Create the warehouse database (given a URL), the target schema, ``tables`` and ``etl_state`` if
     missing; return ``{"target", "tables"}``."""
     target = validate_target(target)
@@ -63,9 +64,17 @@ def prepare_etl_target(warehouse: WarehouseLike, target: str,
         return prepare_target(conn, target, [t.spec for t in tables] + [STATE])
 
 
-def _run(workflow: str, mode: str, source: str | None, warehouse: WarehouseLike, target: str,
-         business_date: date | str, plan: Callable[[Load, str | None, ExtractConfig], None],
-         extract: ExtractConfig | None, load: LoadConfig | None) -> dict[str, Any]:
+def _run(
+    workflow: str,
+    mode: str,
+    source: str | None,
+    warehouse: WarehouseLike,
+    target: str,
+    business_date: date | str,
+    plan: Callable[[Load, str | None, ExtractConfig], None],
+    extract: ExtractConfig | None,
+    load: LoadConfig | None,
+) -> dict[str, Any]:
     target = validate_target(target)
     day = parse_business_date(business_date)
     if day is None:
@@ -79,14 +88,20 @@ def _run(workflow: str, mode: str, source: str | None, warehouse: WarehouseLike,
     return summarize(workflow, day, target, mode, [current.results[t.name] for t in tables])
 
 
-def summarize(workflow: str, day: date, target: str, mode: str, results: Sequence[TableResult]) -> dict[str, Any]:
+def summarize(
+    workflow: str, day: date, target: str, mode: str, results: Sequence[TableResult]
+) -> dict[str, Any]:
     """The run summary (see the module doc)."""
     cursors = {t.name for t in ALL_TABLES if t.updated_column}
     checksums = {r.table: r.checksum for r in results}
     return build_summary(
-        workflow, day, target,
-        counts={"rows_read": sum(r.rows_read for r in results),
-                "rows_written": sum(r.rows_written for r in results)},
+        workflow,
+        day,
+        target,
+        counts={
+            "rows_read": sum(r.rows_read for r in results),
+            "rows_written": sum(r.rows_written for r in results),
+        },
         checksum=combine_checksums(checksums),
         mode=mode,
         rows_read_by_table={r.table: r.rows_read for r in results},
@@ -100,11 +115,13 @@ def summarize(workflow: str, day: date, target: str, mode: str, results: Sequenc
 
 def swap_all(tables: Sequence[EtlTable]) -> Callable[[Load, str | None, ExtractConfig], None]:
     """A plan: read ``tables`` from one snapshot and swap each in."""
+
     def plan(load: Load, source: str | None, extract: ExtractConfig) -> None:
         with Extraction(source, [t.select_sql() for t in tables], extract) as rows:
             for index, table in enumerate(tables):
                 load.swap_in(table, rows.result(index))
             rows.finish()
+
     return plan
 
 
@@ -114,8 +131,10 @@ def _incremental_orders(load: Load, source: str | None, extract: ExtractConfig) 
     updated_at = quote_mysql(ORDERS.updated_column or "")
     since = "" if watermark is None else f"{{alias}}.{updated_at} >= {mysql_datetime_literal(watermark)}"
     join = f"JOIN {quote_mysql(ORDERS.name)} o ON o.{quote_mysql('id')} = t.{quote_mysql('order_id')}"
-    queries = [ORDERS.select_sql(where=since.format(alias="t")),
-               ORDER_ITEMS.select_sql(where=since.format(alias="o"), joins=join)]
+    queries = [
+        ORDERS.select_sql(where=since.format(alias="t")),
+        ORDER_ITEMS.select_sql(where=since.format(alias="o"), joins=join),
+    ]
     with Extraction(source, queries, extract) as rows:
         load.stage(ORDERS, rows.result(0))
         load.stage(ORDER_ITEMS, rows.result(1))
@@ -123,22 +142,70 @@ def _incremental_orders(load: Load, source: str | None, extract: ExtractConfig) 
     load.merge(ORDERS, children=(ORDER_ITEMS, "order_id"))
 
 
-def etl_products(source: str | None, warehouse: WarehouseLike, target: str, business_date: date | str, *,
-                 extract: ExtractConfig | None = None, load: LoadConfig | None = None) -> dict[str, Any]:
+def etl_products(
+    source: str | None,
+    warehouse: WarehouseLike,
+    target: str,
+    business_date: date | str,
+    *,
+    extract: ExtractConfig | None = None,
+    load: LoadConfig | None = None,
+) -> dict[str, Any]:
     """Full refresh of ``categories`` and ``products`` into ``target``; returns the run summary."""
-    return _run("etl_products", "full_refresh", source, warehouse, target, business_date,
-                swap_all(PRODUCT_TABLES), extract, load)
+    return _run(
+        "etl_products",
+        "full_refresh",
+        source,
+        warehouse,
+        target,
+        business_date,
+        swap_all(PRODUCT_TABLES),
+        extract,
+        load,
+    )
 
 
-def etl_orders(source: str | None, warehouse: WarehouseLike, target: str, business_date: date | str, *,
-               extract: ExtractConfig | None = None, load: LoadConfig | None = None) -> dict[str, Any]:
+def etl_orders(
+    source: str | None,
+    warehouse: WarehouseLike,
+    target: str,
+    business_date: date | str,
+    *,
+    extract: ExtractConfig | None = None,
+    load: LoadConfig | None = None,
+) -> dict[str, Any]:
     """The orders (and their items) changed since the target's watermark, merged; returns the summary."""
-    return _run("etl_orders", "incremental", source, warehouse, target, business_date,
-                _incremental_orders, extract, load)
+    return _run(
+        "etl_orders",
+        "incremental",
+        source,
+        warehouse,
+        target,
+        business_date,
+        _incremental_orders,
+        extract,
+        load,
+    )
 
 
-def full_migration(source: str | None, warehouse: WarehouseLike, target: str, business_date: date | str, *,
-                   extract: ExtractConfig | None = None, load: LoadConfig | None = None) -> dict[str, Any]:
+def full_migration(
+    source: str | None,
+    warehouse: WarehouseLike,
+    target: str,
+    business_date: date | str,
+    *,
+    extract: ExtractConfig | None = None,
+    load: LoadConfig | None = None,
+) -> dict[str, Any]:
     """Every table, one snapshot, swapped in together; returns the run summary."""
-    return _run("full_migration_weekly", "full_refresh", source, warehouse, target, business_date,
-                swap_all(ALL_TABLES), extract, load)
+    return _run(
+        "full_migration_weekly",
+        "full_refresh",
+        source,
+        warehouse,
+        target,
+        business_date,
+        swap_all(ALL_TABLES),
+        extract,
+        load,
+    )

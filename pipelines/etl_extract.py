@@ -19,6 +19,7 @@ was cut, which is an error, never a short load.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -26,7 +27,6 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Union
 
 import pymysql
 import pymysql.converters
@@ -47,7 +47,7 @@ _END = object()  # end of one result in the flat stream
 #: pymysql's encoders (for its own SET statements) and no decoders: every value arrives as raw bytes.
 _ENCODERS_ONLY = {k: v for k, v in pymysql.converters.conversions.items() if not isinstance(k, int)}
 
-Item = Union[bytes, object]
+Item = bytes | object
 
 
 class ExtractError(RuntimeError):
@@ -82,18 +82,22 @@ def _parse(url: str | None) -> DatabaseUrl:
 
 
 def _session_sql(queries: Sequence[str]) -> list[str]:
-    return ["SET time_zone = '+00:00'", "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
-            "START TRANSACTION WITH CONSISTENT SNAPSHOT", *queries]
+    return [
+        "SET time_zone = '+00:00'",
+        "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        "START TRANSACTION WITH CONSISTENT SNAPSHOT",
+        *queries,
+    ]
 
 
 def split_result(block: bytes) -> tuple[bytes, bytes | None]:
     """``(rows before the marker line, rest after it)``; rest is None when ``block`` holds no marker line."""
     if block.startswith(_MARKER_LINE):
-        return b"", block[len(_MARKER_LINE):]
+        return b"", block[len(_MARKER_LINE) :]
     at = block.find(_NL_MARKER_LINE)
     if at < 0:
         return block, None
-    return block[:at + 1], block[at + len(_NL_MARKER_LINE):]
+    return block[: at + 1], block[at + len(_NL_MARKER_LINE) :]
 
 
 class Extraction:
@@ -139,10 +143,8 @@ class Extraction:
             self._stderr.close()
             self._stderr = None
         if self._conn is not None:
-            try:
+            with contextlib.suppress(pymysql.Error):
                 self._conn.close()
-            except pymysql.Error:
-                pass
             self._conn = None
 
     # -- consumption -----------------------------------------------------------------------------
@@ -157,8 +159,10 @@ class Extraction:
             if item is _END:
                 return
             yield item  # type: ignore[misc]
-        raise ExtractError(f"the source stream ended inside result {index} ({self.queries[index][:80]}...): "
-                           f"{self._failure()}")
+        raise ExtractError(
+            f"the source stream ended inside result {index} ({self.queries[index][:80]}...): "
+            f"{self._failure()}"
+        )
 
     def finish(self) -> None:
         """Check that the whole extraction ended cleanly (call after the last result)."""
@@ -185,26 +189,43 @@ class Extraction:
         binary = client_binary()
         assert binary is not None
         parsed = self.url
-        script = ";\n".join(_session_sql([f"{q};\nSELECT '{MARKER.decode()}'" for q in self.queries])) + ";\nCOMMIT;"
-        return [binary, "--no-defaults", "--batch", "--quick", "--skip-column-names",
-                "--default-character-set=utf8mb4", "--protocol=TCP", f"--host={parsed.host}",
-                f"--port={parsed.port}", f"--user={parsed.username or 'root'}", f"--database={parsed.database}",
-                f"--execute={script}"]
+        script = (
+            ";\n".join(_session_sql([f"{q};\nSELECT '{MARKER.decode()}'" for q in self.queries]))
+            + ";\nCOMMIT;"
+        )
+        return [
+            binary,
+            "--no-defaults",
+            "--batch",
+            "--quick",
+            "--skip-column-names",
+            "--default-character-set=utf8mb4",
+            "--protocol=TCP",
+            f"--host={parsed.host}",
+            f"--port={parsed.port}",
+            f"--user={parsed.username or 'root'}",
+            f"--database={parsed.database}",
+            f"--execute={script}",
+        ]
 
     def _client_stream(self) -> Iterator[Item]:
         env = dict(os.environ)
         env.pop("MYSQL_PWD", None)
         if self.url.password:
             env["MYSQL_PWD"] = self.url.password
-        self._stderr = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen(self.client_argv(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                      stderr=self._stderr, env=env, bufsize=0)
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        self._proc = subprocess.Popen(
+            self.client_argv(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
+            bufsize=0,
+        )
         assert self._proc.stdout is not None
         fd = self._proc.stdout.fileno()
-        try:
+        with contextlib.suppress(OSError):
             fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_BYTES)
-        except OSError:
-            pass
         return self._frame(fd)
 
     def _frame(self, fd: int) -> Iterator[Item]:
@@ -236,10 +257,18 @@ class Extraction:
     # -- the pymysql reader --------------------------------------------------------------------------
     def _pymysql_stream(self) -> Iterator[Item]:
         parsed = self.url
-        self._conn = pymysql.connect(host=parsed.host, port=parsed.port, user=parsed.username or "root",
-                                     password=parsed.password or "", database=parsed.database,
-                                     charset="utf8mb4", use_unicode=False, conv=_ENCODERS_ONLY, autocommit=False,
-                                     cursorclass=pymysql.cursors.SSCursor)
+        self._conn = pymysql.connect(
+            host=parsed.host,
+            port=parsed.port,
+            user=parsed.username or "root",
+            password=parsed.password or "",
+            database=parsed.database,
+            charset="utf8mb4",
+            use_unicode=False,
+            conv=_ENCODERS_ONLY,
+            autocommit=False,
+            cursorclass=pymysql.cursors.SSCursor,
+        )
         return self._pymysql_rows(self._conn)
 
     def _pymysql_rows(self, conn: pymysql.connections.Connection) -> Iterator[Item]:

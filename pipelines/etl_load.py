@@ -69,9 +69,11 @@ def to_pg_copy(chunk: bytes) -> bytes:
     if b"\r" in chunk:
         chunk = chunk.replace(b"\r", b"\\r")
     if b"NULL\\0" in chunk:
+
         def field(match: re.Match[bytes]) -> bytes:  # a whole field only: after a tab, a newline or nothing
             start = match.start()
             return b"\\x4eULL" if start == 0 or chunk[start - 1] in b"\t\n" else match.group()
+
         chunk = _LITERAL_NULL.sub(field, chunk)
     return chunk
 
@@ -111,17 +113,30 @@ class LoadConfig:
 class Stager(Protocol):
     """Moves a stream of MySQL batch chunks into a warehouse table; returns the rows read."""
 
-    def stage(self, cur: psycopg.Cursor[Any], table: sql.Composable, columns: tuple[str, ...],
-              chunks: Iterable[bytes], label: str) -> int: ...
+    def stage(
+        self,
+        cur: psycopg.Cursor[Any],
+        table: sql.Composable,
+        columns: tuple[str, ...],
+        chunks: Iterable[bytes],
+        label: str,
+    ) -> int: ...
 
 
 class CopyStager:
     """PostgreSQL: ``COPY table (columns) FROM STDIN`` fed chunk by chunk (flat memory)."""
 
-    def stage(self, cur: psycopg.Cursor[Any], table: sql.Composable, columns: tuple[str, ...],
-              chunks: Iterable[bytes], label: str) -> int:
+    def stage(
+        self,
+        cur: psycopg.Cursor[Any],
+        table: sql.Composable,
+        columns: tuple[str, ...],
+        chunks: Iterable[bytes],
+        label: str,
+    ) -> int:
         statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT text, NULL 'NULL')").format(
-            table, sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+            table, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        )
         rows = 0
         with cur.copy(statement) as copy:
             for chunk in chunks:
@@ -140,13 +155,15 @@ def make_stager(config: LoadConfig) -> Stager:
 
 # -- SQL pieces (the common subset of PostgreSQL and Redshift unless said otherwise) --------------------
 
+
 def _ids(names: Iterable[str], alias: str | None = None) -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(alias, n) if alias else sql.Identifier(n) for n in names)
 
 
 def _key_match(key: Iterable[str], left: str, right: str) -> sql.Composable:
-    return sql.SQL(" AND ").join(sql.SQL("{} = {}").format(sql.Identifier(left, k), sql.Identifier(right, k))
-                                 for k in key)
+    return sql.SQL(" AND ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(left, k), sql.Identifier(right, k)) for k in key
+    )
 
 
 def create_table_sql(target: str, spec: TableSpec, name: str, primary_key: bool) -> sql.Composable:
@@ -165,14 +182,23 @@ def swap_sql(target: str, table: EtlTable, dialect: str) -> list[sql.Composable]
     new = swap_name(table.name)
     statements: list[sql.Composable] = []
     if dialect == "postgresql":  # Redshift keys are declared at creation and not enforced
-        statements.append(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})").format(
-            qualified(target, new), sql.Identifier(f"{new}_pkey"), _ids(table.key)))
+        statements.append(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})").format(
+                qualified(target, new), sql.Identifier(f"{new}_pkey"), _ids(table.key)
+            )
+        )
     statements.append(sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(target, table.name)))
-    statements.append(sql.SQL("ALTER TABLE {} RENAME TO {}").format(qualified(target, new),
-                                                                  sql.Identifier(table.name)))
+    statements.append(
+        sql.SQL("ALTER TABLE {} RENAME TO {}").format(qualified(target, new), sql.Identifier(table.name))
+    )
     if dialect == "postgresql":
-        statements.append(sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
-            qualified(target, table.name), sql.Identifier(f"{new}_pkey"), sql.Identifier(f"{table.name}_pkey")))
+        statements.append(
+            sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+                qualified(target, table.name),
+                sql.Identifier(f"{new}_pkey"),
+                sql.Identifier(f"{table.name}_pkey"),
+            )
+        )
     return statements
 
 
@@ -185,31 +211,46 @@ def merge_sql(target: str, table: EtlTable) -> tuple[sql.Composable, sql.Composa
     t, s = qualified(target, table.name), sql.Identifier(stage_name(table.name))
     newer = sql.SQL("")
     if table.updated_column:
-        newer = sql.SQL(" AND {} <= {}").format(sql.Identifier(table.name, table.updated_column),
-                                                sql.Identifier("s", table.updated_column))
-    key = sql.SQL(" AND ").join(sql.SQL("{} = {}").format(sql.Identifier(table.name, k), sql.Identifier("s", k))
-                                for k in table.key)
+        newer = sql.SQL(" AND {} <= {}").format(
+            sql.Identifier(table.name, table.updated_column), sql.Identifier("s", table.updated_column)
+        )
+    key = sql.SQL(" AND ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(table.name, k), sql.Identifier("s", k)) for k in table.key
+    )
     delete = sql.SQL("DELETE FROM {} USING {} s WHERE {}{}").format(t, s, key, newer)
-    insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s WHERE NOT EXISTS "
-                     "(SELECT 1 FROM {} o WHERE {})").format(
-        t, _ids(table.column_names), _ids(table.column_names, "s"), s, t, _key_match(table.key, "o", "s"))
+    insert = sql.SQL(
+        "INSERT INTO {} ({}) SELECT {} FROM {} s WHERE NOT EXISTS (SELECT 1 FROM {} o WHERE {})"
+    ).format(
+        t, _ids(table.column_names), _ids(table.column_names, "s"), s, t, _key_match(table.key, "o", "s")
+    )
     return delete, insert
 
 
-def merge_children_sql(target: str, parent: EtlTable, child: EtlTable,
-                       link: str) -> tuple[sql.Composable, sql.Composable]:
+def merge_children_sql(
+    target: str, parent: EtlTable, child: EtlTable, link: str
+) -> tuple[sql.Composable, sql.Composable]:
     """Replace the children (``child.link`` = parent key) of each staged parent row that is now published."""
     assert parent.updated_column and len(parent.key) == 1
     pk, upd = parent.key[0], parent.updated_column
     pt, ps = qualified(target, parent.name), sql.Identifier(stage_name(parent.name))
     ct, cs = qualified(target, child.name), sql.Identifier(stage_name(child.name))
-    taken = sql.SQL("{} = {} AND {} = {}").format(sql.Identifier("p", pk), sql.Identifier("s", pk),
-                                                  sql.Identifier("p", upd), sql.Identifier("s", upd))
+    taken = sql.SQL("{} = {} AND {} = {}").format(
+        sql.Identifier("p", pk), sql.Identifier("s", pk), sql.Identifier("p", upd), sql.Identifier("s", upd)
+    )
     delete = sql.SQL("DELETE FROM {} USING {} s, {} p WHERE {} = {} AND {}").format(
-        ct, ps, pt, sql.Identifier(child.name, link), sql.Identifier("s", pk), taken)
+        ct, ps, pt, sql.Identifier(child.name, link), sql.Identifier("s", pk), taken
+    )
     insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} c JOIN {} s ON {} = {} JOIN {} p ON {}").format(
-        ct, _ids(child.column_names), _ids(child.column_names, "c"), cs, ps, sql.Identifier("c", link),
-        sql.Identifier("s", pk), pt, taken)
+        ct,
+        _ids(child.column_names),
+        _ids(child.column_names, "c"),
+        cs,
+        ps,
+        sql.Identifier("c", link),
+        sql.Identifier("s", pk),
+        pt,
+        taken,
+    )
     return delete, insert
 
 
@@ -225,9 +266,12 @@ def checksum_sql(target: str, table: EtlTable, dialect: str) -> sql.Composable:
     """
     relation = qualified(target, table.name)
     if dialect != "redshift":
-        lanes = sql.SQL(", ").join(sql.SQL("BIT_XOR(HASHTEXTEXTENDED(r, {}))").format(sql.Literal(seed))
-                                   for seed in (0, 1))
-        return sql.SQL("SELECT COUNT(*), {} FROM (SELECT CAST(t AS TEXT) AS r FROM {} t) x").format(lanes, relation)
+        lanes = sql.SQL(", ").join(
+            sql.SQL("BIT_XOR(HASHTEXTEXTENDED(r, {}))").format(sql.Literal(seed)) for seed in (0, 1)
+        )
+        return sql.SQL("SELECT COUNT(*), {} FROM (SELECT CAST(t AS TEXT) AS r FROM {} t) x").format(
+            lanes, relation
+        )
     parts = []
     for column in table.columns:
         ref = sql.Identifier(column.name)
@@ -237,9 +281,11 @@ def checksum_sql(target: str, table: EtlTable, dialect: str) -> sql.Composable:
             text = sql.SQL("CAST({} AS VARCHAR)").format(ref)
         parts.append(sql.SQL("COALESCE(CAST(LENGTH({}) AS VARCHAR) || ':' || {}, '-')").format(text, text))
     lanes = sql.SQL(", ").join(
-        sql.SQL("SUM(STRTOL(SUBSTRING(h, {}, 8), 16))").format(sql.Literal(start)) for start in (1, 9, 17, 25))
+        sql.SQL("SUM(STRTOL(SUBSTRING(h, {}, 8), 16))").format(sql.Literal(start)) for start in (1, 9, 17, 25)
+    )
     return sql.SQL("SELECT COUNT(*), {} FROM (SELECT MD5({}) AS h FROM {}) x").format(
-        lanes, sql.SQL(" || '|' || ").join(parts), relation)
+        lanes, sql.SQL(" || '|' || ").join(parts), relation
+    )
 
 
 def table_checksum(cur: psycopg.Cursor[Any], target: str, table: EtlTable, dialect: str) -> tuple[int, str]:
@@ -251,6 +297,7 @@ def table_checksum(cur: psycopg.Cursor[Any], target: str, table: EtlTable, diale
 
 
 # -- one load ----------------------------------------------------------------------------------------
+
 
 @dataclass
 class TableResult:
@@ -277,8 +324,12 @@ class Load:
 
     def state(self, table: str) -> tuple[datetime | None, int, str] | None:
         """(watermark, rows_total, checksum) recorded for ``table`` by the last committed load, if any."""
-        row = self.conn.execute(sql.SQL("SELECT watermark, rows_total, checksum FROM {} WHERE table_name = %s")
-                                .format(qualified(self.target, STATE.name)), (table,)).fetchone()
+        row = self.conn.execute(
+            sql.SQL("SELECT watermark, rows_total, checksum FROM {} WHERE table_name = %s").format(
+                qualified(self.target, STATE.name)
+            ),
+            (table,),
+        ).fetchone()
         return None if row is None else (row[0], int(row[1]), row[2])
 
     def _result(self, table: EtlTable) -> TableResult:
@@ -292,10 +343,19 @@ class Load:
         result = self._result(table)
         with self.conn.cursor() as cur:
             redshift = self.config.dialect == "redshift"
-            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(self.target, swap_name(table.name))))
-            cur.execute(create_table_sql(self.target, table.spec, swap_name(table.name), primary_key=redshift))
-            result.rows_read = self.stager.stage(cur, qualified(self.target, swap_name(table.name)),
-                                                 table.column_names, chunks, f"{self.target}/{table.name}")
+            cur.execute(
+                sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(self.target, swap_name(table.name)))
+            )
+            cur.execute(
+                create_table_sql(self.target, table.spec, swap_name(table.name), primary_key=redshift)
+            )
+            result.rows_read = self.stager.stage(
+                cur,
+                qualified(self.target, swap_name(table.name)),
+                table.column_names,
+                chunks,
+                f"{self.target}/{table.name}",
+            )
             result.rows_written = result.rows_read
             for statement in swap_sql(self.target, table, self.config.dialect):
                 cur.execute(statement)
@@ -308,10 +368,14 @@ class Load:
         stage = sql.Identifier(stage_name(table.name))
         with self.conn.cursor() as cur:
             cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
-            cur.execute(sql.SQL("CREATE TEMPORARY TABLE {} (LIKE {})").format(
-                stage, qualified(self.target, table.name)))
-            result.rows_read = self.stager.stage(cur, stage, table.column_names, chunks,
-                                                 f"{self.target}/{table.name}")
+            cur.execute(
+                sql.SQL("CREATE TEMPORARY TABLE {} (LIKE {})").format(
+                    stage, qualified(self.target, table.name)
+                )
+            )
+            result.rows_read = self.stager.stage(
+                cur, stage, table.column_names, chunks, f"{self.target}/{table.name}"
+            )
         return result
 
     def merge(self, table: EtlTable, children: tuple[EtlTable, str] | None = None) -> None:
@@ -331,8 +395,11 @@ class Load:
                 self.results[child.name].rows_written = max(cur.rowcount, 0)
             staged_max = None
             if table.updated_column:
-                staged_max = cur.execute(sql.SQL("SELECT MAX({}) FROM {}").format(
-                    sql.Identifier(table.updated_column), sql.Identifier(stage_name(table.name)))).fetchone()[0]
+                staged_max = cur.execute(
+                    sql.SQL("SELECT MAX({}) FROM {}").format(
+                        sql.Identifier(table.updated_column), sql.Identifier(stage_name(table.name))
+                    )
+                ).fetchone()[0]
             for name in (table.name, *([children[0].name] if children else [])):
                 cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(stage_name(name))))
         after = max((m for m in (result.watermark_before, staged_max) if m is not None), default=None)
@@ -343,15 +410,21 @@ class Load:
     def _finish(self, table: EtlTable, result: TableResult, after: datetime | None) -> None:
         with self.conn.cursor() as cur:
             if table.updated_column and after is None:
-                after = cur.execute(sql.SQL("SELECT MAX({}) FROM {}").format(
-                    sql.Identifier(table.updated_column), qualified(self.target, table.name))).fetchone()[0]
+                after = cur.execute(
+                    sql.SQL("SELECT MAX({}) FROM {}").format(
+                        sql.Identifier(table.updated_column), qualified(self.target, table.name)
+                    )
+                ).fetchone()[0]
             result.watermark_after = after
             result.rows_total, result.checksum = table_checksum(cur, self.target, table, self.config.dialect)
             state = qualified(self.target, STATE.name)
             cur.execute(sql.SQL("DELETE FROM {} WHERE table_name = %s").format(state), (table.name,))
-            cur.execute(sql.SQL("INSERT INTO {} (table_name, watermark, rows_total, checksum) "
-                                "VALUES (%s, %s, %s, %s)").format(state),
-                        (table.name, after, result.rows_total, result.checksum))
+            cur.execute(
+                sql.SQL(
+                    "INSERT INTO {} (table_name, watermark, rows_total, checksum) VALUES (%s, %s, %s, %s)"
+                ).format(state),
+                (table.name, after, result.rows_total, result.checksum),
+            )
 
 
 @contextmanager

@@ -105,15 +105,22 @@ def credentials_sql(settings: S3Settings) -> sql.Composable:
     return sql.SQL(" ").join(parts)
 
 
-def copy_sql(table: sql.Composable, columns: tuple[str, ...], manifest_url: str,
-             settings: S3Settings) -> sql.Composable:
+def copy_sql(
+    table: sql.Composable, columns: tuple[str, ...], manifest_url: str, settings: S3Settings
+) -> sql.Composable:
     """The Redshift ``COPY`` of the staged parts listed in ``manifest_url`` into ``table``."""
     region = sql.SQL(" REGION {}").format(sql.Literal(settings.region)) if settings.region else sql.SQL("")
     return sql.SQL(
         "COPY {} ({}) FROM {} {} FORMAT AS CSV GZIP MANIFEST NULL AS {} TIMEFORMAT 'auto' DATEFORMAT 'auto'"
         "{} COMPUPDATE OFF STATUPDATE OFF"
-    ).format(table, sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Literal(manifest_url),
-             credentials_sql(settings), sql.Literal(NULL_MARKER), region)
+    ).format(
+        table,
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.Literal(manifest_url),
+        credentials_sql(settings),
+        sql.Literal(NULL_MARKER),
+        region,
+    )
 
 
 class S3Parts:
@@ -123,8 +130,9 @@ class S3Parts:
         import boto3
 
         self.settings = settings
-        self.client = client or boto3.client("s3", endpoint_url=settings.endpoint_url,
-                                             region_name=settings.region)
+        self.client = client or boto3.client(
+            "s3", endpoint_url=settings.endpoint_url, region_name=settings.region
+        )
         self.base = f"{settings.prefix}/{label}/{uuid.uuid4().hex}"
         self.keys: list[str] = []
         self._buffer = io.BytesIO()
@@ -154,7 +162,9 @@ class S3Parts:
         """Upload the last part and the manifest; return the manifest's ``s3://`` URL."""
         if self._dirty or not self.keys:
             self._upload()
-        manifest = {"entries": [{"url": f"s3://{self.settings.bucket}/{k}", "mandatory": True} for k in self.keys]}
+        manifest = {
+            "entries": [{"url": f"s3://{self.settings.bucket}/{k}", "mandatory": True} for k in self.keys]
+        }
         key = f"{self.base}/manifest.json"
         self.client.put_object(Bucket=self.settings.bucket, Key=key, Body=json.dumps(manifest).encode())
         self.keys.append(key)
@@ -162,7 +172,7 @@ class S3Parts:
 
     def delete(self) -> None:
         for start in range(0, len(self.keys), 1000):
-            batch = [{"Key": k} for k in self.keys[start:start + 1000]]
+            batch = [{"Key": k} for k in self.keys[start : start + 1000]]
             self.client.delete_objects(Bucket=self.settings.bucket, Delete={"Objects": batch})
         self.keys = []
 
@@ -180,8 +190,9 @@ class S3Stager:
         self.settings = settings
         self.client = client
 
-    def stage(self, cur: Any, table: sql.Composable, columns: tuple[str, ...], chunks: Iterable[bytes],
-              label: str) -> int:
+    def stage(
+        self, cur: Any, table: sql.Composable, columns: tuple[str, ...], chunks: Iterable[bytes], label: str
+    ) -> int:
         parts = S3Parts(self.settings, label, self.client)
         counter = [0]
         try:

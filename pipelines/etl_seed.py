@@ -35,17 +35,71 @@ CURRENCIES = ("BRL", "USD", "EUR")
 
 #: Text that breaks naive loaders: each appears in descriptions, order notes and gift messages.
 TRICKY_TEXT: tuple[str, ...] = (
-    "tab\tinside", "\ttab first", "tab last\t", "two\nlines", "\n", "windows\r\nline", "lone\rreturn",
-    "back\\slash", "C:\\temp\\new\\table", "ends with a backslash\\", "\\N", "\\\\server\\share", "NULL",
-    "null", " ", "quote \"double\" and 'single'", "emoji 😀🎉 and 緑茶", "Ünïcödé façade — naïve crème brûlée",
-    "e\u0301 combining", "zero\u200bwidth", "عربى مرحبا", "pipe | semicolon ; comma ,", "mixed\t\\t\n\\n",
+    "tab\tinside",
+    "\ttab first",
+    "tab last\t",
+    "two\nlines",
+    "\n",
+    "windows\r\nline",
+    "lone\rreturn",
+    "back\\slash",
+    "C:\\temp\\new\\table",
+    "ends with a backslash\\",
+    "\\N",
+    "\\\\server\\share",
+    "NULL",
+    "null",
+    " ",
+    "quote \"double\" and 'single'",
+    "emoji 😀🎉 and 緑茶",
+    "Ünïcödé façade — naïve crème brûlée",
+    "e\u0301 combining",
+    "zero\u200bwidth",
+    "عربى مرحبا",
+    "pipe | semicolon ; comma ,",
+    "mixed\t\\t\n\\n",
 )
-_ADJECTIVES = ("Classic", "Über", "Élégant", "Pequeño", "Deluxe", "Eco", "Smart", "Mini", "Grand", "Nordisk",
-               "Zoë's", "Ultra")
-_NOUNS = ("Headphones", "Câmera", "Cafetière", "Kettle", "Dicionário", "Puzzle", "Kite", "Yoga Mat",
-          "Garrafa d'Água", "Sérum", "Açaí Mix", "Green Tea 緑茶", "Jalapeño Sauce", "Planter", "Gnome")
-_PHRASES = ("great value", "best seller", "ships in 24h", "edição limitada", "nouveau modèle", "100% algodão",
-            "import, 2 years warranty", "fragile: handle with care")
+_ADJECTIVES = (
+    "Classic",
+    "Über",
+    "Élégant",
+    "Pequeño",
+    "Deluxe",
+    "Eco",
+    "Smart",
+    "Mini",
+    "Grand",
+    "Nordisk",
+    "Zoë's",
+    "Ultra",
+)
+_NOUNS = (
+    "Headphones",
+    "Câmera",
+    "Cafetière",
+    "Kettle",
+    "Dicionário",
+    "Puzzle",
+    "Kite",
+    "Yoga Mat",
+    "Garrafa d'Água",
+    "Sérum",
+    "Açaí Mix",
+    "Green Tea 緑茶",
+    "Jalapeño Sauce",
+    "Planter",
+    "Gnome",
+)
+_PHRASES = (
+    "great value",
+    "best seller",
+    "ships in 24h",
+    "edição limitada",
+    "nouveau modèle",
+    "100% algodão",
+    "import, 2 years warranty",
+    "fragile: handle with care",
+)
 
 _DDL = (
     "DROP TABLE IF EXISTS order_items",
@@ -115,7 +169,7 @@ def _randint(rng: random.Random, low: int, high: int) -> int:
 
 def _money(cents: int, scale: int = 2) -> str:
     sign, cents = ("-", -cents) if cents < 0 else ("", cents)
-    unit = 10 ** scale
+    unit = 10**scale
     return f"{sign}{cents // unit}.{cents % unit:0{scale}d}"
 
 
@@ -132,6 +186,7 @@ def _text(rng: random.Random, null: float, empty: float, tricky: float) -> str |
 
 # -- generators: one row at a time, from one RNG per table --------------------------------------------
 
+
 def generate_products(rows: int, rng: random.Random, anchor: datetime) -> Iterator[Row]:
     prefixes = {cid: prefix for cid, _, prefix, _ in CATEGORIES}
     for pid in range(1, rows + 1):
@@ -145,11 +200,23 @@ def generate_products(rows: int, rng: random.Random, anchor: datetime) -> Iterat
         cost_draw = rng.random()
         cost = None if cost_draw < 0.02 else _money(0 if cost_draw < 0.025 else _randint(rng, 100, 5_000_000))
         updated_at = anchor - timedelta(seconds=_randint(rng, 1, 30 * 86_400))
-        created_at = updated_at - timedelta(days=_randint(rng, 0, 900), microseconds=_randint(rng, 0, 999_999))
+        created_at = updated_at - timedelta(
+            days=_randint(rng, 0, 900), microseconds=_randint(rng, 0, 999_999)
+        )
         weight = None if rng.random() < 0.05 else _money(_randint(rng, 1, 80_000), 3)
-        yield (pid, sku, f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}", category_id, cost,
-               _randint(rng, -5, 500), 0 if rng.random() < 0.08 else 1, updated_at,
-               _text(rng, null=0.10, empty=0.04, tricky=0.15), weight, created_at)
+        yield (
+            pid,
+            sku,
+            f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}",
+            category_id,
+            cost,
+            _randint(rng, -5, 500),
+            0 if rng.random() < 0.08 else 1,
+            updated_at,
+            _text(rng, null=0.10, empty=0.04, tricky=0.15),
+            weight,
+            created_at,
+        )
 
 
 def generate_categories() -> Iterator[Row]:
@@ -165,8 +232,14 @@ def generate_promotions(rows: int, products: int, rng: random.Random, anchor: da
         else:
             product_id, category_id = None, _randint(rng, 1, len(CATEGORIES))
         valid_to = None if rng.random() < 0.2 else valid_from + timedelta(days=_randint(rng, 0, 30))
-        yield pid, product_id, category_id, _money(rng.choice((5, 10, 15, 20, 25, 30, 40, 50)) * 100), \
-            valid_from, valid_to
+        yield (
+            pid,
+            product_id,
+            category_id,
+            _money(rng.choice((5, 10, 15, 20, 25, 30, 40, 50)) * 100),
+            valid_from,
+            valid_to,
+        )
 
 
 def _items(rng: random.Random, order_id: int, products: int) -> list[Row]:
@@ -174,8 +247,17 @@ def _items(rng: random.Random, order_id: int, products: int) -> list[Row]:
     for line_no in range(1, _randint(rng, 1, 5) + 1):
         discount = None if rng.random() < 0.7 else _money(_randint(rng, 1, 5000))
         gift = None if rng.random() < 0.85 else _text(rng, null=0.0, empty=0.2, tricky=0.5)
-        lines.append((order_id, line_no, _randint(rng, 1, max(1, products)), _randint(rng, 1, 10),
-                      _money(_randint(rng, 99, 250_000)), discount, gift))
+        lines.append(
+            (
+                order_id,
+                line_no,
+                _randint(rng, 1, max(1, products)),
+                _randint(rng, 1, 10),
+                _money(_randint(rng, 99, 250_000)),
+                discount,
+                gift,
+            )
+        )
     return lines
 
 
@@ -189,36 +271,66 @@ def order_total(items: list[Row]) -> str:
     return _money(total)
 
 
-def generate_orders(rows: int, products: int, rng: random.Random,
-                    anchor: datetime) -> Iterator[tuple[Row, list[Row]]]:
+def generate_orders(
+    rows: int, products: int, rng: random.Random, anchor: datetime
+) -> Iterator[tuple[Row, list[Row]]]:
     """Orders with their items; ``placed_at`` over the year before ``anchor``, updated up to 20 days later."""
     for oid in range(1, rows + 1):
         items = _items(rng, oid, products)
-        placed_at = anchor - timedelta(seconds=_randint(rng, 86_400, 365 * 86_400),
-                                       microseconds=_randint(rng, 0, 999_999))
+        placed_at = anchor - timedelta(
+            seconds=_randint(rng, 86_400, 365 * 86_400), microseconds=_randint(rng, 0, 999_999)
+        )
         room = min(20 * 86_400, int((anchor - placed_at).total_seconds()) - 1)
-        updated_at = placed_at + timedelta(seconds=_randint(rng, 0, room), microseconds=_randint(rng, 0, 999_999))
+        updated_at = placed_at + timedelta(
+            seconds=_randint(rng, 0, room), microseconds=_randint(rng, 0, 999_999)
+        )
         updated_at = min(updated_at, anchor - timedelta(microseconds=oid))  # before the anchor, and spread
         status = rng.choice(STATUSES)
-        ship_date = (placed_at + timedelta(days=_randint(rng, 1, 7))).date() \
-            if status in ("shipped", "delivered") else None
+        ship_date = (
+            (placed_at + timedelta(days=_randint(rng, 1, 7))).date()
+            if status in ("shipped", "delivered")
+            else None
+        )
         discount_rate = None if rng.random() < 0.6 else _money(_randint(rng, 0, 5000), 4)
-        yield (oid, _randint(rng, 1, max(1, rows // 3)), status, rng.choice(CURRENCIES), order_total(items),
-               discount_rate, _text(rng, null=0.3, empty=0.1, tricky=0.2), placed_at, ship_date, updated_at), items
+        yield (
+            (
+                oid,
+                _randint(rng, 1, max(1, rows // 3)),
+                status,
+                rng.choice(CURRENCIES),
+                order_total(items),
+                discount_rate,
+                _text(rng, null=0.3, empty=0.1, tricky=0.2),
+                placed_at,
+                ship_date,
+                updated_at,
+            ),
+            items,
+        )
 
 
 # -- loading ---------------------------------------------------------------------------------------------
+
 
 def _connect(url: str | None) -> pymysql.connections.Connection:
     parsed = DatabaseUrl.parse(url or source_url())
     if parsed.dialect != "mysql" or not parsed.database:
         raise DatabaseUrlError(f"the source must be a mysql:// URL with a database, got {parsed.render()}")
-    conn = pymysql.connect(host=parsed.host, port=parsed.port, user=parsed.username or "root",
-                           password=parsed.password or "", database=parsed.database, charset="utf8mb4",
-                           autocommit=False, local_infile=True)
+    conn = pymysql.connect(
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.username or "root",
+        password=parsed.password or "",
+        database=parsed.database,
+        charset="utf8mb4",
+        autocommit=False,
+        local_infile=True,
+    )
     with conn.cursor() as cur:
-        cur.execute("SET time_zone = '+00:00', unique_checks = 0, sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
-                    "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO'")
+        cur.execute(
+            "SET time_zone = '+00:00', unique_checks = 0, sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
+            "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO'"
+        )
     return conn
 
 
@@ -246,8 +358,11 @@ class _TableWriter:
         with open(self.path, "wb") as handle:
             handle.write(data)
         with self.conn.cursor() as cur:
-            cur.execute(f"LOAD DATA LOCAL INFILE %s INTO TABLE {quote_mysql(self.table)} CHARACTER SET utf8mb4 "
-                        "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'", (self.path,))
+            cur.execute(
+                f"LOAD DATA LOCAL INFILE %s INTO TABLE {quote_mysql(self.table)} CHARACTER SET utf8mb4 "
+                "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'",
+                (self.path,),
+            )
             if cur.rowcount != len(self.lines):
                 raise RuntimeError(f"{self.table}: loaded {cur.rowcount} of {len(self.lines)} rows")
             if self.conn.show_warnings():
@@ -256,9 +371,16 @@ class _TableWriter:
         self.lines = []
 
 
-def seed_etl(url: str | None, rows: int, seed: int, *, orders: int | None = None,
-             promotions: int | None = None, anchor: datetime = DEFAULT_ANCHOR,
-             progress: Callable[[str, int], None] | None = None) -> dict[str, object]:
+def seed_etl(
+    url: str | None,
+    rows: int,
+    seed: int,
+    *,
+    orders: int | None = None,
+    promotions: int | None = None,
+    anchor: datetime = DEFAULT_ANCHOR,
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, object]:
     """Replace the five source tables with ``rows`` products, ``orders`` orders (default: ``rows``) with
     1-5 items each, and ``promotions`` promotions (default ``rows // 20``), all drawn from ``seed``.
 
@@ -278,9 +400,16 @@ def seed_etl(url: str | None, rows: int, seed: int, *, orders: int | None = None
                 cur.execute(statement)
         conn.commit()
         with tempfile.TemporaryDirectory(prefix="bridge-seed-") as tmpdir:
-            writers = {name: _TableWriter(conn, name, width, tmpdir) for name, width in
-                       (("categories", 3), ("products", 11), ("promotions", 6), ("orders", 10),
-                        ("order_items", 7))}
+            writers = {
+                name: _TableWriter(conn, name, width, tmpdir)
+                for name, width in (
+                    ("categories", 3),
+                    ("products", 11),
+                    ("promotions", 6),
+                    ("orders", 10),
+                    ("order_items", 7),
+                )
+            }
 
             def feed(name: str, row: Row) -> None:
                 writer = writers[name]
@@ -309,12 +438,20 @@ def seed_etl(url: str | None, rows: int, seed: int, *, orders: int | None = None
         "anchor": anchor.isoformat(),
         "rows": {name: w.rows for name, w in writers.items()},
         "digests": digests,
-        "checksum": hashlib.sha256("\n".join(f"{k}:{v}" for k, v in sorted(digests.items())).encode()).hexdigest(),
+        "checksum": hashlib.sha256(
+            "\n".join(f"{k}:{v}" for k, v in sorted(digests.items())).encode()
+        ).hexdigest(),
     }
 
 
-def late_order_updates(url: str | None, updated: int, inserted: int, seed: int, *,
-                       at: datetime = DEFAULT_ANCHOR + timedelta(days=1)) -> dict[str, object]:
+def late_order_updates(
+    url: str | None,
+    updated: int,
+    inserted: int,
+    seed: int,
+    *,
+    at: datetime = DEFAULT_ANCHOR + timedelta(days=1),
+) -> dict[str, object]:
     """Late changes to the orders, deterministic for the same arguments and source:
 
     ``updated`` existing orders (any age) get a new status, note, one more unit on line 1, their last line
@@ -330,27 +467,46 @@ def late_order_updates(url: str | None, updated: int, inserted: int, seed: int, 
             max_id, products = (int(v) for v in cur.fetchone())
             ids = sorted(rng.sample(range(1, max_id + 1), min(updated, max_id)))
             for i, oid in enumerate(ids):
-                cur.execute("UPDATE order_items SET quantity = quantity + 1 WHERE order_id = %s AND line_no = 1",
-                            (oid,))
-                cur.execute("DELETE i FROM order_items i JOIN (SELECT MAX(line_no) AS last, COUNT(*) AS n "
-                            "FROM order_items WHERE order_id = %s) m ON i.line_no = m.last AND m.n > 1 "
-                            "WHERE i.order_id = %s", (oid, oid))
-                cur.execute("SELECT order_id, line_no, product_id, quantity, unit_price, discount_pct, gift_message "
-                            "FROM order_items WHERE order_id = %s ORDER BY line_no", (oid,))
+                cur.execute(
+                    "UPDATE order_items SET quantity = quantity + 1 WHERE order_id = %s AND line_no = 1",
+                    (oid,),
+                )
+                cur.execute(
+                    "DELETE i FROM order_items i JOIN (SELECT MAX(line_no) AS last, COUNT(*) AS n "
+                    "FROM order_items WHERE order_id = %s) m ON i.line_no = m.last AND m.n > 1 "
+                    "WHERE i.order_id = %s",
+                    (oid, oid),
+                )
+                cur.execute(
+                    "SELECT order_id, line_no, product_id, quantity, unit_price, discount_pct, gift_message "
+                    "FROM order_items WHERE order_id = %s ORDER BY line_no",
+                    (oid,),
+                )
                 total = order_total([tuple(r) for r in cur.fetchall()])
-                cur.execute("UPDATE orders SET status = %s, note = %s, total = %s, updated_at = %s WHERE id = %s",
-                            (rng.choice(STATUSES), rng.choice(TRICKY_TEXT + ("late update",)), total,
-                             at + timedelta(microseconds=i), oid))
+                cur.execute(
+                    "UPDATE orders SET status = %s, note = %s, total = %s, updated_at = %s WHERE id = %s",
+                    (
+                        rng.choice(STATUSES),
+                        rng.choice((*TRICKY_TEXT, "late update")),
+                        total,
+                        at + timedelta(microseconds=i),
+                        oid,
+                    ),
+                )
             new_ids = list(range(max_id + 1, max_id + inserted + 1))
             start = at + timedelta(microseconds=len(ids))
             for order, items in generate_orders(inserted, products, rng, at):
                 oid = new_ids[order[0] - 1]  # type: ignore[index]
                 stamp = start + timedelta(microseconds=int(order[0]))  # type: ignore[call-overload]
                 placed_at = stamp - timedelta(hours=rng.randint(0, 48))
-                cur.execute("INSERT INTO orders VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                            (oid, *order[1:7], placed_at, order[8], stamp))
-                cur.executemany("INSERT INTO order_items VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                                [(oid, *item[1:]) for item in items])
+                cur.execute(
+                    "INSERT INTO orders VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (oid, *order[1:7], placed_at, order[8], stamp),
+                )
+                cur.executemany(
+                    "INSERT INTO order_items VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    [(oid, *item[1:]) for item in items],
+                )
         conn.commit()
     finally:
         conn.close()

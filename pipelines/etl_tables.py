@@ -68,9 +68,13 @@ class EtlTable:
 
     def __post_init__(self) -> None:
         if len(self.columns) < 2:
-            raise ValueError(f"{self.name}: at least two columns (the result framing relies on a tab per row)")
+            raise ValueError(
+                f"{self.name}: at least two columns (the result framing relies on a tab per row)"
+            )
         names = self.column_names
-        missing = [k for k in (*self.key, *([self.updated_column] if self.updated_column else [])) if k not in names]
+        missing = [
+            k for k in (*self.key, *([self.updated_column] if self.updated_column else [])) if k not in names
+        ]
         if missing:
             raise ValueError(f"{self.name}: unknown key or cursor column(s) {missing}")
 
@@ -83,7 +87,9 @@ class EtlTable:
         """The warehouse table (``pipelines.warehouse``): types with NOT NULL where the source forbids NULL."""
         return TableSpec(
             name=self.name,
-            columns=tuple((c.name, c.warehouse_type + ("" if c.nullable else " NOT NULL")) for c in self.columns),
+            columns=tuple(
+                (c.name, c.warehouse_type + ("" if c.nullable else " NOT NULL")) for c in self.columns
+            ),
             key=self.key,
         )
 
@@ -110,58 +116,80 @@ def _c(name: str, kind: str, warehouse_type: str, nullable: bool = True) -> Colu
     return Column(name, kind, warehouse_type, nullable)
 
 
-CATEGORIES = EtlTable("categories", (
-    _c("id", "int", "INTEGER", False),
-    _c("name", "text", "VARCHAR(400)", False),
-    _c("margin_pct", "decimal", "NUMERIC(5,2)", False),
-), key=("id",))
+CATEGORIES = EtlTable(
+    "categories",
+    (
+        _c("id", "int", "INTEGER", False),
+        _c("name", "text", "VARCHAR(400)", False),
+        _c("margin_pct", "decimal", "NUMERIC(5,2)", False),
+    ),
+    key=("id",),
+)
 
 #: Scenario 1's ``products`` columns first (``pipelines.seed``), then the ones ``pipelines.etl_seed`` adds.
-PRODUCTS = EtlTable("products", (
-    _c("id", "int", "BIGINT", False),
-    _c("sku", "text", "VARCHAR(256)", False),
-    _c("name", "text", "VARCHAR(1020)", False),
-    _c("category_id", "int", "INTEGER"),
-    _c("cost", "decimal", "NUMERIC(12,2)"),
-    _c("stock", "int", "INTEGER", False),
-    _c("active", "bool", "BOOLEAN", False),
-    _c("updated_at", "datetime", "TIMESTAMP", False),
-    _c("description", "text", "VARCHAR(65535)"),
-    _c("weight_kg", "decimal", "NUMERIC(10,3)"),
-    _c("created_at", "datetime", "TIMESTAMP", False),
-), key=("id",), updated_column="updated_at")
+PRODUCTS = EtlTable(
+    "products",
+    (
+        _c("id", "int", "BIGINT", False),
+        _c("sku", "text", "VARCHAR(256)", False),
+        _c("name", "text", "VARCHAR(1020)", False),
+        _c("category_id", "int", "INTEGER"),
+        _c("cost", "decimal", "NUMERIC(12,2)"),
+        _c("stock", "int", "INTEGER", False),
+        _c("active", "bool", "BOOLEAN", False),
+        _c("updated_at", "datetime", "TIMESTAMP", False),
+        _c("description", "text", "VARCHAR(65535)"),
+        _c("weight_kg", "decimal", "NUMERIC(10,3)"),
+        _c("created_at", "datetime", "TIMESTAMP", False),
+    ),
+    key=("id",),
+    updated_column="updated_at",
+)
 
-PROMOTIONS = EtlTable("promotions", (
-    _c("id", "int", "INTEGER", False),
-    _c("product_id", "int", "BIGINT"),
-    _c("category_id", "int", "INTEGER"),
-    _c("percent_off", "decimal", "NUMERIC(5,2)", False),
-    _c("valid_from", "date", "DATE", False),
-    _c("valid_to", "date", "DATE"),
-), key=("id",))
+PROMOTIONS = EtlTable(
+    "promotions",
+    (
+        _c("id", "int", "INTEGER", False),
+        _c("product_id", "int", "BIGINT"),
+        _c("category_id", "int", "INTEGER"),
+        _c("percent_off", "decimal", "NUMERIC(5,2)", False),
+        _c("valid_from", "date", "DATE", False),
+        _c("valid_to", "date", "DATE"),
+    ),
+    key=("id",),
+)
 
-ORDERS = EtlTable("orders", (
-    _c("id", "int", "BIGINT", False),
-    _c("customer_id", "int", "BIGINT", False),
-    _c("status", "text", "VARCHAR(64)", False),
-    _c("currency", "text", "CHAR(3)", False),
-    _c("total", "decimal", "NUMERIC(14,2)", False),
-    _c("discount_rate", "decimal", "NUMERIC(5,4)"),
-    _c("note", "text", "VARCHAR(65535)"),
-    _c("placed_at", "timestamp", "TIMESTAMPTZ", False),
-    _c("ship_date", "date", "DATE"),
-    _c("updated_at", "datetime", "TIMESTAMP", False),
-), key=("id",), updated_column="updated_at")
+ORDERS = EtlTable(
+    "orders",
+    (
+        _c("id", "int", "BIGINT", False),
+        _c("customer_id", "int", "BIGINT", False),
+        _c("status", "text", "VARCHAR(64)", False),
+        _c("currency", "text", "CHAR(3)", False),
+        _c("total", "decimal", "NUMERIC(14,2)", False),
+        _c("discount_rate", "decimal", "NUMERIC(5,4)"),
+        _c("note", "text", "VARCHAR(65535)"),
+        _c("placed_at", "timestamp", "TIMESTAMPTZ", False),
+        _c("ship_date", "date", "DATE"),
+        _c("updated_at", "datetime", "TIMESTAMP", False),
+    ),
+    key=("id",),
+    updated_column="updated_at",
+)
 
-ORDER_ITEMS = EtlTable("order_items", (
-    _c("order_id", "int", "BIGINT", False),
-    _c("line_no", "int", "SMALLINT", False),
-    _c("product_id", "int", "BIGINT", False),
-    _c("quantity", "int", "INTEGER", False),
-    _c("unit_price", "decimal", "NUMERIC(12,2)", False),
-    _c("discount_pct", "decimal", "NUMERIC(5,2)"),
-    _c("gift_message", "text", "VARCHAR(800)"),
-), key=("order_id", "line_no"))
+ORDER_ITEMS = EtlTable(
+    "order_items",
+    (
+        _c("order_id", "int", "BIGINT", False),
+        _c("line_no", "int", "SMALLINT", False),
+        _c("product_id", "int", "BIGINT", False),
+        _c("quantity", "int", "INTEGER", False),
+        _c("unit_price", "decimal", "NUMERIC(12,2)", False),
+        _c("discount_pct", "decimal", "NUMERIC(5,2)"),
+        _c("gift_message", "text", "VARCHAR(800)"),
+    ),
+    key=("order_id", "line_no"),
+)
 
 #: Every table of the source, in load order (a full migration moves them all).
 ALL_TABLES: tuple[EtlTable, ...] = (CATEGORIES, PRODUCTS, PROMOTIONS, ORDERS, ORDER_ITEMS)

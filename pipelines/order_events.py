@@ -68,6 +68,7 @@ OUTCOME_COLUMNS = Outcome._fields
 
 # -- reading ---------------------------------------------------------------------------------------------
 
+
 def decode_message(body: bytes | str) -> dict[str, Any]:
     """The event in ``body``; ``MalformedMessage`` if it is not a JSON object with a string ``message_id``."""
     try:
@@ -114,7 +115,11 @@ def handle_event(event: Mapping[str, Any]) -> Outcome:
     order = event.get("order")
     if not isinstance(order, dict):
         raise EventError(f"order must be an object, got {type(order).__name__}")
-    order_id, customer_id, currency = _text(order, "order_id"), _text(order, "customer_id"), _text(order, "currency")
+    order_id, customer_id, currency = (
+        _text(order, "order_id"),
+        _text(order, "customer_id"),
+        _text(order, "currency"),
+    )
     items = order.get("items")
     if not isinstance(items, list):
         raise EventError(f"order.items must be a list, got {type(items).__name__}")
@@ -135,8 +140,17 @@ def handle_event(event: Mapping[str, Any]) -> Outcome:
         problem = f"unsupported currency {currency!r}"
     elif not items and event_type != "order.cancelled":
         problem = "order has no items"
-    return Outcome(message_id, event_type, order_id, customer_id, REJECTED if problem else ACCEPTED,
-                   len(items), total, currency, problem)
+    return Outcome(
+        message_id,
+        event_type,
+        order_id,
+        customer_id,
+        REJECTED if problem else ACCEPTED,
+        len(items),
+        total,
+        currency,
+        problem,
+    )
 
 
 def dead_letter_outcome(message_id: str, reason: str, event: Mapping[str, Any] | None = None) -> Outcome:
@@ -148,11 +162,21 @@ def dead_letter_outcome(message_id: str, reason: str, event: Mapping[str, Any] |
         return value if isinstance(value, str) else None
 
     event_type = text(event.get("type")) if event else None
-    return Outcome(message_id, event_type, text(order.get("order_id")), text(order.get("customer_id")),
-                   DEAD_LETTERED, None, None, text(order.get("currency")), reason)
+    return Outcome(
+        message_id,
+        event_type,
+        text(order.get("order_id")),
+        text(order.get("customer_id")),
+        DEAD_LETTERED,
+        None,
+        None,
+        text(order.get("currency")),
+        reason,
+    )
 
 
 # -- writing: the deterministic generator the producer publishes -----------------------------------------
+
 
 def message_id_for(seed: int, index: int) -> str:
     return f"ord-{seed}-{index:07d}"
@@ -173,16 +197,25 @@ def make_event(seed: int, index: int) -> dict[str, Any]:
     items = []
     for k in range(n_items):
         qty = 0 if h[5] % 100 < 2 and k == 0 else 1 + h[6 + k] % 5
-        cents = 100 + int.from_bytes(h[8 + 2 * k:10 + 2 * k], "big") % 49_900
-        items.append({"sku": f"SKU-{h[12 + k] * 256 + h[14]:05d}", "qty": qty,
-                      "unit_price": f"{cents // 100}.{cents % 100:02d}"})
+        cents = 100 + int.from_bytes(h[8 + 2 * k : 10 + 2 * k], "big") % 49_900
+        items.append(
+            {
+                "sku": f"SKU-{h[12 + k] * 256 + h[14]:05d}",
+                "qty": qty,
+                "unit_price": f"{cents // 100}.{cents % 100:02d}",
+            }
+        )
     second = index % 86_400
     return {
         "message_id": message_id_for(seed, index),
         "type": event_type,
         "occurred_at": f"2024-06-01T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z",
-        "order": {"order_id": f"o-{index:07d}", "customer_id": f"c-{h[15] * 97 % 10_000:05d}",
-                  "currency": currency, "items": items},
+        "order": {
+            "order_id": f"o-{index:07d}",
+            "customer_id": f"c-{h[15] * 97 % 10_000:05d}",
+            "currency": currency,
+            "items": items,
+        },
     }
 
 

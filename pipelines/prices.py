@@ -78,14 +78,24 @@ def read_catalogue(
             cur.execute(_CATEGORIES)
             margins = {int(cid): Decimal(margin) for cid, margin in cur.fetchall()}
             cur.execute(_PROMOTIONS, (day, day))
-            promotions = [Promotion(id=r[0], product_id=r[1], category_id=r[2], percent_off=Decimal(r[3]),
-                                    valid_from=r[4], valid_to=r[5]) for r in cur.fetchall()]
+            promotions = [
+                Promotion(
+                    id=r[0],
+                    product_id=r[1],
+                    category_id=r[2],
+                    percent_off=Decimal(r[3]),
+                    valid_from=r[4],
+                    valid_to=r[5],
+                )
+                for r in cur.fetchall()
+            ]
         conn.commit()
     return products, margins, promotions
 
 
-def price_rows(products: list[CatalogueRow], margins: dict[int, Decimal], promotions: list[Promotion],
-               day: date) -> tuple[list[tuple[object, ...]], dict[str, int]]:
+def price_rows(
+    products: list[CatalogueRow], margins: dict[int, Decimal], promotions: list[Promotion], day: date
+) -> tuple[list[tuple[object, ...]], dict[str, int]]:
     """``price_history`` rows for ``day`` and the counts of what was skipped or special."""
     counts = {"skipped_invalid_cost": 0, "skipped_inactive": 0, "promoted": 0, "default_margin": 0}
     rows: list[tuple[object, ...]] = []
@@ -105,8 +115,19 @@ def price_rows(products: list[CatalogueRow], margins: dict[int, Decimal], promot
         discount = promotion.percent_off if promotion else Decimal("0.00")
         if promotion is not None:
             counts["promoted"] += 1
-        rows.append((product_id, day, normalize_sku(sku), category_id, cost, margin,
-                     promotion.id if promotion else None, discount, compute_price(cost, margin, discount)))
+        rows.append(
+            (
+                product_id,
+                day,
+                normalize_sku(sku),
+                category_id,
+                cost,
+                margin,
+                promotion.id if promotion else None,
+                discount,
+                compute_price(cost, margin, discount),
+            )
+        )
     return rows, counts
 
 

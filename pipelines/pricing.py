@@ -73,11 +73,13 @@ def list_price(cost: Decimal, margin_pct: Decimal) -> Decimal:
     return cost * (1 + margin_pct / _HUNDRED)
 
 
-def best_promotion(promotions: Iterable[Promotion], product_id: int, category_id: int | None,
-                   day: date) -> Promotion | None:
+def best_promotion(
+    promotions: Iterable[Promotion], product_id: int, category_id: int | None, day: date
+) -> Promotion | None:
     """The promotion that applies to the product on ``day`` (rule 2), or None."""
-    candidates = [p for p in promotions
-                  if p.usable and p.active_on(day) and p.applies_to(product_id, category_id)]
+    candidates = [
+        p for p in promotions if p.usable and p.active_on(day) and p.applies_to(product_id, category_id)
+    ]
     if not candidates:
         return None
     return min(candidates, key=lambda p: (-p.percent_off, p.id))

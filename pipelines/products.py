@@ -20,7 +20,7 @@ Write. Every row read is upserted by ``product_id`` into ``<target>.processed_pr
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import psycopg
 from psycopg import sql
@@ -101,24 +101,29 @@ def parse_since(value: datetime | str | None) -> datetime | None:
         return None
     moment = datetime.fromisoformat(value.strip()) if isinstance(value, str) else value
     if moment.tzinfo is not None and moment.utcoffset() is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 
-def watermark_since(conn: psycopg.Connection, target: str, business_date: date,
-                    workflow: str = WORKFLOW) -> datetime | None:
+def watermark_since(
+    conn: psycopg.Connection, target: str, business_date: date, workflow: str = WORKFLOW
+) -> datetime | None:
     """The ``since`` of a run for ``business_date`` with no explicit one (rules 2-4 of the module doc)."""
     table = qualified(target, WATERMARKS.name)
     same = conn.execute(
         sql.SQL("SELECT since FROM {} WHERE workflow = %s AND business_date = %s").format(table),
-        (workflow, business_date)).fetchone()
+        (workflow, business_date),
+    ).fetchone()
     if same is not None:
         conn.commit()
         return same[0]
     earlier = conn.execute(
-        sql.SQL("SELECT high_water FROM {} WHERE workflow = %s AND business_date < %s "
-                "ORDER BY business_date DESC LIMIT 1").format(table),
-        (workflow, business_date)).fetchone()
+        sql.SQL(
+            "SELECT high_water FROM {} WHERE workflow = %s AND business_date < %s "
+            "ORDER BY business_date DESC LIMIT 1"
+        ).format(table),
+        (workflow, business_date),
+    ).fetchone()
     conn.commit()
     return earlier[0] if earlier is not None else None
 
@@ -132,15 +137,38 @@ def extract_changed(source: SourceLike, since: datetime | None, until: datetime)
             cur.execute(query, params)
             rows = cur.fetchall()
         conn.commit()
-    return [RawProduct(id=r[0], sku=r[1], name=r[2], category_id=r[3], category_name=r[4], cost=r[5],
-                       stock=r[6], active=bool(r[7]), updated_at=r[8]) for r in rows]
+    return [
+        RawProduct(
+            id=r[0],
+            sku=r[1],
+            name=r[2],
+            category_id=r[3],
+            category_name=r[4],
+            cost=r[5],
+            stock=r[6],
+            active=bool(r[7]),
+            updated_at=r[8],
+        )
+        for r in rows
+    ]
 
 
 def to_row(product: ProcessedProduct, business_date: date) -> tuple[object, ...]:
     """A processed product as a ``processed_products`` row (column order of the spec)."""
-    return (product.product_id, product.sku, product.name, product.category_id, product.category_name,
-            product.cost, product.stock, product.active, product.source_updated_at, business_date,
-            product.is_valid, product.reject_reason)
+    return (
+        product.product_id,
+        product.sku,
+        product.name,
+        product.category_id,
+        product.category_name,
+        product.cost,
+        product.stock,
+        product.active,
+        product.source_updated_at,
+        business_date,
+        product.is_valid,
+        product.reject_reason,
+    )
 
 
 def process_products(
@@ -172,9 +200,15 @@ def process_products(
     reasons = Counter(code for p in processed if p.reject_reason for code in p.reject_reason.split(","))
     valid = sum(1 for p in processed if p.is_valid)
     return build_summary(
-        WORKFLOW, day, target,
-        counts={"rows_read": len(processed), "rows_written": written.rows, "rows_valid": valid,
-                "rows_rejected": len(processed) - valid},
+        WORKFLOW,
+        day,
+        target,
+        counts={
+            "rows_read": len(processed),
+            "rows_written": written.rows,
+            "rows_valid": valid,
+            "rows_rejected": len(processed) - valid,
+        },
         checksum=written.checksum,
         rejected_by_reason=dict(sorted(reasons.items())),
         since=start,

@@ -73,7 +73,7 @@ class Batch:
     """The deliveries of one batch. A plain class on purpose: Prefect passes it to a task as is, without
     walking into it."""
 
-    __slots__ = ("number", "deliveries")
+    __slots__ = ("deliveries", "number")
 
     def __init__(self, number: int, deliveries: list[Delivery]) -> None:
         self.number = number
@@ -165,7 +165,9 @@ class ConsumerSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if self.max_messages is not None and (not isinstance(self.max_messages, int) or self.max_messages < 1):
+        if self.max_messages is not None and (
+            not isinstance(self.max_messages, int) or self.max_messages < 1
+        ):
             raise ValueError(f"max_messages must be an integer >= 1 or None, got {self.max_messages!r}")
         positive("max_seconds", self.max_seconds, allow_none=True)
         positive("idle_seconds", self.idle_seconds)
@@ -283,8 +285,13 @@ class QueueConsumer:
     def finish(self) -> Metrics:
         """Stamp the run's duration and log its metrics; returns them."""
         self.metrics.seconds = self.clock() - self._started
-        self.log.info("%s %s: stopped (%s) %s", self.broker.name, self.broker.queue, self.stopped,
-                      self.metrics.as_dict())
+        self.log.info(
+            "%s %s: stopped (%s) %s",
+            self.broker.name,
+            self.broker.queue,
+            self.stopped,
+            self.metrics.as_dict(),
+        )
         return self.metrics
 
     # -- receiving ------------------------------------------------------------------------------
@@ -305,7 +312,9 @@ class QueueConsumer:
             first_wait = _POLL_SECONDS if now >= idle_deadline else min(_POLL_SECONDS, idle_deadline - now)
             if budget is not None:
                 first_wait = min(first_wait, budget)
-            want = s.batch_size if s.max_messages is None else min(s.batch_size, s.max_messages - self._fetched)
+            want = (
+                s.batch_size if s.max_messages is None else min(s.batch_size, s.max_messages - self._fetched)
+            )
             try:
                 deliveries = self.broker.fetch(want, max(0.0, first_wait), s.fill_seconds)
             except BrokerUnavailable as exc:
@@ -390,11 +399,12 @@ class QueueConsumer:
                 continue
             try:
                 out.outcomes.append(self.handler(event))
-            except Exception as exc:  # noqa: BLE001 - any handler error is retried, then dead-lettered
+            except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 if d.attempt < s.max_attempts:
-                    out.retries.append((d, backoff_delay(d.attempt, s.retry_base_seconds, s.retry_max_seconds),
-                                        error))
+                    out.retries.append(
+                        (d, backoff_delay(d.attempt, s.retry_base_seconds, s.retry_max_seconds), error)
+                    )
                 else:
                     reason = f"failed {d.attempt} attempt(s); last error: {error}"
                     out.dead.append((d, reason))
@@ -412,7 +422,9 @@ class QueueConsumer:
         """Close, then reopen with backoff (0.5 s doubling to 10 s); give up after ``reconnect_limit`` tries."""
         if count:
             self.metrics.reconnects += 1
-        self.log.warning("%s %s: connection lost (%s); reconnecting", self.broker.name, self.broker.queue, exc)
+        self.log.warning(
+            "%s %s: connection lost (%s); reconnecting", self.broker.name, self.broker.queue, exc
+        )
         last: BrokerUnavailable = exc
         for attempt in range(1, self.settings.reconnect_limit + 1):
             self.broker.close()
@@ -426,7 +438,8 @@ class QueueConsumer:
             self.log.info("%s %s: reconnected", self.broker.name, self.broker.queue)
             return
         raise BrokerUnavailable(
-            f"{self.broker.name}: no connection after {self.settings.reconnect_limit} attempts: {last}") from last
+            f"{self.broker.name}: no connection after {self.settings.reconnect_limit} attempts: {last}"
+        ) from last
 
     def _store_call(self, fn: Callable[[Any], Any], arg: Any) -> Any:
         attempts = self.settings.store_attempts

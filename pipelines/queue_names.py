@@ -32,7 +32,9 @@ class InvalidQueueName(ValueError):
 
 def validate_stream(stream: object) -> str:
     if not isinstance(stream, str) or not _STREAM_RE.fullmatch(stream):
-        raise InvalidQueueName(f"invalid stream {stream!r}: expected a lower-case name matching {STREAM_PATTERN}")
+        raise InvalidQueueName(
+            f"invalid stream {stream!r}: expected a lower-case name matching {STREAM_PATTERN}"
+        )
     return stream
 
 
@@ -47,8 +49,10 @@ class QueueNames:
         validate_stream(self.stream)
         validate_target(self.target)
         if len(self.main + _LONGEST_SUFFIX) > SQS_NAME_LIMIT:
-            raise InvalidQueueName(f"queue name {self.main!r} is too long: stream and target together "
-                                   f"must stay under {SQS_NAME_LIMIT - len(_LONGEST_SUFFIX)} characters")
+            raise InvalidQueueName(
+                f"queue name {self.main!r} is too long: stream and target together "
+                f"must stay under {SQS_NAME_LIMIT - len(_LONGEST_SUFFIX)} characters"
+            )
 
     @property
     def exchange(self) -> str:

@@ -27,27 +27,64 @@ DEFAULTS: dict[str, Any] = {
 }
 
 PARAM_SPECS: dict[str, dict[str, Any]] = {
-    "target": {"type": "string", "pattern": TARGET_PATTERN,
-               "description": "Schema of the outcome table; also selects the queue <stream>-<target>."},
-    "stream": {"type": "string", "pattern": STREAM_PATTERN,
-               "description": "The message stream: RabbitMQ fanout exchange and queue-name prefix."},
-    "batch_size": {"type": "integer", "minimum": 1, "maximum": 10000,
-                   "description": "Messages per batch (one transaction, one ack)."},
-    "max_messages": {"type": ["null", "integer"], "minimum": 1,
-                     "description": "Stop after this many deliveries; empty: until the queue is empty."},
-    "max_seconds": {"type": ["null", "number"], "exclusiveMinimum": 0, "description": "Time budget of the run."},
-    "idle_seconds": {"type": "number", "exclusiveMinimum": 0,
-                     "description": "Stop after this long with nothing received and nothing pending."},
-    "wait_seconds": {"type": ["null", "number"], "exclusiveMinimum": 0,
-                     "description": "How long to wait for the first message; empty: idle_seconds."},
-    "max_attempts": {"type": "integer", "minimum": 1, "maximum": 20,
-                     "description": "Attempts before a failing message goes to the dead-letter queue."},
-    "retry_base_seconds": {"type": "number", "minimum": 0,
-                           "description": "Backoff after the first failed attempt; doubles each time (cap 60 s)."},
+    "target": {
+        "type": "string",
+        "pattern": TARGET_PATTERN,
+        "description": "Schema of the outcome table; also selects the queue <stream>-<target>.",
+    },
+    "stream": {
+        "type": "string",
+        "pattern": STREAM_PATTERN,
+        "description": "The message stream: RabbitMQ fanout exchange and queue-name prefix.",
+    },
+    "batch_size": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 10000,
+        "description": "Messages per batch (one transaction, one ack).",
+    },
+    "max_messages": {
+        "type": ["null", "integer"],
+        "minimum": 1,
+        "description": "Stop after this many deliveries; empty: until the queue is empty.",
+    },
+    "max_seconds": {
+        "type": ["null", "number"],
+        "exclusiveMinimum": 0,
+        "description": "Time budget of the run.",
+    },
+    "idle_seconds": {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "description": "Stop after this long with nothing received and nothing pending.",
+    },
+    "wait_seconds": {
+        "type": ["null", "number"],
+        "exclusiveMinimum": 0,
+        "description": "How long to wait for the first message; empty: idle_seconds.",
+    },
+    "max_attempts": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 20,
+        "description": "Attempts before a failing message goes to the dead-letter queue.",
+    },
+    "retry_base_seconds": {
+        "type": "number",
+        "minimum": 0,
+        "description": "Backoff after the first failed attempt; doubles each time (cap 60 s).",
+    },
 }
 
-SETTING_NAMES = ("batch_size", "max_messages", "max_seconds", "idle_seconds", "wait_seconds", "max_attempts",
-                 "retry_base_seconds")
+SETTING_NAMES = (
+    "batch_size",
+    "max_messages",
+    "max_seconds",
+    "idle_seconds",
+    "wait_seconds",
+    "max_attempts",
+    "retry_base_seconds",
+)
 
 
 def settings_from_params(params: Mapping[str, Any]) -> ConsumerSettings:

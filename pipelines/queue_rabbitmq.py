@@ -41,8 +41,12 @@ SOURCE_HEADER = "x-bridge-source-queue"
 CONTENT_TYPE = "application/json"
 PERSISTENT = 2
 
-_PERMANENT = (pe.ProbableAuthenticationError, pe.ProbableAccessDeniedError, pe.AuthenticationError,
-              pe.IncompatibleProtocolError)
+_PERMANENT = (
+    pe.ProbableAuthenticationError,
+    pe.ProbableAccessDeniedError,
+    pe.AuthenticationError,
+    pe.IncompatibleProtocolError,
+)
 _TRANSIENT = (pe.AMQPConnectionError, pe.ChannelWrongStateError, pe.ConsumerCancelled, pe.NackError, OSError)
 _REFUSED = (403, 530)  # access refused, not allowed (vhost): configuration, not weather
 
@@ -80,8 +84,11 @@ def declare_topology(channel: BlockingChannel, names: QueueNames) -> None:
     """Declare the exchange, the target's queue (bound), its retry queue and its DLQ. Idempotent."""
     channel.exchange_declare(names.exchange, exchange_type="fanout", durable=True)
     channel.queue_declare(names.dlq, durable=True)
-    channel.queue_declare(names.retry, durable=True, arguments={
-        "x-dead-letter-exchange": "", "x-dead-letter-routing-key": names.main})
+    channel.queue_declare(
+        names.retry,
+        durable=True,
+        arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": names.main},
+    )
     channel.queue_declare(names.main, durable=True)
     channel.queue_bind(names.main, names.exchange)
 
@@ -89,7 +96,9 @@ def declare_topology(channel: BlockingChannel, names: QueueNames) -> None:
 def _own_headers(props: Any) -> dict[str, Any]:
     """The message's headers without the broker's bookkeeping (x-death and friends)."""
     headers = props.headers or {}
-    return {k: v for k, v in headers.items() if not k.startswith(("x-death", "x-first-death", "x-last-death"))}
+    return {
+        k: v for k, v in headers.items() if not k.startswith(("x-death", "x-first-death", "x-last-death"))
+    }
 
 
 class RabbitMQBroker:
@@ -135,8 +144,15 @@ class RabbitMQBroker:
     def _on_message(self, _ch: Any, method: Any, props: Any, body: bytes) -> None:
         headers = props.headers
         attempt = headers.get(ATTEMPT_HEADER, 1) if headers else 1
-        self._buffer.append(Delivery(body, props.message_id, attempt, method.redelivered,
-                                     (self._generation, method.delivery_tag, props)))
+        self._buffer.append(
+            Delivery(
+                body,
+                props.message_id,
+                attempt,
+                method.redelivered,
+                (self._generation, method.delivery_tag, props),
+            )
+        )
 
     def _connection(self) -> BlockingConnection:
         if self._conn is None or not self._conn.is_open:
@@ -169,27 +185,39 @@ class RabbitMQBroker:
         with translate_errors("ack"):
             self._channel.basic_ack(max(tags), multiple=True)
 
-    def _publish_side(self, routing_key: str, delivery: Delivery, headers: dict[str, Any],
-                      expiration: str | None = None) -> None:
+    def _publish_side(
+        self, routing_key: str, delivery: Delivery, headers: dict[str, Any], expiration: str | None = None
+    ) -> None:
         self._connection()
         assert self._side is not None
         props = delivery.handle[2] if delivery.handle else None
         properties = pika.BasicProperties(
-            content_type=getattr(props, "content_type", None) or CONTENT_TYPE, delivery_mode=PERSISTENT,
-            message_id=delivery.message_id, headers=headers, expiration=expiration)
+            content_type=getattr(props, "content_type", None) or CONTENT_TYPE,
+            delivery_mode=PERSISTENT,
+            message_id=delivery.message_id,
+            headers=headers,
+            expiration=expiration,
+        )
         with translate_errors("publish"):
             self._side.basic_publish("", routing_key, delivery.body, properties, mandatory=True)
 
     def retry(self, delivery: Delivery, delay: float, reason: str) -> None:
         props = delivery.handle[2] if delivery.handle else None
-        headers = {**(_own_headers(props) if props else {}), ATTEMPT_HEADER: delivery.attempt + 1,
-                   LAST_ERROR_HEADER: reason[:1000]}
+        headers = {
+            **(_own_headers(props) if props else {}),
+            ATTEMPT_HEADER: delivery.attempt + 1,
+            LAST_ERROR_HEADER: reason[:1000],
+        }
         self._publish_side(self.names.retry, delivery, headers, expiration=str(max(0, int(delay * 1000))))
 
     def dead_letter(self, delivery: Delivery, reason: str) -> None:
         props = delivery.handle[2] if delivery.handle else None
-        headers = {**(_own_headers(props) if props else {}), REASON_HEADER: reason[:2000],
-                   ATTEMPTS_HEADER: delivery.attempt, SOURCE_HEADER: self.names.main}
+        headers = {
+            **(_own_headers(props) if props else {}),
+            REASON_HEADER: reason[:2000],
+            ATTEMPTS_HEADER: delivery.attempt,
+            SOURCE_HEADER: self.names.main,
+        }
         self._publish_side(self.names.dlq, delivery, headers)
 
     def pending(self) -> int:
@@ -205,14 +233,16 @@ def _close_quietly(conn: BlockingConnection) -> None:
     try:
         if conn.is_open:
             conn.close()
-    except Exception:  # noqa: BLE001 - closing a broken connection may fail in many ways; it is gone anyway
+    except Exception:
         pass
 
 
 # -- producing and inspecting ----------------------------------------------------------------------------
 
-def publish(messages: Iterable[tuple[bytes, str | None]], stream: str, targets: Sequence[str],
-            url: str | None = None) -> int:
+
+def publish(
+    messages: Iterable[tuple[bytes, str | None]], stream: str, targets: Sequence[str], url: str | None = None
+) -> int:
     """Publish ``(body, message_id)`` pairs to the stream's fanout exchange, persistent, after declaring
     every target's queues (so each target, primary and shadow, gets its copy). Returns the count.
 
@@ -229,8 +259,14 @@ def publish(messages: Iterable[tuple[bytes, str | None]], stream: str, targets: 
                 declare_topology(channel, n)
             count = 0
             for body, message_id in messages:
-                channel.basic_publish(stream, "", body, pika.BasicProperties(
-                    content_type=CONTENT_TYPE, delivery_mode=PERSISTENT, message_id=message_id))
+                channel.basic_publish(
+                    stream,
+                    "",
+                    body,
+                    pika.BasicProperties(
+                        content_type=CONTENT_TYPE, delivery_mode=PERSISTENT, message_id=message_id
+                    ),
+                )
                 count += 1
             for n in names:
                 channel.queue_declare(n.main, passive=True)
@@ -268,9 +304,15 @@ def read_dead_letters(names: QueueNames, url: str | None = None, limit: int = 10
             if method is None:
                 break
             headers = props.headers or {}
-            out.append({"message_id": props.message_id, "reason": _text(headers.get(REASON_HEADER)),
-                        "attempts": headers.get(ATTEMPTS_HEADER), "source_queue": _text(headers.get(SOURCE_HEADER)),
-                        "body": body})
+            out.append(
+                {
+                    "message_id": props.message_id,
+                    "reason": _text(headers.get(REASON_HEADER)),
+                    "attempts": headers.get(ATTEMPTS_HEADER),
+                    "source_queue": _text(headers.get(SOURCE_HEADER)),
+                    "body": body,
+                }
+            )
         return out  # closing the connection returns them all to the queue
     finally:
         _close_quietly(conn)

@@ -39,8 +39,9 @@ def special_indexes(count: int, poison: int, malformed: int, start: int = 0) -> 
     return set(ordered[:poison]), set(ordered[poison:])
 
 
-def order_messages(count: int, seed: int, *, start: int = 0, poison: int = 0, malformed: int = 0,
-                   duplicates: int = 0) -> Iterator[tuple[bytes, str]]:
+def order_messages(
+    count: int, seed: int, *, start: int = 0, poison: int = 0, malformed: int = 0, duplicates: int = 0
+) -> Iterator[tuple[bytes, str]]:
     """``(body, message_id)`` pairs, in index order, then the ``duplicates`` re-sends."""
     poisoned, broken = special_indexes(count, poison, malformed, start)
 
@@ -57,9 +58,19 @@ def order_messages(count: int, seed: int, *, start: int = 0, poison: int = 0, ma
         yield one(i)
 
 
-def publish_orders(broker: str, count: int, seed: int, *, targets: Sequence[str] = (DEFAULT_TARGET,),
-                   stream: str = DEFAULT_STREAM, start: int = 0, poison: int = 0, malformed: int = 0,
-                   duplicates: int = 0, url: str | None = None) -> dict[str, Any]:
+def publish_orders(
+    broker: str,
+    count: int,
+    seed: int,
+    *,
+    targets: Sequence[str] = (DEFAULT_TARGET,),
+    stream: str = DEFAULT_STREAM,
+    start: int = 0,
+    poison: int = 0,
+    malformed: int = 0,
+    duplicates: int = 0,
+    url: str | None = None,
+) -> dict[str, Any]:
     """Publish ``count`` order events (plus ``duplicates`` re-sends) to every target's queue of ``stream``.
 
     ``broker``: ``rabbitmq`` (``url``: AMQP URL, default ``$BRIDGE_RABBITMQ_URL``) or ``sqs`` (``url``:
@@ -69,7 +80,9 @@ def publish_orders(broker: str, count: int, seed: int, *, targets: Sequence[str]
     if duplicates < 0:
         raise ValueError(f"duplicates must be >= 0, got {duplicates}")
     names = [QueueNames(stream, t) for t in targets]  # validates before anything is sent
-    messages = order_messages(count, seed, start=start, poison=poison, malformed=malformed, duplicates=duplicates)
+    messages = order_messages(
+        count, seed, start=start, poison=poison, malformed=malformed, duplicates=duplicates
+    )
     started = time.monotonic()
     if broker == "rabbitmq":
         from pipelines import queue_rabbitmq
@@ -83,22 +96,36 @@ def publish_orders(broker: str, count: int, seed: int, *, targets: Sequence[str]
         raise ValueError(f"unknown broker {broker!r}; expected rabbitmq or sqs")
     seconds = time.monotonic() - started
     return {
-        "broker": broker, "stream": stream, "targets": list(targets), "queues": [n.main for n in names],
-        "published": published, "messages": count, "poison": poison, "malformed": malformed,
+        "broker": broker,
+        "stream": stream,
+        "targets": list(targets),
+        "queues": [n.main for n in names],
+        "published": published,
+        "messages": count,
+        "poison": poison,
+        "malformed": malformed,
         "duplicates": min(duplicates, count),
         "first_id": message_id_for(seed, start) if count else None,
         "last_id": message_id_for(seed, start + count - 1) if count else None,
-        "seconds": round(seconds, 3), "msg_per_s": round(published / seconds, 1) if seconds > 0 else 0.0,
+        "seconds": round(seconds, 3),
+        "msg_per_s": round(published / seconds, 1) if seconds > 0 else 0.0,
     }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.queue_seed", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.queue_seed", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("broker", choices=("rabbitmq", "sqs"))
     parser.add_argument("count", type=int)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--target", action="append", dest="targets", metavar="TARGET",
-                        help=f"a target that gets a copy of every message; repeatable (default {DEFAULT_TARGET})")
+    parser.add_argument(
+        "--target",
+        action="append",
+        dest="targets",
+        metavar="TARGET",
+        help=f"a target that gets a copy of every message; repeatable (default {DEFAULT_TARGET})",
+    )
     parser.add_argument("--stream", default=DEFAULT_STREAM)
     parser.add_argument("--start", type=int, default=0, help="index of the first message")
     parser.add_argument("--poison", type=int, default=0)
@@ -107,9 +134,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--url", help="AMQP URL or SQS endpoint (default: from the environment)")
     args = parser.parse_args(argv)
     try:
-        result = publish_orders(args.broker, args.count, args.seed, targets=args.targets or [DEFAULT_TARGET],
-                                stream=args.stream, start=args.start, poison=args.poison,
-                                malformed=args.malformed, duplicates=args.duplicates, url=args.url)
+        result = publish_orders(
+            args.broker,
+            args.count,
+            args.seed,
+            targets=args.targets or [DEFAULT_TARGET],
+            stream=args.stream,
+            start=args.start,
+            poison=args.poison,
+            malformed=args.malformed,
+            duplicates=args.duplicates,
+            url=args.url,
+        )
     except Exception as exc:  # one line for a person, not a traceback
         print(f"queue_seed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -22,15 +22,16 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
 from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from pipelines.queue_core import LOG, BrokerUnavailable, Delivery
 from pipelines.queue_names import QueueNames
@@ -39,8 +40,14 @@ SQS_ENDPOINT_ENV = "BRIDGE_SQS_ENDPOINT"
 REDRIVE_SAFETY_NET = 20
 DEFAULT_VISIBILITY_TIMEOUT = 30
 MAX_VISIBILITY_TIMEOUT = 43_200
-_TRANSIENT_CODES = {"ThrottlingException", "RequestThrottled", "ServiceUnavailable", "InternalError",
-                    "InternalFailure", "RequestTimeout"}
+_TRANSIENT_CODES = {
+    "ThrottlingException",
+    "RequestThrottled",
+    "ServiceUnavailable",
+    "InternalError",
+    "InternalFailure",
+    "RequestTimeout",
+}
 _MISSING_CODES = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
 
 
@@ -54,8 +61,12 @@ def sqs_client(endpoint: str | None = None, max_attempts: int = 3) -> Any:
     endpoint = sqs_endpoint(endpoint)
     kwargs: dict[str, Any] = {
         "region_name": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
-        "config": Config(retries={"max_attempts": max_attempts, "mode": "standard"}, connect_timeout=5, read_timeout=30,
-                         max_pool_connections=16),
+        "config": Config(
+            retries={"max_attempts": max_attempts, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=30,
+            max_pool_connections=16,
+        ),
     }
     if endpoint:
         kwargs["endpoint_url"] = endpoint
@@ -88,15 +99,24 @@ def _queue_url(client: Any, name: str, attributes: dict[str, str]) -> str:
     return str(client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
 
 
-def ensure_queues(client: Any, names: QueueNames,
-                  visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT) -> tuple[str, str]:
+def ensure_queues(
+    client: Any, names: QueueNames, visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
+) -> tuple[str, str]:
     """Create the target's DLQ and queue if missing; return their URLs (queue, dlq)."""
     dlq_url = _queue_url(client, names.dlq, {"MessageRetentionPeriod": "1209600"})
-    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    main_url = _queue_url(client, names.main, {
-        "VisibilityTimeout": str(visibility_timeout),
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(REDRIVE_SAFETY_NET)}),
-    })
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    main_url = _queue_url(
+        client,
+        names.main,
+        {
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(REDRIVE_SAFETY_NET)}
+            ),
+        },
+    )
     return main_url, dlq_url
 
 
@@ -109,8 +129,13 @@ class SQSBroker:
 
     name = "sqs"
 
-    def __init__(self, names: QueueNames, endpoint: str | None = None,
-                 visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT, client_attempts: int = 3) -> None:
+    def __init__(
+        self,
+        names: QueueNames,
+        endpoint: str | None = None,
+        visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT,
+        client_attempts: int = 3,
+    ) -> None:
         self.names = names
         self.queue = names.main
         self.endpoint = sqs_endpoint(endpoint)
@@ -138,9 +163,13 @@ class SQSBroker:
     def _receive(self, count: int, wait: int) -> list[dict[str, Any]]:
         with translate_errors("receive"):
             response = self._sqs().receive_message(
-                QueueUrl=self._url, MaxNumberOfMessages=count, WaitTimeSeconds=wait,
-                VisibilityTimeout=self.visibility_timeout, MessageSystemAttributeNames=["ApproximateReceiveCount"],
-                MessageAttributeNames=["All"])
+                QueueUrl=self._url,
+                MaxNumberOfMessages=count,
+                WaitTimeSeconds=wait,
+                VisibilityTimeout=self.visibility_timeout,
+                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                MessageAttributeNames=["All"],
+            )
         return list(response.get("Messages", []))
 
     def fetch(self, max_count: int, first_wait: float, fill_wait: float) -> list[Delivery]:
@@ -162,48 +191,74 @@ class SQSBroker:
     def _delivery(message: dict[str, Any]) -> Delivery:
         count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         message_id = message.get("MessageAttributes", {}).get("message_id", {}).get("StringValue")
-        return Delivery(message["Body"].encode("utf-8"), message_id, count, count > 1, message["ReceiptHandle"])
+        return Delivery(
+            message["Body"].encode("utf-8"), message_id, count, count > 1, message["ReceiptHandle"]
+        )
 
     def ack(self, deliveries: Sequence[Delivery]) -> None:
         handles = [d.handle for d in deliveries if d.handle not in self._retried]
         self._retried.difference_update(d.handle for d in deliveries)
         for start in range(0, len(handles), 10):
-            chunk = handles[start:start + 10]
+            chunk = handles[start : start + 10]
             with translate_errors("delete"):
                 response = self._sqs().delete_message_batch(
-                    QueueUrl=self._url, Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(chunk)])
+                    QueueUrl=self._url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(chunk)],
+                )
             for failed in response.get("Failed", []):  # e.g. the visibility timeout ran out: it comes back
-                LOG.warning("sqs %s: delete failed (%s: %s); the message will be redelivered and deduplicated",
-                            self.queue, failed.get("Code"), failed.get("Message"))
+                LOG.warning(
+                    "sqs %s: delete failed (%s: %s); the message will be redelivered and deduplicated",
+                    self.queue,
+                    failed.get("Code"),
+                    failed.get("Message"),
+                )
 
     def retry(self, delivery: Delivery, delay: float, reason: str) -> None:
         seconds = min(MAX_VISIBILITY_TIMEOUT, max(0, math.ceil(delay)))
         with translate_errors("retry"):
-            self._sqs().change_message_visibility(QueueUrl=self._url, ReceiptHandle=delivery.handle,
-                                                  VisibilityTimeout=seconds)
+            self._sqs().change_message_visibility(
+                QueueUrl=self._url, ReceiptHandle=delivery.handle, VisibilityTimeout=seconds
+            )
         self._retried.add(delivery.handle)
 
     def dead_letter(self, delivery: Delivery, reason: str) -> None:
-        attributes = {"reason": _text_attribute(reason[:2000]), "source_queue": _text_attribute(self.queue),
-                      "attempts": {"DataType": "Number", "StringValue": str(delivery.attempt)}}
+        attributes = {
+            "reason": _text_attribute(reason[:2000]),
+            "source_queue": _text_attribute(self.queue),
+            "attempts": {"DataType": "Number", "StringValue": str(delivery.attempt)},
+        }
         if delivery.message_id:
             attributes["message_id"] = _text_attribute(delivery.message_id)
         with translate_errors("dead-letter"):
-            self._sqs().send_message(QueueUrl=self._dlq_url, MessageBody=delivery.body.decode("utf-8", "replace"),
-                                     MessageAttributes=attributes)
+            self._sqs().send_message(
+                QueueUrl=self._dlq_url,
+                MessageBody=delivery.body.decode("utf-8", "replace"),
+                MessageAttributes=attributes,
+            )
 
     def pending(self) -> int:
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                 "ApproximateNumberOfMessagesDelayed"]
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
         with translate_errors("pending"):
-            attributes = self._sqs().get_queue_attributes(QueueUrl=self._url, AttributeNames=names)["Attributes"]
+            attributes = self._sqs().get_queue_attributes(QueueUrl=self._url, AttributeNames=names)[
+                "Attributes"
+            ]
         return sum(int(attributes.get(n, 0)) for n in names)
 
 
 # -- producing and inspecting ----------------------------------------------------------------------------
 
-def publish(messages: Iterable[tuple[bytes, str | None]], stream: str, targets: Sequence[str],
-            endpoint: str | None = None, concurrency: int = 8) -> int:
+
+def publish(
+    messages: Iterable[tuple[bytes, str | None]],
+    stream: str,
+    targets: Sequence[str],
+    endpoint: str | None = None,
+    concurrency: int = 8,
+) -> int:
     """Send ``(body, message_id)`` pairs to every target's queue (the tee), 10 per request, ``concurrency``
     requests in flight. Returns the number of messages (not of copies). Raises if SQS refuses any."""
     if not targets:
@@ -255,33 +310,46 @@ def queue_depths(names: QueueNames, endpoint: str | None = None) -> dict[str, in
         except ClientError:
             depths[queue] = 0
             continue
-        attrs = client.get_queue_attributes(QueueUrl=url, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        attrs = client.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
         depths[queue] = sum(int(v) for v in attrs.values())
     return depths
 
 
-def read_dead_letters(names: QueueNames, endpoint: str | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
+def read_dead_letters(
+    names: QueueNames, endpoint: str | None = None, limit: int = 10_000
+) -> list[dict[str, Any]]:
     """The DLQ's messages with their reasons (``message_id``, ``reason``, ``attempts``, ``source_queue``,
     ``body``), made visible again afterwards."""
     client = sqs_client(endpoint)
     url = client.get_queue_url(QueueName=names.dlq)["QueueUrl"]
     out, handles = [], []
     while len(out) < limit:
-        messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30,
-                                          MessageAttributeNames=["All"]).get("Messages", [])
+        messages = client.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30, MessageAttributeNames=["All"]
+        ).get("Messages", [])
         if not messages:
             break
         for m in messages:
             attrs = {k: v.get("StringValue") for k, v in m.get("MessageAttributes", {}).items()}
-            out.append({"message_id": attrs.get("message_id"), "reason": attrs.get("reason"),
-                        "attempts": int(attrs["attempts"]) if attrs.get("attempts") else None,
-                        "source_queue": attrs.get("source_queue"), "body": m["Body"].encode("utf-8")})
+            out.append(
+                {
+                    "message_id": attrs.get("message_id"),
+                    "reason": attrs.get("reason"),
+                    "attempts": int(attrs["attempts"]) if attrs.get("attempts") else None,
+                    "source_queue": attrs.get("source_queue"),
+                    "body": m["Body"].encode("utf-8"),
+                }
+            )
             handles.append(m["ReceiptHandle"])
     for start in range(0, len(handles), 10):
-        chunk = handles[start:start + 10]
-        client.change_message_visibility_batch(QueueUrl=url, Entries=[
-            {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0} for i, h in enumerate(chunk)])
+        chunk = handles[start : start + 10]
+        client.change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0} for i, h in enumerate(chunk)],
+        )
     return out
 
 
@@ -291,10 +359,8 @@ def delete_stream(stream: str, targets: Sequence[str], endpoint: str | None = No
     for target in targets:
         n = QueueNames(stream, target)
         for queue in (n.main, n.dlq):
-            try:
+            with suppress(ClientError):
                 client.delete_queue(QueueUrl=client.get_queue_url(QueueName=queue)["QueueUrl"])
-            except ClientError:
-                pass
 
 
 def prepare(names: QueueNames, endpoint: str | None = None) -> list[str]:

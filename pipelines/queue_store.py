@@ -11,6 +11,7 @@ same database the other pipelines write into through ``pipelines.db``.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -66,16 +67,23 @@ class PostgresOutcomeStore:
         self._insert = sql.SQL(
             "INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} "
             "ON CONFLICT (message_id) DO NOTHING RETURNING message_id"
-        ).format(table=self.table, cols=sql.SQL(", ").join(map(sql.Identifier, OUTCOME_COLUMNS)),
-                 stage=sql.Identifier(_STAGE))
+        ).format(
+            table=self.table,
+            cols=sql.SQL(", ").join(map(sql.Identifier, OUTCOME_COLUMNS)),
+            stage=sql.Identifier(_STAGE),
+        )
         self._copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(_STAGE), sql.SQL(", ").join(map(sql.Identifier, OUTCOME_COLUMNS)))
+            sql.Identifier(_STAGE), sql.SQL(", ").join(map(sql.Identifier, OUTCOME_COLUMNS))
+        )
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
             conn = connect_warehouse(self.warehouse)
-            conn.execute(sql.SQL("CREATE TEMPORARY TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DELETE ROWS").format(
-                sql.Identifier(_STAGE), self.table))
+            conn.execute(
+                sql.SQL("CREATE TEMPORARY TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DELETE ROWS").format(
+                    sql.Identifier(_STAGE), self.table
+                )
+            )
             conn.commit()
             self._conn = conn
         return self._conn
@@ -83,8 +91,10 @@ class PostgresOutcomeStore:
     def existing(self, message_ids: Collection[str]) -> set[str]:
         try:
             conn = self._connection()
-            rows = conn.execute(sql.SQL("SELECT message_id FROM {} WHERE message_id = ANY(%s)").format(self.table),
-                                [list(message_ids)]).fetchall()
+            rows = conn.execute(
+                sql.SQL("SELECT message_id FROM {} WHERE message_id = ANY(%s)").format(self.table),
+                [list(message_ids)],
+            ).fetchall()
             conn.commit()
         except _TRANSIENT as exc:
             raise StoreUnavailable(f"outcome store: {exc}") from exc
@@ -115,16 +125,16 @@ class PostgresOutcomeStore:
     def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None and not conn.closed:
-            try:
+            with contextlib.suppress(Exception):
                 conn.close()
-            except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is gone either way
-                pass
 
 
 def read_outcomes(target: str, warehouse: WarehouseLike = None) -> list[tuple[Any, ...]]:
     """Every row of ``<target>.order_outcomes``, ordered by message id."""
     columns = sql.SQL(", ").join(map(sql.Identifier, OUTCOME_COLUMNS))
-    query = sql.SQL("SELECT {} FROM {} ORDER BY message_id").format(columns, qualified(target, ORDER_OUTCOMES.name))
+    query = sql.SQL("SELECT {} FROM {} ORDER BY message_id").format(
+        columns, qualified(target, ORDER_OUTCOMES.name)
+    )
     with warehouse_connection(warehouse) as conn:
         rows = conn.execute(query).fetchall()
         conn.commit()
@@ -135,5 +145,8 @@ def outcome_table_summary(target: str, warehouse: WarehouseLike = None) -> dict[
     """``{"rows", "by_status", "checksum"}`` of the whole table (``pipelines.summary`` checksum rule)."""
     rows = read_outcomes(target, warehouse)
     status = OUTCOME_COLUMNS.index("status")
-    return {"rows": len(rows), "by_status": dict(sorted(Counter(r[status] for r in rows).items())),
-            "checksum": checksum_rows(OUTCOME_COLUMNS, rows, ORDER_OUTCOMES.key_positions)}
+    return {
+        "rows": len(rows),
+        "by_status": dict(sorted(Counter(r[status] for r in rows).items())),
+        "checksum": checksum_rows(OUTCOME_COLUMNS, rows, ORDER_OUTCOMES.key_positions),
+    }

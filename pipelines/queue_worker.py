@@ -43,8 +43,7 @@ def resolve_worker_run(broker: str, target: str, stream: str = DEFAULT_STREAM) -
     """The identity of a run: ``{"workflow", "broker", "stream", "target", "queue"}`` (names validated)."""
     workflow = _known(broker)[2]
     names = QueueNames(stream, validate_target(target))
-    return {"workflow": workflow, "broker": broker, "stream": stream, "target": target,
-            "queue": names.main}
+    return {"workflow": workflow, "broker": broker, "stream": stream, "target": target, "queue": names.main}
 
 
 def prepare_worker_target(run: dict[str, str], warehouse: str | None = None) -> dict[str, Any]:
@@ -63,18 +62,30 @@ def open_broker(run: dict[str, str], **options: Any) -> Broker:
 
 
 @contextmanager
-def open_consumer(run: dict[str, str], settings: ConsumerSettings, *, warehouse: str | None = None,
-                  log: logging.Logger | logging.LoggerAdapter[Any] | None = None, handler: Handler = handle_event,
-                  on_commit: CommitHook | None = None, broker_options: dict[str, Any] | None = None,
-                  ) -> Iterator[QueueConsumer]:
+def open_consumer(
+    run: dict[str, str],
+    settings: ConsumerSettings,
+    *,
+    warehouse: str | None = None,
+    log: logging.Logger | logging.LoggerAdapter[Any] | None = None,
+    handler: Handler = handle_event,
+    on_commit: CommitHook | None = None,
+    broker_options: dict[str, Any] | None = None,
+) -> Iterator[QueueConsumer]:
     """A connected ``QueueConsumer`` for the run; closed (unacked messages requeued) on exit. RabbitMQ's
     prefetch defaults to two batches: enough to keep the pipe full, not so many that one run hoards the
     queue while competing runs starve."""
     options = dict(broker_options or {})
     if run["broker"] == "rabbitmq":
         options.setdefault("prefetch", 2 * settings.batch_size)
-    consumer = QueueConsumer(open_broker(run, **options), PostgresOutcomeStore(run["target"], warehouse),
-                             settings, handler=handler, log=log or LOG, on_commit=on_commit)
+    consumer = QueueConsumer(
+        open_broker(run, **options),
+        PostgresOutcomeStore(run["target"], warehouse),
+        settings,
+        handler=handler,
+        log=log or LOG,
+        on_commit=on_commit,
+    )
     with consumer:
         yield consumer
 
@@ -86,7 +97,9 @@ def consume(run: dict[str, str], settings: ConsumerSettings, **options: Any) -> 
     return {**metrics.as_dict(), "stopped": consumer.stopped}
 
 
-def summarize_worker_run(run: dict[str, str], metrics: dict[str, Any], warehouse: str | None = None) -> dict[str, Any]:
+def summarize_worker_run(
+    run: dict[str, str], metrics: dict[str, Any], warehouse: str | None = None
+) -> dict[str, Any]:
     """The run summary both orchestrators return: the run's identity, its metrics, and the outcome table
     as it stands after the run (rows, rows per status, checksum)."""
     return {**run, **metrics, "outcomes": outcome_table_summary(run["target"], warehouse)}

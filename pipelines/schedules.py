@@ -11,7 +11,7 @@ gap or overlap resolves the way ``zoneinfo`` does (``fold=0``); the shipped sche
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _HOUR = timedelta(hours=1)
@@ -35,8 +35,12 @@ class CronSchedule:
     def parse(cls, cron: str, timezone_name: str = "UTC") -> CronSchedule:
         """Parse ``"M * * * *"`` or ``"M H * * *"``; anything else is refused."""
         fields = cron.split()
-        valid = (len(fields) == 5 and fields[2:] == ["*", "*", "*"] and fields[0].isdigit()
-                 and (fields[1] == "*" or fields[1].isdigit()))
+        valid = (
+            len(fields) == 5
+            and fields[2:] == ["*", "*", "*"]
+            and fields[0].isdigit()
+            and (fields[1] == "*" or fields[1].isdigit())
+        )
         if not valid:
             raise ValueError(f"unsupported cron {cron!r}: only 'M * * * *' and 'M H * * *'")
         hour = None if fields[1] == "*" else int(fields[1])
@@ -90,7 +94,7 @@ class CronSchedule:
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"an aware datetime is required, got naive {moment!r}")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 #: ``process_products``: hourly, on the hour, UTC (Airflow's ``@hourly``).

@@ -50,11 +50,29 @@ _NOUNS = {
     7: ("Coffee Beans", "Açaí Mix", "Olive Oil", "Jalapeño Sauce", "Green Tea 緑茶"),
     8: ("Hose", "Seed Kit", "Planter", "Shears", "Gnome"),
 }
-_ADJECTIVES = ("Classic", "Über", "Élégant", "Pequeño", "Deluxe", "Eco", "Smart", "Mini", "Grand",
-               "Nordisk", "Zoë's", "Ultra")
+_ADJECTIVES = (
+    "Classic",
+    "Über",
+    "Élégant",
+    "Pequeño",
+    "Deluxe",
+    "Eco",
+    "Smart",
+    "Mini",
+    "Grand",
+    "Nordisk",
+    "Zoë's",
+    "Ultra",
+)
 DIRTY_RATES: dict[str, float] = {
-    "messy_sku": 0.08, "messy_name": 0.05, "bad_sku": 0.01, "empty_name": 0.02, "null_cost": 0.02,
-    "bad_cost": 0.01, "negative_stock": 0.02, "unknown_category": 0.02,
+    "messy_sku": 0.08,
+    "messy_name": 0.05,
+    "bad_sku": 0.01,
+    "empty_name": 0.02,
+    "null_cost": 0.02,
+    "bad_cost": 0.01,
+    "negative_stock": 0.02,
+    "unknown_category": 0.02,
 }
 _PERCENTS = (5, 10, 15, 20, 25, 30, 40, 50)
 
@@ -115,8 +133,9 @@ def generate_products(rows: int, rng: random.Random, anchor: datetime) -> list[P
         stock = rng.randint(0, 500)
         active = 0 if rng.random() < 0.08 else 1
         updated_at = anchor - timedelta(seconds=rng.randint(1, HISTORY_DAYS * 86_400))
-        products.append([pid, f"{prefixes[category_id]}-{pid:06d}", name, category_id, cost, stock, active,
-                         updated_at])
+        products.append(
+            [pid, f"{prefixes[category_id]}-{pid:06d}", name, category_id, cost, stock, active, updated_at]
+        )
     return products
 
 
@@ -169,8 +188,9 @@ def generate_promotions(rows: int, rng: random.Random, anchor: date) -> list[tup
             product_id, category_id = None, rng.choice(CATEGORIES)[0]
             percent = rng.choice(_PERCENTS[:3])
             valid_to = valid_from + timedelta(days=rng.randint(0, 7))
-        promotions.append((pid, product_id, category_id, Decimal(percent).quantize(Decimal("0.01")),
-                           valid_from, valid_to))
+        promotions.append(
+            (pid, product_id, category_id, Decimal(percent).quantize(Decimal("0.01")), valid_from, valid_to)
+        )
     return promotions
 
 
@@ -196,10 +216,16 @@ def seed_products(
         with conn.cursor() as cur:
             for statement in _DDL:
                 cur.execute(statement)
-            for table, values in (("categories", categories), ("products", products), ("promotions", promotions)):
+            for table, values in (
+                ("categories", categories),
+                ("products", products),
+                ("promotions", promotions),
+            ):
                 columns = _TABLES[table]
-                cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) "
-                                f"VALUES ({', '.join(['%s'] * len(columns))})", values)
+                cur.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+                    values,
+                )
         conn.commit()
         checksums = {table: source_checksum(conn, table) for table in _TABLES}
     return {

@@ -18,7 +18,14 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 #: Reject reasons, in the order they are reported.
-REASONS = ("invalid_sku", "empty_name", "unknown_category", "null_cost", "non_positive_cost", "negative_stock")
+REASONS = (
+    "invalid_sku",
+    "empty_name",
+    "unknown_category",
+    "null_cost",
+    "non_positive_cost",
+    "negative_stock",
+)
 
 SKU_PATTERN = r"^[A-Z0-9]+(-[A-Z0-9]+)*$"
 _SKU_RE = re.compile(SKU_PATTERN)

@@ -18,8 +18,12 @@ from pipelines.summary import checksum_rows
 from pipelines.targets import validate_target
 
 _INSERT_BATCH = 500  # rows per multi-row INSERT: well under the 65535 bind-parameter limit
-_DDL_RACES = (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateSchema, psycopg.errors.DuplicateTable,
-              psycopg.errors.DuplicateObject)
+_DDL_RACES = (
+    psycopg.errors.UniqueViolation,
+    psycopg.errors.DuplicateSchema,
+    psycopg.errors.DuplicateTable,
+    psycopg.errors.DuplicateObject,
+)
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,12 @@ def ensure_table(conn: psycopg.Connection, target: str, spec: TableSpec) -> None
     and for PostgreSQL; the upsert does not rely on it."""
     columns = [sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in spec.columns]
     columns.append(sql.SQL("PRIMARY KEY ({})").format(_columns(spec.key)))
-    _run_ddl(conn, sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
-        qualified(target, spec.name), sql.SQL(", ").join(columns)))
+    _run_ddl(
+        conn,
+        sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
+            qualified(target, spec.name), sql.SQL(", ").join(columns)
+        ),
+    )
 
 
 def prepare_target(conn: psycopg.Connection, target: str, specs: Sequence[TableSpec]) -> dict[str, object]:
@@ -91,18 +99,21 @@ def prepare_target(conn: psycopg.Connection, target: str, specs: Sequence[TableS
     return {"target": target, "tables": [spec.name for spec in specs]}
 
 
-def _insert_rows(conn: psycopg.Connection, table: sql.Composable, names: Sequence[str],
-                 rows: Sequence[Sequence[object]]) -> None:
+def _insert_rows(
+    conn: psycopg.Connection, table: sql.Composable, names: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
     one = sql.SQL("({})").format(sql.SQL(", ").join(sql.Placeholder() * len(names)))
     for start in range(0, len(rows), _INSERT_BATCH):
-        batch = rows[start:start + _INSERT_BATCH]
+        batch = rows[start : start + _INSERT_BATCH]
         statement = sql.SQL("INSERT INTO {} ({}) VALUES {}").format(
-            table, _columns(names), sql.SQL(", ").join([one] * len(batch)))
+            table, _columns(names), sql.SQL(", ").join([one] * len(batch))
+        )
         conn.execute(statement, [value for row in batch for value in row])
 
 
-def upsert_rows(conn: psycopg.Connection, target: str, spec: TableSpec,
-                rows: Sequence[Sequence[object]]) -> WriteResult:
+def upsert_rows(
+    conn: psycopg.Connection, target: str, spec: TableSpec, rows: Sequence[Sequence[object]]
+) -> WriteResult:
     """Replace-or-insert ``rows`` (tuples in ``spec.columns`` order) by key, then read them back.
 
     One transaction, committed at the end; the returned checksum is over the rows as stored (after the
@@ -112,27 +123,40 @@ def upsert_rows(conn: psycopg.Connection, target: str, spec: TableSpec,
     target_table = qualified(target, spec.name)
     stage = sql.Identifier(f"_stage_{spec.name}")
     key_match = sql.SQL(" AND ").join(
-        sql.SQL("{} = {}").format(sql.Identifier("t", k), sql.Identifier("s", k)) for k in spec.key)
+        sql.SQL("{} = {}").format(sql.Identifier("t", k), sql.Identifier("s", k)) for k in spec.key
+    )
     try:
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
         conn.execute(sql.SQL("CREATE TEMPORARY TABLE {} (LIKE {})").format(stage, target_table))
         _insert_rows(conn, stage, names, rows)
         conn.execute(sql.SQL("DELETE FROM {} t USING {} s WHERE {}").format(target_table, stage, key_match))
-        conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
-            target_table, _columns(names), _columns(names), stage))
-        written = conn.execute(sql.SQL("SELECT {} FROM {} t JOIN {} s ON {}").format(
-            _columns(names, "t"), target_table, stage, key_match)).fetchall()
+        conn.execute(
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+                target_table, _columns(names), _columns(names), stage
+            )
+        )
+        written = conn.execute(
+            sql.SQL("SELECT {} FROM {} t JOIN {} s ON {}").format(
+                _columns(names, "t"), target_table, stage, key_match
+            )
+        ).fetchall()
         conn.execute(sql.SQL("DROP TABLE {}").format(stage))
         conn.commit()
     except BaseException:
         conn.rollback()
         raise
-    return WriteResult(table=spec.name, rows=len(written),
-                       checksum=checksum_rows(names, written, spec.key_positions))
+    return WriteResult(
+        table=spec.name, rows=len(written), checksum=checksum_rows(names, written, spec.key_positions)
+    )
 
 
-def read_rows(conn: psycopg.Connection, target: str, spec: TableSpec,
-              where: sql.Composable | None = None, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+def read_rows(
+    conn: psycopg.Connection,
+    target: str,
+    spec: TableSpec,
+    where: sql.Composable | None = None,
+    params: Sequence[object] = (),
+) -> list[tuple[object, ...]]:
     """All rows of ``target.spec.name`` (optionally filtered), ordered by key."""
     statement = sql.SQL("SELECT {} FROM {}").format(_columns(spec.column_names), qualified(target, spec.name))
     if where is not None:

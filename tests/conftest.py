@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(getattr(pytest.mark, kind))
 
 
-def wait_for(predicate: "Callable[[], Any]", timeout: float, what: str, interval: float = 1.0) -> "Any":
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 1.0) -> Any:
     """Poll ``predicate`` until it returns something truthy (returned), or fail naming ``what``."""
     import time
 
@@ -39,7 +39,7 @@ def wait_for(predicate: "Callable[[], Any]", timeout: float, what: str, interval
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def wait_for_dags(airflow: "object", dag_ids: "list[str] | tuple[str, ...]", timeout: float = 120.0) -> None:
+def wait_for_dags(airflow: object, dag_ids: list[str] | tuple[str, ...], timeout: float = 120.0) -> None:
     """Poll until Airflow has parsed every DAG of ``dag_ids`` (new DAG files appear within seconds)."""
     import time
 
@@ -88,7 +88,7 @@ def data_urls() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, data_urls: dict[str, str]) -> Iterator["object"]:
+def stack(tmp_path_factory: pytest.TempPathFactory, data_urls: dict[str, str]) -> Iterator[object]:
     """The whole local stack, started through the library exactly as `bridge dev up` does."""
     from bridge import devstack
     from bridge.devstack import StackSettings
@@ -111,7 +111,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, data_urls: dict[str, str]) -
 
 
 @pytest.fixture(scope="session")
-def stack_env(stack: "object") -> dict[str, str]:
+def stack_env(stack: object) -> dict[str, str]:
     """Environment for a subprocess (a CLI, a deploy script) that talks to the test stack."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "AIRFLOW__", "BRIDGE_"))}
     env.update(stack.client_env())  # type: ignore[attr-defined]
@@ -122,9 +122,15 @@ def stack_env(stack: "object") -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def deployed(stack: "object", stack_env: dict[str, str]) -> dict[str, str]:
+def deployed(stack: object, stack_env: dict[str, str]) -> dict[str, str]:
     """Every flow of flows/ registered as a deployment on the test stack's Prefect server."""
-    proc = subprocess.run([str(VENV_PY), "-m", "flows.deploy"], cwd=REPO, env=stack_env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(VENV_PY), "-m", "flows.deploy"],
+        cwd=REPO,
+        env=stack_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, f"flows.deploy failed:\n{proc.stdout}\n{proc.stderr}"
     return stack_env

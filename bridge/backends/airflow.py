@@ -50,8 +50,9 @@ class AirflowBackend:
 
     def __init__(self, url: str, username: str, password: str, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
-        self.client = RestClient("airflow", f"{self.url}/api/v2",
-                                 AirflowJWTAuth(self.url, username, password, timeout), timeout)
+        self.client = RestClient(
+            "airflow", f"{self.url}/api/v2", AirflowJWTAuth(self.url, username, password, timeout), timeout
+        )
 
     # -- workflows ------------------------------------------------------------------------------
     def _pages(self, path: str, key: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -100,7 +101,9 @@ class AirflowBackend:
         """Create a DAG run whose dag_run_id is the correlation id; a repeat returns the same run."""
         self.get_workflow(workflow_id)  # a clear "unknown workflow" before anything is written
         body = {"dag_run_id": correlation_id, "logical_date": None, "conf": dict(conf)}
-        ref = RunRef(self.name, workflow_id, correlation_id, correlation_id, self.run_url(workflow_id, correlation_id))
+        ref = RunRef(
+            self.name, workflow_id, correlation_id, correlation_id, self.run_url(workflow_id, correlation_id)
+        )
         try:
             self.client.post(f"/dags/{_q(workflow_id)}/dagRuns", json=body)
         except BackendError as exc:
@@ -119,8 +122,13 @@ class AirflowBackend:
 
     def get_run(self, ref: RunRef) -> RunStatus:
         run = self.client.get(f"/dags/{_q(ref.workflow_id)}/dagRuns/{_q(ref.run_id)}")
-        return RunStatus(ref, STATES.get(run.get("state") or "", RunState.UNKNOWN),
-                         parse_time(run.get("start_date")), parse_time(run.get("end_date")), run)
+        return RunStatus(
+            ref,
+            STATES.get(run.get("state") or "", RunState.UNKNOWN),
+            parse_time(run.get("start_date")),
+            parse_time(run.get("end_date")),
+            run,
+        )
 
     def find_run(self, native_id: str) -> RunRef:
         """A run from its native id ``DAG_ID/RUN_ID``."""
@@ -151,8 +159,9 @@ class AirflowBackend:
                 errors.append(f"task {ti['task_id']} {ti.get('state')}")
         leaves = self._leaf_tasks(ref.workflow_id)
         result = values.get(leaves[0]) if len(leaves) == 1 else {t: values.get(t) for t in leaves}
-        return Observation(ref, status.state, tasks, result, status.start, status.end,
-                           "; ".join(errors) or None, ref.url)
+        return Observation(
+            ref, status.state, tasks, result, status.start, status.end, "; ".join(errors) or None, ref.url
+        )
 
     def return_values(self, ref: RunRef) -> dict[str, Any]:
         """Each task's XCom `return_value` (mapped tasks give a list, by map index)."""

@@ -32,19 +32,28 @@ class AirflowJWTAuth:
     def _token(self) -> str:
         url = f"{self.base_url}/auth/token"
         try:
-            resp = requests.post(url, json={"username": self.username, "password": self._password},
-                                 timeout=self.timeout)
+            resp = requests.post(
+                url, json={"username": self.username, "password": self._password}, timeout=self.timeout
+            )
         except requests.RequestException as exc:
             raise BackendUnavailableError(
                 f"airflow is unreachable at {self.base_url} ({type(exc).__name__}); is it running? "
-                "(`bridge dev status`)", backend="airflow") from exc
+                "(`bridge dev status`)",
+                backend="airflow",
+            ) from exc
         if resp.status_code in (401, 403):
             raise AuthenticationError(
                 f"airflow refused user {self.username!r}: wrong username or password "
-                "(set --username/--password or BRIDGE_AIRFLOW_PASSWORD)", backend="airflow", status=resp.status_code)
+                "(set --username/--password or BRIDGE_AIRFLOW_PASSWORD)",
+                backend="airflow",
+                status=resp.status_code,
+            )
         if resp.status_code >= 400:
-            raise AuthenticationError(f"airflow answered {resp.status_code} at /auth/token",
-                                      backend="airflow", status=resp.status_code)
+            raise AuthenticationError(
+                f"airflow answered {resp.status_code} at /auth/token",
+                backend="airflow",
+                status=resp.status_code,
+            )
         return str(resp.json()["access_token"])
 
 

@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from bridge.errors import WaitTimeoutError
 
 
-class RunState(str, Enum):
+class RunState(StrEnum):
     """One vocabulary for both systems' run states."""
 
     QUEUED = "queued"
@@ -116,8 +116,13 @@ class Backend(Protocol):
     def resume(self, workflow_id: str) -> None: ...
 
 
-def poll_until_final(get_run: Callable[[RunRef], RunStatus], ref: RunRef, timeout: float,
-                     progress: Progress | None = None, interval: float = 1.0) -> RunStatus:
+def poll_until_final(
+    get_run: Callable[[RunRef], RunStatus],
+    ref: RunRef,
+    timeout: float,
+    progress: Progress | None = None,
+    interval: float = 1.0,
+) -> RunStatus:
     """Poll ``get_run`` until the run is final; call ``progress`` each poll; raise WaitTimeoutError after ``timeout``."""
     started = time.monotonic()
     while True:
@@ -130,7 +135,8 @@ def poll_until_final(get_run: Callable[[RunRef], RunStatus], ref: RunRef, timeou
         if elapsed >= timeout:
             raise WaitTimeoutError(
                 f"{ref.backend} run {ref.run_id} of {ref.workflow_id} is still {status.state.value} after "
-                f"{timeout:.0f} s; it goes on without us: {ref.url or 'see the UI'}")
+                f"{timeout:.0f} s; it goes on without us: {ref.url or 'see the UI'}"
+            )
         time.sleep(min(interval, max(0.05, timeout - elapsed)))
 
 

@@ -47,8 +47,9 @@ def server_message(resp: requests.Response) -> str:
         return (resp.text or resp.reason or "").strip().splitlines()[0][:300] if resp.text else resp.reason
     detail = body.get("detail", body) if isinstance(body, dict) else body
     if isinstance(detail, list):  # FastAPI validation errors
-        detail = "; ".join(f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg')}" for d in detail
-                           if isinstance(d, dict))
+        detail = "; ".join(
+            f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg')}" for d in detail if isinstance(d, dict)
+        )
     elif isinstance(detail, dict):
         detail = detail.get("message") or detail.get("reason") or str(detail)
     return str(detail)[:300]
@@ -99,7 +100,9 @@ class RestClient:
                 if attempt == TRIES:
                     raise BackendUnavailableError(
                         f"{self.backend} is unreachable at {self.base_url} ({type(exc).__name__}); "
-                        f"is it running? (`bridge dev status`)", backend=self.backend) from exc
+                        f"is it running? (`bridge dev status`)",
+                        backend=self.backend,
+                    ) from exc
             else:
                 if resp.status_code < 500 or attempt == TRIES:
                     return resp

@@ -56,11 +56,14 @@ class PrefectBackend:
 
     name = "prefect"
 
-    def __init__(self, api_url: str, ui_url: str | None = None, api_key: str | None = None,
-                 timeout: float = 30.0) -> None:
+    def __init__(
+        self, api_url: str, ui_url: str | None = None, api_key: str | None = None, timeout: float = 30.0
+    ) -> None:
         self.api_url = api_url.rstrip("/")
         self.ui_url = (ui_url or re.sub(r"/api$", "", self.api_url)).rstrip("/")
-        self.client = RestClient("prefect", self.api_url, BearerTokenAuth(api_key) if api_key else None, timeout)
+        self.client = RestClient(
+            "prefect", self.api_url, BearerTokenAuth(api_key) if api_key else None, timeout
+        )
 
     # -- workflows ------------------------------------------------------------------------------
     def list_workflows(self) -> list[Workflow]:
@@ -69,11 +72,19 @@ class PrefectBackend:
         ids = [d["id"] for d in deployments]
         last: dict[str, RunState] = {}
         if ids:
-            runs = self.client.post("/flow_runs/filter", json={
-                "deployments": {"id": {"any_": ids}}, "sort": "START_TIME_DESC", "limit": 200,
-                "flow_runs": {"state": {"type": {"not_any_": ["SCHEDULED"]}}}})
+            runs = self.client.post(
+                "/flow_runs/filter",
+                json={
+                    "deployments": {"id": {"any_": ids}},
+                    "sort": "START_TIME_DESC",
+                    "limit": 200,
+                    "flow_runs": {"state": {"type": {"not_any_": ["SCHEDULED"]}}},
+                },
+            )
             for run in runs:
-                last.setdefault(run["deployment_id"], STATES.get(run.get("state_type") or "", RunState.UNKNOWN))
+                last.setdefault(
+                    run["deployment_id"], STATES.get(run.get("state_type") or "", RunState.UNKNOWN)
+                )
         return [self._workflow(d, flows.get(d["flow_id"], "?"), last.get(d["id"])) for d in deployments]
 
     def _all(self, path: str) -> list[dict[str, Any]]:
@@ -90,7 +101,9 @@ class PrefectBackend:
     def _deployment(self, workflow_id: str) -> dict[str, Any]:
         flow, deployment = split_name(workflow_id)
         try:
-            return dict(self.client.get(f"/deployments/name/{quote(flow, safe='')}/{quote(deployment, safe='')}"))
+            return dict(
+                self.client.get(f"/deployments/name/{quote(flow, safe='')}/{quote(deployment, safe='')}")
+            )
         except NotFoundError as exc:
             known = [w.id for w in self.list_workflows()]
             raise UnknownWorkflowError(workflow_id, known) from exc
@@ -100,8 +113,11 @@ class PrefectBackend:
         active = [s["schedule"] for s in dep.get("schedules") or [] if s.get("active", True)]
         if active:
             sched = active[0]
-            schedule = sched.get("cron") or sched.get("rrule") or (
-                f"every {sched['interval']} s" if "interval" in sched else None)
+            schedule = (
+                sched.get("cron")
+                or sched.get("rrule")
+                or (f"every {sched['interval']} s" if "interval" in sched else None)
+            )
             tz = sched.get("timezone")
         return Workflow(
             id=f"{flow_name}/{dep['name']}",
@@ -123,21 +139,31 @@ class PrefectBackend:
     def trigger(self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str) -> RunRef:
         """Create a flow run of the deployment; the idempotency key makes a repeat return the same run."""
         dep = self._deployment(workflow_id)
-        body = {"parameters": dict(conf), "idempotency_key": correlation_id,
-                "tags": [f"{CORRELATION_TAG}{correlation_id}", "bridge"]}
+        body = {
+            "parameters": dict(conf),
+            "idempotency_key": correlation_id,
+            "tags": [f"{CORRELATION_TAG}{correlation_id}", "bridge"],
+        }
         try:
             run = self.client.post(f"/deployments/{dep['id']}/create_flow_run", json=body)
         except BackendError as exc:
             if exc.status in (409, 422):
-                raise UsageError(f"prefect refused the parameters for {workflow_id}: {exc} "
-                                 "(map conf keys to flow parameters in bridge.toml)") from exc
+                raise UsageError(
+                    f"prefect refused the parameters for {workflow_id}: {exc} "
+                    "(map conf keys to flow parameters in bridge.toml)"
+                ) from exc
             raise
         return RunRef(self.name, workflow_id, run["id"], correlation_id, self.run_url(run["id"]))
 
     def get_run(self, ref: RunRef) -> RunStatus:
         run = self.client.get(f"/flow_runs/{ref.run_id}")
-        return RunStatus(ref, STATES.get(run.get("state_type") or "", RunState.UNKNOWN),
-                         parse_time(run.get("start_time")), parse_time(run.get("end_time")), run)
+        return RunStatus(
+            ref,
+            STATES.get(run.get("state_type") or "", RunState.UNKNOWN),
+            parse_time(run.get("start_time")),
+            parse_time(run.get("end_time")),
+            run,
+        )
 
     def find_run(self, native_id: str) -> RunRef:
         """A run from its flow-run id; the correlation id comes back from its tag."""
@@ -147,8 +173,10 @@ class PrefectBackend:
             if exc.status not in (404, 422):
                 raise
             raise UsageError(f"prefect has no flow run {native_id!r}") from exc
-        corr = next((t.removeprefix(CORRELATION_TAG) for t in run.get("tags", []) if t.startswith(CORRELATION_TAG)),
-                    run.get("idempotency_key") or native_id)
+        corr = next(
+            (t.removeprefix(CORRELATION_TAG) for t in run.get("tags", []) if t.startswith(CORRELATION_TAG)),
+            run.get("idempotency_key") or native_id,
+        )
         workflow = str(run.get("deployment_id") or "")
         if workflow:
             dep = self.client.get(f"/deployments/{workflow}")
@@ -161,25 +189,40 @@ class PrefectBackend:
 
     def observe(self, ref: RunRef) -> Observation:
         status = self.get_run(ref)
-        task_runs = self._settled_task_runs(ref.run_id) if status.state.is_final else self._task_runs(ref.run_id)
+        task_runs = (
+            self._settled_task_runs(ref.run_id) if status.state.is_final else self._task_runs(ref.run_id)
+        )
         grouped: dict[str, list[tuple[RunState, Any]]] = {}
         for tr in task_runs:  # a task called several times keeps every value, in call order
             state = STATES.get(tr.get("state_type") or "", RunState.UNKNOWN)
-            grouped.setdefault(_RUN_SUFFIX.sub("", tr["name"]), []).append((state, read_result(tr.get("state"))))
+            grouped.setdefault(_RUN_SUFFIX.sub("", tr["name"]), []).append(
+                (state, read_result(tr.get("state")))
+            )
         tasks = {
-            name: TaskObservation(name, calls[-1][0], calls[0][1] if len(calls) == 1 else [v for _, v in calls])
+            name: TaskObservation(
+                name, calls[-1][0], calls[0][1] if len(calls) == 1 else [v for _, v in calls]
+            )
             for name, calls in grouped.items()
         }
         flow_state = status.raw.get("state") or {}
         error = None
         if status.state in (RunState.FAILED, RunState.CANCELLED):
             error = flow_state.get("message") or status.raw.get("state_name")
-        return Observation(ref, status.state, tasks, read_result(flow_state), status.start, status.end,
-                           error, ref.url)
+        return Observation(
+            ref, status.state, tasks, read_result(flow_state), status.start, status.end, error, ref.url
+        )
 
     def _task_runs(self, flow_run_id: str) -> list[dict[str, Any]]:
-        return list(self.client.post("/task_runs/filter", json={
-            "flow_runs": {"id": {"any_": [flow_run_id]}}, "sort": "EXPECTED_START_TIME_ASC", "limit": 200}))
+        return list(
+            self.client.post(
+                "/task_runs/filter",
+                json={
+                    "flow_runs": {"id": {"any_": [flow_run_id]}},
+                    "sort": "EXPECTED_START_TIME_ASC",
+                    "limit": 200,
+                },
+            )
+        )
 
     def _settled_task_runs(self, flow_run_id: str, patience: float = 10.0) -> list[dict[str, Any]]:
         """Task runs reach the server as events, after the flow run may already be final: read until the

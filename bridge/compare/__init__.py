@@ -5,5 +5,14 @@ from bridge.compare.normalize import normalize
 from bridge.compare.tables import diff_tables, table_checksum
 from bridge.compare.values import diff
 
-__all__ = ["VERDICTS", "ChangedRow", "Difference", "TableDiff", "TableSide", "diff", "diff_tables", "normalize",
-           "table_checksum"]
+__all__ = [
+    "VERDICTS",
+    "ChangedRow",
+    "Difference",
+    "TableDiff",
+    "TableSide",
+    "diff",
+    "diff_tables",
+    "normalize",
+    "table_checksum",
+]

@@ -9,8 +9,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-ROWS_PER_BUCKET = 256   # pass 1 aims at this many rows per bucket
-MAX_BUCKETS = 16384     # ... but never more buckets than this (pass 1 returns one row per bucket)
+ROWS_PER_BUCKET = 256  # pass 1 aims at this many rows per bucket
+MAX_BUCKETS = 16384  # ... but never more buckets than this (pass 1 returns one row per bucket)
 
 Range = tuple[int, int] | None  # an inclusive key range; None selects rows whose key is NULL
 Sums = dict[Hashable, tuple[int, int]]  # bucket -> (row count, sum of row hashes)
@@ -19,12 +19,19 @@ T = TypeVar("T")
 
 # -- pure planning --------------------------------------------------------------------------------
 
+
 def next_pow2(n: int) -> int:
     return 1 if n <= 1 else 1 << (n - 1).bit_length()
 
 
-def plan_width(lo: int | None, hi: int | None, estimate: int | None, *,
-               rows_per_bucket: int | None = None, max_buckets: int | None = None) -> int:
+def plan_width(
+    lo: int | None,
+    hi: int | None,
+    estimate: int | None,
+    *,
+    rows_per_bucket: int | None = None,
+    max_buckets: int | None = None,
+) -> int:
     """Bucket width (a power of two) for integer keys in [lo, hi] over ~``estimate`` rows.
 
     Without an estimate (statistics never gathered) the keys are assumed dense."""
@@ -87,8 +94,9 @@ class BucketDiff:
     prefect: tuple[int, int]
 
 
-def differing(airflow: Mapping[Hashable, tuple[int, int]],
-              prefect: Mapping[Hashable, tuple[int, int]]) -> list[BucketDiff]:
+def differing(
+    airflow: Mapping[Hashable, tuple[int, int]], prefect: Mapping[Hashable, tuple[int, int]]
+) -> list[BucketDiff]:
     """The buckets whose (count, checksum) differ, in a stable order."""
     out = []
     for bucket in set(airflow) | set(prefect):
@@ -115,8 +123,9 @@ class RowMatch:
     changed: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = field(default_factory=dict)
 
 
-def match_rows(airflow: Mapping[str, tuple[tuple[Any, ...], int]],
-               prefect: Mapping[str, tuple[tuple[Any, ...], int]]) -> RowMatch:
+def match_rows(
+    airflow: Mapping[str, tuple[tuple[Any, ...], int]], prefect: Mapping[str, tuple[tuple[Any, ...], int]]
+) -> RowMatch:
     """Rows given as key text -> (key values, row hash) on each side."""
     match = RowMatch()
     for text, (key, digest) in airflow.items():
@@ -138,8 +147,10 @@ def first_keys(keys: Iterable[tuple[Any, ...]], n: int) -> list[tuple[Any, ...]]
         items.sort()
     except TypeError:
         items.sort(key=lambda k: tuple(map(str, k)))
-    return items[:max(0, n)]
+    return items[: max(0, n)]
 
 
-def columns_differing(names: Sequence[str], airflow: Sequence[Any], prefect: Sequence[Any]) -> tuple[str, ...]:
-    return tuple(name for name, a, p in zip(names, airflow, prefect) if a != p)
+def columns_differing(
+    names: Sequence[str], airflow: Sequence[Any], prefect: Sequence[Any]
+) -> tuple[str, ...]:
+    return tuple(name for name, a, p in zip(names, airflow, prefect, strict=False) if a != p)

@@ -32,6 +32,7 @@ The Redshift SQL follows Redshift's documented functions but has not been run ag
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,14 +40,24 @@ from typing import Any
 
 from bridge.errors import BackendError, BackendUnavailableError
 
-__all__ = ["DIALECTS", "Column", "Connection", "Dialect", "FLOAT_DECIMALS", "connect", "element_kind"]
+__all__ = ["DIALECTS", "FLOAT_DECIMALS", "Column", "Connection", "Dialect", "connect", "element_kind"]
 
 FLOAT_DECIMALS = 6
 NULL_MARK = "~"
 SEPARATOR = "|"
 
 INT, DECIMAL, FLOAT, BOOL, DATE, TIMESTAMP, TIMESTAMPTZ, TIME, BYTES, TEXT = (
-    "int", "decimal", "float", "bool", "date", "timestamp", "timestamptz", "time", "bytes", "text")
+    "int",
+    "decimal",
+    "float",
+    "bool",
+    "date",
+    "timestamp",
+    "timestamptz",
+    "time",
+    "bytes",
+    "text",
+)
 _NUMERIC = {INT, DECIMAL, FLOAT, BOOL}
 
 
@@ -86,8 +97,10 @@ class Dialect:
 
     def columns_sql(self) -> str:
         """Two parameters (schema, table); rows of (column name, type name, full type)."""
-        return ("SELECT column_name, data_type, data_type FROM information_schema.columns"
-                " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position")
+        return (
+            "SELECT column_name, data_type, data_type FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position"
+        )
 
     def category(self, data_type: str, full_type: str) -> str:
         raise NotImplementedError
@@ -144,11 +157,13 @@ class Postgres(Dialect):
 
     def columns_sql(self) -> str:
         # pg_catalog, not information_schema: the same names, ten times faster on a busy catalog.
-        return ("SELECT a.attname, format_type(a.atttypid, NULL), format_type(a.atttypid, a.atttypmod)"
-                " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
-                " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped"
-                " AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY a.attnum")
+        return (
+            "SELECT a.attname, format_type(a.atttypid, NULL), format_type(a.atttypid, a.atttypmod)"
+            " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped"
+            " AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY a.attnum"
+        )
 
     def category(self, data_type: str, full_type: str) -> str:
         t = data_type.lower()
@@ -158,9 +173,14 @@ class Postgres(Dialect):
             return DECIMAL
         if t in ("real", "double precision"):
             return FLOAT
-        return {"boolean": BOOL, "date": DATE, "timestamp without time zone": TIMESTAMP,
-                "timestamp with time zone": TIMESTAMPTZ, "time without time zone": TIME,
-                "bytea": BYTES}.get(t, TEXT)
+        return {
+            "boolean": BOOL,
+            "date": DATE,
+            "timestamp without time zone": TIMESTAMP,
+            "timestamp with time zone": TIMESTAMPTZ,
+            "time without time zone": TIME,
+            "bytea": BYTES,
+        }.get(t, TEXT)
 
     def stats_sql(self, schema: str, table: str, key: str | None) -> tuple[str, tuple[Any, ...]]:
         rel = self.table(schema, table)
@@ -197,8 +217,13 @@ class Postgres(Dialect):
     def session_sql(self) -> list[str]:
         # enable_sort/parallel_tuple_cost: the planner over-estimates the groups of ``key / width`` (it
         # takes the key's distinct count) and would sort the whole table; a hash aggregate is right here.
-        return ["SET TIME ZONE 'UTC'", "SET DateStyle = 'ISO, YMD'", "SET IntervalStyle = 'postgres'",
-                "SET enable_sort = off", "SET parallel_tuple_cost = 0"]
+        return [
+            "SET TIME ZONE 'UTC'",
+            "SET DateStyle = 'ISO, YMD'",
+            "SET IntervalStyle = 'postgres'",
+            "SET enable_sort = off",
+            "SET parallel_tuple_cost = 0",
+        ]
 
 
 class Redshift(Postgres):
@@ -219,9 +244,11 @@ class Redshift(Postgres):
 
     def row_hash(self, text: str) -> str:
         m = f"md5({text})"
-        return (f"(CAST(STRTOL(SUBSTRING({m}, 1, 8), 16) AS DECIMAL(38, 0)) * 4294967296"
-                f" + STRTOL(SUBSTRING({m}, 9, 8), 16)"
-                f" - CASE WHEN SUBSTRING({m}, 1, 1) >= '8' THEN 18446744073709551616 ELSE 0 END)")
+        return (
+            f"(CAST(STRTOL(SUBSTRING({m}, 1, 8), 16) AS DECIMAL(38, 0)) * 4294967296"
+            f" + STRTOL(SUBSTRING({m}, 9, 8), 16)"
+            f" - CASE WHEN SUBSTRING({m}, 1, 1) >= '8' THEN 18446744073709551616 ELSE 0 END)"
+        )
 
     def columns_sql(self) -> str:
         return Dialect.columns_sql(self)
@@ -237,8 +264,10 @@ class MySQL(Dialect):
         return "`" + identifier.replace("`", "``") + "`"
 
     def columns_sql(self) -> str:
-        return ("SELECT column_name, data_type, column_type FROM information_schema.columns"
-                " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position")
+        return (
+            "SELECT column_name, data_type, column_type FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position"
+        )
 
     def category(self, data_type: str, full_type: str) -> str:
         t = data_type.lower()
@@ -253,13 +282,16 @@ class MySQL(Dialect):
         return {"date": DATE, "datetime": TIMESTAMP, "timestamp": TIMESTAMPTZ, "time": TIME}.get(t, TEXT)
 
     def stats_sql(self, schema: str, table: str, key: str | None) -> tuple[str, tuple[Any, ...]]:
-        estimate = ("(SELECT table_rows FROM information_schema.tables"
-                    " WHERE table_schema = %s AND table_name = %s)")
+        estimate = (
+            "(SELECT table_rows FROM information_schema.tables WHERE table_schema = %s AND table_name = %s)"
+        )
         if key is None:
             return f"SELECT NULL, NULL, {estimate}", (schema, table)
         k, rel = self.quote(key), self.table(schema, table)
-        return (f"SELECT (SELECT MIN({k}) FROM {rel}), (SELECT MAX({k}) FROM {rel}), {estimate}",
-                (schema, table))
+        return (
+            f"SELECT (SELECT MIN({k}) FROM {rel}), (SELECT MAX({k}) FROM {rel}), {estimate}",
+            (schema, table),
+        )
 
     def canonical(self, column: str, category: str, kind: str) -> str:
         if kind == "float":
@@ -302,9 +334,12 @@ class MySQL(Dialect):
         return f"({column} DIV {int(width)})"
 
     def session_sql(self) -> list[str]:
-        return ["SET time_zone = '+00:00'", "SET NAMES utf8mb4",
-                "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
-                "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"]
+        return [
+            "SET time_zone = '+00:00'",
+            "SET NAMES utf8mb4",
+            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+            "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+        ]
 
 
 DIALECTS: dict[str, type[Dialect]] = {"postgresql": Postgres, "redshift": Redshift, "mysql": MySQL}
@@ -330,7 +365,7 @@ class Connection:
             with self.raw.cursor() as cur:
                 cur.execute(sql, tuple(params))  # always a tuple: '%%' in the SQL means '%'
                 return [tuple(row) for row in cur.fetchall()]
-        except Exception as exc:  # noqa: BLE001 - every driver error crosses the boundary as ours
+        except Exception as exc:
             raise self.translate(exc, "query failed") from exc
 
     def translate(self, exc: Exception, what: str) -> BackendError:
@@ -342,14 +377,14 @@ class Connection:
         return (BackendUnavailableError if lost else BackendError)(text, backend=self.label)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.raw.rollback()  # read only: nothing to keep
-        except Exception:  # noqa: BLE001 - closing anyway
-            pass
         self.raw.close()
 
 
-_PG_OPTIONS = re.compile(r"^(sslmode|sslrootcert|sslcert|sslkey|application_name|options|target_session_attrs)$")
+_PG_OPTIONS = re.compile(
+    r"^(sslmode|sslrootcert|sslcert|sslkey|application_name|options|target_session_attrs)$"
+)
 
 
 def connect(url: str, label: str, *, connect_timeout: int = 10) -> Connection:
@@ -370,19 +405,32 @@ def connect(url: str, label: str, *, connect_timeout: int = 10) -> Connection:
             import psycopg
 
             options = {k: v for k, v in parsed.query if _PG_OPTIONS.match(k)}
-            raw = psycopg.connect(host=parsed.host, port=parsed.port, user=parsed.username,
-                                  password=parsed.password, dbname=parsed.database or None,
-                                  connect_timeout=connect_timeout, **options)
+            raw = psycopg.connect(
+                host=parsed.host,
+                port=parsed.port,
+                user=parsed.username,
+                password=parsed.password,
+                dbname=parsed.database or None,
+                connect_timeout=connect_timeout,
+                **options,
+            )
             if parsed.dialect == "postgresql":  # one snapshot for every pass
                 raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
                 raw.read_only = True
         else:
             import pymysql
 
-            raw = pymysql.connect(host=parsed.host, port=parsed.port, user=parsed.username or "root",
-                                  password=parsed.password or "", database=parsed.database or None,
-                                  charset="utf8mb4", autocommit=False, connect_timeout=connect_timeout)
-    except Exception as exc:  # noqa: BLE001
+            raw = pymysql.connect(
+                host=parsed.host,
+                port=parsed.port,
+                user=parsed.username or "root",
+                password=parsed.password or "",
+                database=parsed.database or None,
+                charset="utf8mb4",
+                autocommit=False,
+                connect_timeout=connect_timeout,
+            )
+    except Exception as exc:
         error = probe.translate(exc, "cannot connect")
         raise BackendUnavailableError(str(error), backend=label) from exc
     conn = Connection(raw, dialect, label, where, parsed.password)
@@ -390,7 +438,7 @@ def connect(url: str, label: str, *, connect_timeout: int = 10) -> Connection:
         for statement in dialect.session_sql():
             with raw.cursor() as cur:
                 cur.execute(statement)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         conn.close()
         raise conn.translate(exc, "session setup failed") from exc
     return conn

@@ -13,12 +13,12 @@ BOTH_FAILED = "both_failed"
 VERDICTS = (MATCH, MISMATCH, SHADOW_FAILED, PRIMARY_FAILED, BOTH_FAILED)
 
 # Kinds of difference rows.
-CHANGED = "changed"            # the same path holds different values
+CHANGED = "changed"  # the same path holds different values
 ONLY_AIRFLOW = "only_airflow"  # the path (or row) exists only in Airflow's output
 ONLY_PREFECT = "only_prefect"  # ... only in Prefect's
 TYPE_CHANGED = "type_changed"  # same path, different JSON types
-NOISE = "noise"                # differs, but calibration showed it differs between two primary runs too
-ROW_CHANGED = "row_changed"    # a table row with the same key and different column values
+NOISE = "noise"  # differs, but calibration showed it differs between two primary runs too
+ROW_CHANGED = "row_changed"  # a table row with the same key and different column values
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,13 @@ class Difference:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "airflow": self.airflow, "prefect": self.prefect, "kind": self.kind,
-                "note": self.note}
+        return {
+            "path": self.path,
+            "airflow": self.airflow,
+            "prefect": self.prefect,
+            "kind": self.kind,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -66,17 +71,26 @@ class TableDiff:
 
     @property
     def equal(self) -> bool:
-        return self.error is None and not (self.only_airflow_count or self.only_prefect_count or self.changed_count)
+        return self.error is None and not (
+            self.only_airflow_count or self.only_prefect_count or self.changed_count
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "table": self.table, "key": list(self.key), "airflow_rows": self.airflow_rows,
+            "table": self.table,
+            "key": list(self.key),
+            "airflow_rows": self.airflow_rows,
             "prefect_rows": self.prefect_rows,
-            "only_airflow": [list(k) for k in self.only_airflow], "only_prefect": [list(k) for k in self.only_prefect],
+            "only_airflow": [list(k) for k in self.only_airflow],
+            "only_prefect": [list(k) for k in self.only_prefect],
             "changed": [{"key": list(c.key), "columns": list(c.columns)} for c in self.changed],
-            "only_airflow_count": self.only_airflow_count, "only_prefect_count": self.only_prefect_count,
-            "changed_count": self.changed_count, "queries": self.queries, "seconds": self.seconds,
-            "error": self.error, "equal": self.equal,
+            "only_airflow_count": self.only_airflow_count,
+            "only_prefect_count": self.only_prefect_count,
+            "changed_count": self.changed_count,
+            "queries": self.queries,
+            "seconds": self.seconds,
+            "error": self.error,
+            "equal": self.equal,
         }
 
 

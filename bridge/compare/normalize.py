@@ -21,22 +21,33 @@ from bridge.backends.base import Observation
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 URL = re.compile(r"^https?://", re.I)
-DURATION_KEYS = re.compile(r"(^|_)(duration|durations|seconds|elapsed|wall|latency)(_|$)|_s$|_ms$|per_s(ec)?$", re.I)
+DURATION_KEYS = re.compile(
+    r"(^|_)(duration|durations|seconds|elapsed|wall|latency)(_|$)|_s$|_ms$|per_s(ec)?$", re.I
+)
 
 
-def document(obs: Observation, task_map: Mapping[str, str] | None = None, prefect_side: bool = False) -> dict[str, Any]:
+def document(
+    obs: Observation, task_map: Mapping[str, str] | None = None, prefect_side: bool = False
+) -> dict[str, Any]:
     """What is compared of an observation: final state, per-task states and values, the result.
     Prefect task names are mapped back to Airflow task ids through ``task_map`` (default: same names)."""
     back = {v: k for k, v in (task_map or {}).items()} if prefect_side else {}
     return {
         "state": obs.state.value,
-        "tasks": {back.get(name, name): {"state": t.state.value, "value": t.value} for name, t in obs.tasks.items()},
+        "tasks": {
+            back.get(name, name): {"state": t.state.value, "value": t.value} for name, t in obs.tasks.items()
+        },
         "result": obs.result,
     }
 
 
-def normalize(value: Any, run_ids: Iterable[str] = (), targets: Iterable[str] = (),
-              unordered: Iterable[str] = (), _path: str = "") -> Any:
+def normalize(
+    value: Any,
+    run_ids: Iterable[str] = (),
+    targets: Iterable[str] = (),
+    unordered: Iterable[str] = (),
+    _path: str = "",
+) -> Any:
     """A copy of ``value`` with the built-in noise replaced and the declared lists sorted."""
     ids = {str(i) for i in run_ids if i}
     tgts = {str(t) for t in targets if t}
@@ -46,7 +57,10 @@ def normalize(value: Any, run_ids: Iterable[str] = (), targets: Iterable[str] = 
 
 def _walk(value: Any, ids: set[str], tgts: set[str], unordered: set[str], path: str, key: str) -> Any:
     if isinstance(value, Mapping):
-        return {k: _walk(v, ids, tgts, unordered, f"{path}.{k}" if path else str(k), str(k)) for k, v in value.items()}
+        return {
+            k: _walk(v, ids, tgts, unordered, f"{path}.{k}" if path else str(k), str(k))
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         items = [_walk(v, ids, tgts, unordered, f"{path}[]", key) for v in value]
         if path in unordered:

@@ -54,11 +54,12 @@ from bridge.errors import UsageError
 
 __all__ = ["diff_tables", "table_checksum"]
 
-FETCH_ROWS = 1024       # a differing bucket with at most this many rows is fetched, not split
-SPLIT_BITS = 4          # a bucket too big to fetch is split in 2**SPLIT_BITS
+FETCH_ROWS = 1024  # a differing bucket with at most this many rows is fetched, not split
+SPLIT_BITS = 4  # a bucket too big to fetch is split in 2**SPLIT_BITS
 RANGES_PER_QUERY = 500  # key ranges OR-ed in one WHERE
 
 # -- one side's SQL -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Plan:
@@ -83,14 +84,19 @@ class _Plan:
 def _describe(conn: Connection, side: TableSide) -> list[Column]:
     rows = conn.query(conn.dialect.columns_sql(), (side.schema, side.table))
     if not rows:
-        raise UsageError(f"{conn.label} table {side.schema}.{side.table} not found in {conn.where}"
-                         " (or not visible to this user)")
-    return [Column(str(name), str(dtype), conn.dialect.category(str(dtype), str(full)))
-            for name, dtype, full in rows]
+        raise UsageError(
+            f"{conn.label} table {side.schema}.{side.table} not found in {conn.where}"
+            " (or not visible to this user)"
+        )
+    return [
+        Column(str(name), str(dtype), conn.dialect.category(str(dtype), str(full)))
+        for name, dtype, full in rows
+    ]
 
 
-def _resolve(names: Sequence[str], columns: Sequence[Column], conn: Connection, side: TableSide,
-             what: str) -> tuple[Column, ...]:
+def _resolve(
+    names: Sequence[str], columns: Sequence[Column], conn: Connection, side: TableSide, what: str
+) -> tuple[Column, ...]:
     by_name = {c.name: c for c in columns}
     out = []
     for name in names:
@@ -99,39 +105,58 @@ def _resolve(names: Sequence[str], columns: Sequence[Column], conn: Connection, 
             folded = [c for c in columns if c.name.lower() == name.lower()]
             found = folded[0] if len(folded) == 1 else None
         if found is None:
-            raise UsageError(f"{what} column {name!r} not found in the {conn.label} table "
-                             f"{side.schema}.{side.table} ({conn.where}); it has: "
-                             + ", ".join(c.name for c in columns))
+            raise UsageError(
+                f"{what} column {name!r} not found in the {conn.label} table "
+                f"{side.schema}.{side.table} ({conn.where}); it has: " + ", ".join(c.name for c in columns)
+            )
         out.append(found)
     return tuple(out)
 
 
-def _plans(conns: tuple[Connection, Connection], sides: tuple[TableSide, TableSide],
-           described: tuple[list[Column], list[Column]], key: Sequence[str],
-           columns: Sequence[str] | None) -> tuple[_Plan, _Plan]:
+def _plans(
+    conns: tuple[Connection, Connection],
+    sides: tuple[TableSide, TableSide],
+    described: tuple[list[Column], list[Column]],
+    key: Sequence[str],
+    columns: Sequence[str] | None,
+) -> tuple[_Plan, _Plan]:
     if columns is None:
         key_folded = {k.lower() for k in key}
         columns = [c.name for c in described[0] if c.name.lower() not in key_folded]
     columns = list(dict.fromkeys(c for c in columns if c not in key))
-    keys = [_resolve(key, d, c, s, "key") for c, s, d in zip(conns, sides, described)]
-    cols = [_resolve(columns, d, c, s, "compared") for c, s, d in zip(conns, sides, described)]
-    key_kinds = [element_kind(a.category, p.category) for a, p in zip(*keys)]
-    col_kinds = [element_kind(a.category, p.category) for a, p in zip(*cols)]
-    return _plan(conns[0], sides[0], keys[0], cols[0], key_kinds, col_kinds), \
-        _plan(conns[1], sides[1], keys[1], cols[1], key_kinds, col_kinds)
+    keys = [_resolve(key, d, c, s, "key") for c, s, d in zip(conns, sides, described, strict=False)]
+    cols = [_resolve(columns, d, c, s, "compared") for c, s, d in zip(conns, sides, described, strict=False)]
+    key_kinds = [element_kind(a.category, p.category) for a, p in zip(*keys, strict=False)]
+    col_kinds = [element_kind(a.category, p.category) for a, p in zip(*cols, strict=False)]
+    return _plan(conns[0], sides[0], keys[0], cols[0], key_kinds, col_kinds), _plan(
+        conns[1], sides[1], keys[1], cols[1], key_kinds, col_kinds
+    )
 
 
-def _plan(conn: Connection, side: TableSide, key: tuple[Column, ...], columns: tuple[Column, ...],
-          key_kinds: Sequence[str], col_kinds: Sequence[str]) -> _Plan:
+def _plan(
+    conn: Connection,
+    side: TableSide,
+    key: tuple[Column, ...],
+    columns: tuple[Column, ...],
+    key_kinds: Sequence[str],
+    col_kinds: Sequence[str],
+) -> _Plan:
     d = conn.dialect
-    key_elements = [d.element(c, k) for c, k in zip(key, key_kinds)]
-    elements = tuple(d.element(c, k) for c, k in zip(columns, col_kinds))
-    return _Plan(conn=conn, rel=d.table(side.schema, side.table), key=key, columns=columns,
-                 key_text=d.joined(key_elements), elements=elements,
-                 row_hash=d.row_hash(d.joined(key_elements + list(elements))))
+    key_elements = [d.element(c, k) for c, k in zip(key, key_kinds, strict=False)]
+    elements = tuple(d.element(c, k) for c, k in zip(columns, col_kinds, strict=False))
+    return _Plan(
+        conn=conn,
+        rel=d.table(side.schema, side.table),
+        key=key,
+        columns=columns,
+        key_text=d.joined(key_elements),
+        elements=elements,
+        row_hash=d.row_hash(d.joined(key_elements + list(elements))),
+    )
 
 
 # -- bucket strategies ----------------------------------------------------------------------------
+
 
 class _IntBuckets:
     """Buckets ``first key column / width``; selections are key ranges."""
@@ -143,13 +168,17 @@ class _IntBuckets:
         return plan.conn.dialect.int_div(plan.q(plan.key[0].name), width or self.width)
 
     @staticmethod
-    def where(plan: _Plan, ranges: Sequence[Range], *, superset: bool = False) -> list[tuple[str, tuple[Any, ...]]]:
+    def where(
+        plan: _Plan, ranges: Sequence[Range], *, superset: bool = False
+    ) -> list[tuple[str, tuple[Any, ...]]]:
         k = plan.q(plan.key[0].name)
         merged = merge_ranges(ranges)
         out = []
         for i in range(0, len(merged), RANGES_PER_QUERY):
-            terms = [f"{k} IS NULL" if r is None else f"{k} BETWEEN {int(r[0])} AND {int(r[1])}"
-                     for r in merged[i:i + RANGES_PER_QUERY]]
+            terms = [
+                f"{k} IS NULL" if r is None else f"{k} BETWEEN {int(r[0])} AND {int(r[1])}"
+                for r in merged[i : i + RANGES_PER_QUERY]
+            ]
             out.append(("(" + " OR ".join(terms) + ")", ()))
         return out
 
@@ -163,12 +192,13 @@ class _HashBuckets:
     def group(self, plan: _Plan) -> str:
         return plan.conn.dialect.md5_prefix(plan.key_text, self.digits)
 
-    def where(self, plan: _Plan, prefixes: Sequence[str], *,
-              superset: bool = False) -> list[tuple[str, tuple[Any, ...]]]:
+    def where(
+        self, plan: _Plan, prefixes: Sequence[str], *, superset: bool = False
+    ) -> list[tuple[str, tuple[Any, ...]]]:
         """``superset``: the caller filters rows itself, so most of the table may as well be all of it."""
         if not prefixes:
             return []
-        if superset and len(prefixes) * 4 > 16 ** self.digits:
+        if superset and len(prefixes) * 4 > 16**self.digits:
             return [("1 = 1", ())]
         holders = ", ".join([plan.conn.dialect.placeholder] * len(prefixes))
         return [(f"{self.group(plan)} IN ({holders})", tuple(prefixes))]
@@ -176,18 +206,21 @@ class _HashBuckets:
 
 # -- the diff -------------------------------------------------------------------------------------
 
+
 class _Pair:
     """Both sides' sessions and two threads: every step runs on both databases at once."""
 
     def __init__(self, airflow: TableSide, prefect: TableSide) -> None:
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="table-diff")
-        futures = [self.pool.submit(connect, airflow.url, "airflow"),
-                   self.pool.submit(connect, prefect.url, "prefect")]
+        futures = [
+            self.pool.submit(connect, airflow.url, "airflow"),
+            self.pool.submit(connect, prefect.url, "prefect"),
+        ]
         conns, errors = [], []
         for f in futures:
             try:
                 conns.append(f.result())
-            except Exception as exc:  # noqa: BLE001 - re-raised below once both are settled
+            except Exception as exc:
                 errors.append(exc)
         if errors:
             for c in conns:
@@ -218,13 +251,16 @@ def _group_sums(plan: _Plan, group: str, where: list[tuple[str, tuple[Any, ...]]
     sums: Sums = {}
     suffix = " ORDER BY NULL" if plan.conn.dialect.name == "mysql" else ""
     for cond, params in where if where is not None else [("1 = 1", ())]:
-        sql = (f"SELECT {group}, COUNT(*), SUM({plan.row_hash}) FROM {plan.rel}"
-               f" WHERE {cond} GROUP BY 1{suffix}")
+        sql = (
+            f"SELECT {group}, COUNT(*), SUM({plan.row_hash}) FROM {plan.rel} WHERE {cond} GROUP BY 1{suffix}"
+        )
         add_sums(sums, plan.conn.query(sql, params))
     return sums
 
 
-def _fetch_hashes(plan: _Plan, where: list[tuple[str, tuple[Any, ...]]]) -> dict[str, tuple[tuple[Any, ...], int]]:
+def _fetch_hashes(
+    plan: _Plan, where: list[tuple[str, tuple[Any, ...]]]
+) -> dict[str, tuple[tuple[Any, ...], int]]:
     rows: dict[str, tuple[tuple[Any, ...], int]] = {}
     n = len(plan.key)
     for cond, params in where:
@@ -232,8 +268,10 @@ def _fetch_hashes(plan: _Plan, where: list[tuple[str, tuple[Any, ...]]]) -> dict
         for row in plan.conn.query(sql, params):
             text = str(row[n])
             if text in rows:
-                raise UsageError(f"the key ({plan.key_list}) is not unique in the {plan.conn.label} table "
-                                 f"{plan.rel} ({plan.conn.where}): {row[:n]!r} appears twice")
+                raise UsageError(
+                    f"the key ({plan.key_list}) is not unique in the {plan.conn.label} table "
+                    f"{plan.rel} ({plan.conn.where}): {row[:n]!r} appears twice"
+                )
             rows[text] = (tuple(row[:n]), int(row[n + 1]))
     return rows
 
@@ -241,8 +279,7 @@ def _fetch_hashes(plan: _Plan, where: list[tuple[str, tuple[Any, ...]]]) -> dict
 def _first_keys_where(plan: _Plan, where: list[tuple[str, tuple[Any, ...]]], n: int) -> list[tuple[Any, ...]]:
     keys: list[tuple[Any, ...]] = []
     for cond, params in where:
-        sql = (f"SELECT {plan.key_list} FROM {plan.rel} WHERE {cond} ORDER BY {plan.key_list}"
-               f" LIMIT {int(n)}")
+        sql = f"SELECT {plan.key_list} FROM {plan.rel} WHERE {cond} ORDER BY {plan.key_list} LIMIT {int(n)}"
         keys += [tuple(r) for r in plan.conn.query(sql, params)]
     return keys
 
@@ -306,14 +343,23 @@ def _bisect(pair: _Pair, plans: tuple[_Plan, _Plan], buckets: _IntBuckets, diffs
         if not split:
             break
         width = max(1, width >> SPLIT_BITS)
-        sums = pair.both(lambda i: _group_sums(plans[i], buckets.group(plans[i], width),
-                                                   _IntBuckets.where(plans[i], split)))
+        sums = pair.both(
+            lambda i, width=width, split=split: _group_sums(
+                plans[i], buckets.group(plans[i], width), _IntBuckets.where(plans[i], split)
+            )
+        )
         diffs = differing(*sums)
     return found
 
 
-def diff_tables(airflow: TableSide, prefect: TableSide, key: Sequence[str], columns: Sequence[str] | None = None,
-                *, sample: int = 10) -> TableDiff:
+def diff_tables(
+    airflow: TableSide,
+    prefect: TableSide,
+    key: Sequence[str],
+    columns: Sequence[str] | None = None,
+    *,
+    sample: int = 10,
+) -> TableDiff:
     """Compare the Airflow side's table with the Prefect side's by ``key`` over ``columns``.
 
     ``columns=None`` compares every column of the Airflow table except the key. The result holds at most
@@ -337,28 +383,38 @@ def diff_tables(airflow: TableSide, prefect: TableSide, key: Sequence[str], colu
         else:
             found = _Found()
             found.fetch = [d.bucket for d in diffs if not found.sort(d, d.bucket)]
-        fetched = pair.both(lambda i: _fetch_hashes(plans[i], strategy.where(plans[i], found.fetch, superset=True)))
+        fetched = pair.both(
+            lambda i: _fetch_hashes(plans[i], strategy.where(plans[i], found.fetch, superset=True))
+        )
         match = match_rows(*fetched)
         only = [list(match.only_airflow.values()), list(match.only_prefect.values())]
         if sample and (found.only_airflow or found.only_prefect):
             one_sided = (found.only_airflow, found.only_prefect)
-            extra = pair.both(lambda i: _first_keys_where(plans[i], strategy.where(plans[i], one_sided[i]), sample))
+            extra = pair.both(
+                lambda i: _first_keys_where(plans[i], strategy.where(plans[i], one_sided[i]), sample)
+            )
             only = [only[0] + extra[0], only[1] + extra[1]]
         return TableDiff(
-            table=airflow.table, key=tuple(c.name for c in plans[0].key),
-            airflow_rows=sum(c for c, _ in sums[0].values()), prefect_rows=sum(c for c, _ in sums[1].values()),
-            only_airflow=tuple(first_keys(only[0], sample)), only_prefect=tuple(first_keys(only[1], sample)),
+            table=airflow.table,
+            key=tuple(c.name for c in plans[0].key),
+            airflow_rows=sum(c for c, _ in sums[0].values()),
+            prefect_rows=sum(c for c, _ in sums[1].values()),
+            only_airflow=tuple(first_keys(only[0], sample)),
+            only_prefect=tuple(first_keys(only[1], sample)),
             changed=_changed_sample(pair, plans, match, sample),
             only_airflow_count=len(match.only_airflow) + found.only_airflow_count,
             only_prefect_count=len(match.only_prefect) + found.only_prefect_count,
-            changed_count=len(match.changed), queries=pair.queries,
-            seconds=round(time.perf_counter() - started, 3))
+            changed_count=len(match.changed),
+            queries=pair.queries,
+            seconds=round(time.perf_counter() - started, 3),
+        )
     finally:
         pair.close()
 
 
-def _strategy(pair: _Pair, plans: tuple[_Plan, _Plan],
-              sides: tuple[TableSide, TableSide]) -> _IntBuckets | _HashBuckets:
+def _strategy(
+    pair: _Pair, plans: tuple[_Plan, _Plan], sides: tuple[TableSide, TableSide]
+) -> _IntBuckets | _HashBuckets:
     """Integer buckets when the first key column is an integer on both sides, else md5 prefixes."""
     integer = plans[0].key[0].category == INT and plans[1].key[0].category == INT
     stats = pair.both(lambda i: _stats(plans[i], sides[i], integer))
@@ -370,7 +426,9 @@ def _strategy(pair: _Pair, plans: tuple[_Plan, _Plan],
     return _IntBuckets(plan_width(min(lows, default=None), max(highs, default=None), estimate))
 
 
-def _changed_sample(pair: _Pair, plans: tuple[_Plan, _Plan], match: RowMatch, sample: int) -> tuple[ChangedRow, ...]:
+def _changed_sample(
+    pair: _Pair, plans: tuple[_Plan, _Plan], match: RowMatch, sample: int
+) -> tuple[ChangedRow, ...]:
     by_key = {a: text for text, (a, _) in match.changed.items()}
     texts = [by_key[k] for k in first_keys(by_key, sample)]
     if not texts:
@@ -378,12 +436,18 @@ def _changed_sample(pair: _Pair, plans: tuple[_Plan, _Plan], match: RowMatch, sa
     keys = ([match.changed[t][0] for t in texts], [match.changed[t][1] for t in texts])
     values = pair.both(lambda i: _column_texts(plans[i], keys[i]))
     names = [c.name for c in plans[0].columns]
-    return tuple(ChangedRow(key=match.changed[t][0],
-                            columns=columns_differing(names, values[0].get(t, ()), values[1].get(t, ())))
-                 for t in texts)
+    return tuple(
+        ChangedRow(
+            key=match.changed[t][0],
+            columns=columns_differing(names, values[0].get(t, ()), values[1].get(t, ())),
+        )
+        for t in texts
+    )
 
 
-def table_checksum(side: TableSide, key: Sequence[str], columns: Sequence[str] | None = None) -> tuple[int, int]:
+def table_checksum(
+    side: TableSide, key: Sequence[str], columns: Sequence[str] | None = None
+) -> tuple[int, int]:
     """``(row count, sum of row hashes)`` of one table in one full scan: the floor a diff cannot beat.
 
     Columns are rendered by their own type (a diff between differently typed columns may render a float
@@ -396,8 +460,14 @@ def table_checksum(side: TableSide, key: Sequence[str], columns: Sequence[str] |
             columns = [c.name for c in described if c.name not in key]
         keys = _resolve(key, described, conn, side, "key")
         cols = _resolve([c for c in columns if c not in key], described, conn, side, "compared")
-        plan = _plan(conn, side, keys, cols, [element_kind(c.category, c.category) for c in keys],
-                     [element_kind(c.category, c.category) for c in cols])
+        plan = _plan(
+            conn,
+            side,
+            keys,
+            cols,
+            [element_kind(c.category, c.category) for c in keys],
+            [element_kind(c.category, c.category) for c in cols],
+        )
         count, total = conn.query(f"SELECT COUNT(*), SUM({plan.row_hash}) FROM {plan.rel}")[0]
         return int(count), int(total or 0)
     finally:

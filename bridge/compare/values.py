@@ -26,22 +26,36 @@ def dotted(deepdiff_path: str) -> str:
 
 def _matches(path: str, patterns: Iterable[str]) -> str | None:
     for pattern in patterns:
-        if path == pattern or fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern + ".") \
-                or path.startswith(pattern + "["):
+        if (
+            path == pattern
+            or fnmatch.fnmatchcase(path, pattern)
+            or path.startswith((pattern + ".", pattern + "["))
+        ):
             return pattern
     return None
 
 
-def diff(airflow: Any, prefect: Any, *, float_tolerance: float = 1e-9, ignore: Iterable[IgnoreRule] = (),
-         noise: Iterable[str] = ()) -> list[Difference]:
+def diff(
+    airflow: Any,
+    prefect: Any,
+    *,
+    float_tolerance: float = 1e-9,
+    ignore: Iterable[IgnoreRule] = (),
+    noise: Iterable[str] = (),
+) -> list[Difference]:
     """Difference rows between two normalized documents. Paths matched by an ignore rule are dropped;
     paths calibrated as noise are kept with kind ``noise``."""
     from deepdiff import DeepDiff
 
     rules = list(ignore)
     noise_paths = list(noise)
-    found = DeepDiff(airflow, prefect, math_epsilon=float_tolerance or None, verbose_level=2,
-                     ignore_numeric_type_changes=True)
+    found = DeepDiff(
+        airflow,
+        prefect,
+        math_epsilon=float_tolerance or None,
+        verbose_level=2,
+        ignore_numeric_type_changes=True,
+    )
     rows: list[Difference] = []
     for kind, entries in found.items():
         for path, detail in _items(entries):
@@ -60,7 +74,9 @@ def diff(airflow: Any, prefect: Any, *, float_tolerance: float = 1e-9, ignore: I
                 row = Difference(p, None, None, CHANGED, note=kind)
             pattern = _matches(p, noise_paths)
             if pattern:
-                row = Difference(row.path, row.airflow, row.prefect, NOISE, note=f"calibrated noise ({pattern})")
+                row = Difference(
+                    row.path, row.airflow, row.prefect, NOISE, note=f"calibrated noise ({pattern})"
+                )
             rows.append(row)
     return sorted(rows, key=lambda r: r.path)
 

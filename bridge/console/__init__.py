@@ -13,15 +13,29 @@ import importlib
 from typing import Any
 
 _WHERE = {
-    "Options": "common", "backends_for": "common", "guarded": "common",
-    "database_errors": "data", "parity": "data", "seed_etl": "data", "seed_products": "data", "seed_queue": "data",
-    "ProgressLine": "runs", "list_workflows": "runs", "observation_dict": "runs", "set_paused": "runs",
-    "status": "runs", "trigger": "runs",
-    "ShadowProgress": "shadow", "calibrate": "shadow", "demo": "shadow", "report": "shadow",
-    "shadow_run": "shadow", "write_report": "shadow",
+    "Options": "common",
+    "backends_for": "common",
+    "guarded": "common",
+    "database_errors": "data",
+    "parity": "data",
+    "seed_etl": "data",
+    "seed_products": "data",
+    "seed_queue": "data",
+    "ProgressLine": "runs",
+    "list_workflows": "runs",
+    "observation_dict": "runs",
+    "set_paused": "runs",
+    "status": "runs",
+    "trigger": "runs",
+    "ShadowProgress": "shadow",
+    "calibrate": "shadow",
+    "demo": "shadow",
+    "report": "shadow",
+    "shadow_run": "shadow",
+    "write_report": "shadow",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = sorted(_WHERE)  # noqa: PLE0605 (the lazy names are the keys above)
 
 
 def __getattr__(name: str) -> Any:

@@ -17,14 +17,22 @@ def parity(dag_id: str, n: int, opts: Options, out: IO[str] = sys.stdout) -> int
 
     result = parity_mod.check(backends_for(opts), dag_id, n)
     if opts.as_json:
-        json.dump({"workflow": dag_id, "verdict": result.verdict, "explanation": result.explanation,
-                   "offset_s": result.offset.total_seconds() if result.offset else None,
-                   "airflow": [t.isoformat() for t in result.airflow],
-                   "prefect": [t.isoformat() for t in result.prefect]}, out, indent=2)
+        json.dump(
+            {
+                "workflow": dag_id,
+                "verdict": result.verdict,
+                "explanation": result.explanation,
+                "offset_s": result.offset.total_seconds() if result.offset else None,
+                "airflow": [t.isoformat() for t in result.airflow],
+                "prefect": [t.isoformat() for t in result.prefect],
+            },
+            out,
+            indent=2,
+        )
         out.write("\n")
     else:
         out.write(f"{'AIRFLOW (UTC)':<27}{'PREFECT (UTC)':<27}\n")
-        for a, p in zip(result.airflow, result.prefect):
+        for a, p in zip(result.airflow, result.prefect, strict=False):
             out.write(f"{a.isoformat():<27}{p.isoformat():<27}{'' if a == p else 'differs'}\n")
         out.write(f"{dag_id}: {result.verdict}: {result.explanation}\n")
     return 0 if result.equal else 1
@@ -39,13 +47,21 @@ def seed_products(rows: int, seed: int, url: str | None, out: IO[str] = sys.stdo
     with database_errors(db.DatabaseUrl.parse(target).render()):
         db.ensure_source_database(target)
         summary = fill(target, rows, seed)
-    out.write(f"seeded {db.DatabaseUrl.parse(target).render()} with seed {seed}: "
-              f"{json.dumps(summary, default=str, sort_keys=True)}\n")
+    out.write(
+        f"seeded {db.DatabaseUrl.parse(target).render()} with seed {seed}: "
+        f"{json.dumps(summary, default=str, sort_keys=True)}\n"
+    )
     return 0
 
 
-def seed_etl(rows: int, seed: int, orders: int | None, url: str | None, out: IO[str] = sys.stdout,
-             err: IO[str] = sys.stderr) -> int:
+def seed_etl(
+    rows: int,
+    seed: int,
+    orders: int | None,
+    url: str | None,
+    out: IO[str] = sys.stdout,
+    err: IO[str] = sys.stderr,
+) -> int:
     """Fill the source with products, categories, promotions, orders and order items (scenario 3)."""
     from pipelines import db
     from pipelines.etl_seed import seed_etl as fill
@@ -83,15 +99,31 @@ def database_errors(where: str) -> Iterator[None]:
         raise UsageError(f"{where}: {str(exc).splitlines()[0]}") from exc
 
 
-def seed_queue(broker: str, count: int, seed: int, targets: tuple[str, ...], stream: str, poison: int,
-               malformed: int, out: IO[str] = sys.stdout) -> int:
+def seed_queue(
+    broker: str,
+    count: int,
+    seed: int,
+    targets: tuple[str, ...],
+    stream: str,
+    poison: int,
+    malformed: int,
+    out: IO[str] = sys.stdout,
+) -> int:
     """Publish deterministic order events to every target's queue of ``stream`` (scenario 2)."""
     from bridge.devstack import StackSettings
     from pipelines.queue_seed import publish_orders
 
     url = StackSettings.from_env().sqs_url if broker == "sqs" else None
     with database_errors(f"{broker} stream {stream}"):
-        summary = publish_orders(broker, count, seed, targets=targets or ("warehouse",), stream=stream,
-                                 poison=poison, malformed=malformed, url=url)
+        summary = publish_orders(
+            broker,
+            count,
+            seed,
+            targets=targets or ("warehouse",),
+            stream=stream,
+            poison=poison,
+            malformed=malformed,
+            url=url,
+        )
     out.write(f"published to {broker}: {json.dumps(summary, default=str, sort_keys=True)}\n")
     return 0

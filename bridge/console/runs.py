@@ -24,11 +24,13 @@ def list_workflows(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.
         out.write("\n")
         return 0
     header = ("WORKFLOW", "STAGE", "SCHEDULE", "PAUSED", "LAST RUN", "KNOWN BY")
-    table = [header] + [(r.id, r.stage, r.schedule, r.paused, r.last_state, ",".join(r.known_by) or "catalog only")
-                        for r in rows]
+    table = [header] + [
+        (r.id, r.stage, r.schedule, r.paused, r.last_state, ",".join(r.known_by) or "catalog only")
+        for r in rows
+    ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     for row in table:
-        out.write("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
+        out.write("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() + "\n")
     if not rows:
         out.write("(no workflows)\n")
     return 0
@@ -77,8 +79,9 @@ def observation_dict(obs: Observation) -> dict[str, Any]:
     }
 
 
-def trigger(dag_id: str, conf_text: str | None, opts: Options, out: IO[str] = sys.stdout,
-            err: IO[str] = sys.stderr) -> int:
+def trigger(
+    dag_id: str, conf_text: str | None, opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr
+) -> int:
     from bridge import operations
 
     conf = operations.parse_conf(conf_text)
@@ -91,8 +94,17 @@ def trigger(dag_id: str, conf_text: str | None, opts: Options, out: IO[str] = sy
     run = operations.format_run_id(ref)
     if not opts.wait:
         if opts.as_json:
-            json.dump({"run": run, "backend": ref.backend, "workflow": ref.workflow_id,
-                       "correlation_id": ref.correlation_id, "url": ref.url}, out, indent=2)
+            json.dump(
+                {
+                    "run": run,
+                    "backend": ref.backend,
+                    "workflow": ref.workflow_id,
+                    "correlation_id": ref.correlation_id,
+                    "url": ref.url,
+                },
+                out,
+                indent=2,
+            )
             out.write("\n")
         else:
             out.write(f"triggered {ref.workflow_id} on {ref.backend}: run {run}\n  {ref.url}\n")
@@ -113,7 +125,9 @@ def _print_observation(obs: Observation, as_json: bool, out: IO[str]) -> None:
     duration = f" in {obs.duration:.1f} s" if obs.duration is not None else ""
     out.write(f"{obs.ref.workflow_id} on {obs.ref.backend}: {obs.state.value}{duration}\n")
     for name, task in data["tasks"].items():
-        value = "" if task["value"] is None else f" -> {json.dumps(task['value'], default=str, sort_keys=True)}"
+        value = (
+            "" if task["value"] is None else f" -> {json.dumps(task['value'], default=str, sort_keys=True)}"
+        )
         out.write(f"  task {name}: {task['state']}{value}\n")
     if obs.result is not None:
         out.write(f"  result: {json.dumps(obs.result, default=str, sort_keys=True)}\n")

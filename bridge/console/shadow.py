@@ -60,43 +60,79 @@ def write_report(store: Any, catalog: Any, workflow: str | None, fmt: str = "htm
     return path
 
 
-def shadow_run(backends: Any, dag_id: str, conf: dict[str, Any], opts: Options, out: IO[str] = sys.stdout,
-               err: IO[str] = sys.stderr) -> int:
+def shadow_run(
+    backends: Any,
+    dag_id: str,
+    conf: dict[str, Any],
+    opts: Options,
+    out: IO[str] = sys.stdout,
+    err: IO[str] = sys.stderr,
+) -> int:
     """Run both sides, compare, record, write the report; exit with the primary's outcome (4 on a
     mismatch with --fail-on-mismatch)."""
     from bridge import shadow
 
     store = _store(backends)
-    result = shadow.run(backends, dag_id, conf, timeout=opts.timeout, progress=ShadowProgress(err),
-                        noise=store.noise_paths(dag_id))
+    result = shadow.run(
+        backends,
+        dag_id,
+        conf,
+        timeout=opts.timeout,
+        progress=ShadowProgress(err),
+        noise=store.noise_paths(dag_id),
+    )
     store.record(result)
     report = write_report(store, backends.catalog, dag_id)
     p, s = result.primary, result.shadow
+
     def side(o: Any) -> str:
         waited = o.elapsed_s if o.elapsed_s is not None else o.duration_s  # trigger to end, queueing included
         return f"{o.side} {o.state}" + (f" {waited:.1f} s" if waited is not None else "")
+
     if opts.as_json:
-        json.dump({"workflow": dag_id, "verdict": result.verdict, "correlation_id": result.correlation_id,
-                   "primary": {"state": p.state, "run": p.run, "url": p.url, "duration_s": p.duration_s},
-                   "shadow": {"state": s.state, "run": s.run, "url": s.url, "duration_s": s.duration_s,
-                              "error": s.error},
-                   "wall_s": result.wall_s, "differences": [d.to_dict() for d in result.differences],
-                   "tables": [t.to_dict() for t in result.tables], "report": str(report)}, out, indent=2, default=str)
+        json.dump(
+            {
+                "workflow": dag_id,
+                "verdict": result.verdict,
+                "correlation_id": result.correlation_id,
+                "primary": {"state": p.state, "run": p.run, "url": p.url, "duration_s": p.duration_s},
+                "shadow": {
+                    "state": s.state,
+                    "run": s.run,
+                    "url": s.url,
+                    "duration_s": s.duration_s,
+                    "error": s.error,
+                },
+                "wall_s": result.wall_s,
+                "differences": [d.to_dict() for d in result.differences],
+                "tables": [t.to_dict() for t in result.tables],
+                "report": str(report),
+            },
+            out,
+            indent=2,
+            default=str,
+        )
         out.write("\n")
     else:
-        out.write(f"shadow {dag_id}: {result.verdict} ({side(p)}, {side(s)}, wall {result.wall_s:.1f} s, "
-                  f"{len(result.real_differences)} differences) report: {report}\n")
+        out.write(
+            f"shadow {dag_id}: {result.verdict} ({side(p)}, {side(s)}, wall {result.wall_s:.1f} s, "
+            f"{len(result.real_differences)} differences) report: {report}\n"
+        )
         if s.error:
             out.write(f"  shadow error: {s.error}\n")
         for d in result.differences[:20]:
-            out.write(f"  {d.kind:<13} {d.path}: airflow={json.dumps(d.airflow, default=str)} "
-                      f"prefect={json.dumps(d.prefect, default=str)}\n")
+            out.write(
+                f"  {d.kind:<13} {d.path}: airflow={json.dumps(d.airflow, default=str)} "
+                f"prefect={json.dumps(d.prefect, default=str)}\n"
+            )
         for t in result.tables:
             if not t.equal:
-                out.write(f"  table {t.table}: only airflow {t.only_airflow_count} {list(t.only_airflow)[:5]}, "
-                          f"only prefect {t.only_prefect_count} {list(t.only_prefect)[:5]}, changed "
-                          f"{t.changed_count} {[(c.key, c.columns) for c in t.changed][:5]}"
-                          f"{' error: ' + t.error if t.error else ''}\n")
+                out.write(
+                    f"  table {t.table}: only airflow {t.only_airflow_count} {list(t.only_airflow)[:5]}, "
+                    f"only prefect {t.only_prefect_count} {list(t.only_prefect)[:5]}, changed "
+                    f"{t.changed_count} {[(c.key, c.columns) for c in t.changed][:5]}"
+                    f"{' error: ' + t.error if t.error else ''}\n"
+                )
     if not p.ok:
         return 1
     if opts.fail_on_mismatch and result.verdict == "mismatch":
@@ -104,8 +140,14 @@ def shadow_run(backends: Any, dag_id: str, conf: dict[str, Any], opts: Options, 
     return 0
 
 
-def calibrate(dag_id: str, conf_text: str | None, runs: int, opts: Options, out: IO[str] = sys.stdout,
-              err: IO[str] = sys.stderr) -> int:
+def calibrate(
+    dag_id: str,
+    conf_text: str | None,
+    runs: int,
+    opts: Options,
+    out: IO[str] = sys.stdout,
+    err: IO[str] = sys.stderr,
+) -> int:
     from bridge import operations, shadow
     from bridge.errors import UsageError
 
@@ -115,12 +157,17 @@ def calibrate(dag_id: str, conf_text: str | None, runs: int, opts: Options, out:
     conf = operations.parse_conf(conf_text)
     paths = shadow.calibrate(backends, dag_id, conf, runs, opts.timeout, ShadowProgress(err))
     _store(backends).set_noise(dag_id, paths, runs)
-    out.write(f"calibrated {dag_id} over {runs} primary runs: {len(paths)} noisy path(s)"
-              + (": " + ", ".join(paths) if paths else "") + "\n")
+    out.write(
+        f"calibrated {dag_id} over {runs} primary runs: {len(paths)} noisy path(s)"
+        + (": " + ", ".join(paths) if paths else "")
+        + "\n"
+    )
     return 0
 
 
-def report(workflow: str | None, fmt: str, output: str | None, opts: Options, out: IO[str] = sys.stdout) -> int:
+def report(
+    workflow: str | None, fmt: str, output: str | None, opts: Options, out: IO[str] = sys.stdout
+) -> int:
     from bridge import config
     from bridge.report import render
     from bridge.report.data import build
@@ -155,9 +202,13 @@ def demo(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) ->
         demo_mod.reset_targets(backends.catalog, lambda line: err.write(line + "\n"))
         from bridge.devstack import StackSettings
 
-        demo_mod.fill_queues(backends.catalog, StackSettings.from_env().sqs_url, lambda line: err.write(line + "\n"))
+        demo_mod.fill_queues(
+            backends.catalog, StackSettings.from_env().sqs_url, lambda line: err.write(line + "\n")
+        )
     store = _store(backends)
-    rows = demo_mod.run_all(backends, store, progress=lambda: ShadowProgress(err), say=lambda line: err.write(line + "\n"))
+    rows = demo_mod.run_all(
+        backends, store, progress=lambda: ShadowProgress(err), say=lambda line: err.write(line + "\n")
+    )
     out.write(demo_mod.table(rows) + "\n")
     report = write_report(store, backends.catalog, None)
     out.write(f"\nReport:     {report}\n")

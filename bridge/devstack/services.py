@@ -88,28 +88,62 @@ def build(s: StackSettings, db_urls: dict[str, str], jwt_secret: str) -> list[Se
     af_env = airflow_env(s, db_urls["airflow"], jwt_secret)
     pf_env = prefect_env(s, db_urls["prefect"])
     services = [
-        Service("prefect-server", [str(venv_bin / "prefect"), "server", "start", "--host", s.host,
-                                   "--port", str(s.prefect_port)],
-                pf_env, partial(health.prefect_server, s.prefect_url), url=s.prefect_ui_url),
-        Service("airflow-api-server", [str(af_bin / "airflow"), "api-server", "--host", s.host,
-                                       "--port", str(s.airflow_port)],
-                af_env, partial(health.airflow_component, s.airflow_url, "metadatabase"), url=s.airflow_url),
-        Service("airflow-scheduler", [str(af_bin / "airflow"), "scheduler", "--skip-serve-logs"],
-                af_env, partial(health.airflow_component, s.airflow_url, "scheduler")),
-        Service("airflow-dag-processor", [str(af_bin / "airflow"), "dag-processor"],
-                af_env, partial(health.airflow_component, s.airflow_url, "dag_processor")),
+        Service(
+            "prefect-server",
+            [str(venv_bin / "prefect"), "server", "start", "--host", s.host, "--port", str(s.prefect_port)],
+            pf_env,
+            partial(health.prefect_server, s.prefect_url),
+            url=s.prefect_ui_url,
+        ),
+        Service(
+            "airflow-api-server",
+            [str(af_bin / "airflow"), "api-server", "--host", s.host, "--port", str(s.airflow_port)],
+            af_env,
+            partial(health.airflow_component, s.airflow_url, "metadatabase"),
+            url=s.airflow_url,
+        ),
+        Service(
+            "airflow-scheduler",
+            [str(af_bin / "airflow"), "scheduler", "--skip-serve-logs"],
+            af_env,
+            partial(health.airflow_component, s.airflow_url, "scheduler"),
+        ),
+        Service(
+            "airflow-dag-processor",
+            [str(af_bin / "airflow"), "dag-processor"],
+            af_env,
+            partial(health.airflow_component, s.airflow_url, "dag_processor"),
+        ),
     ]
     if not s.sqs_endpoint:
         services.append(
-            Service("sqs", [str(venv_bin / "moto_server"), "-H", s.host, "-p", str(s.sqs_port)],
-                    base_env(s), partial(health.sqs, s.sqs_url), url=s.sqs_url)
+            Service(
+                "sqs",
+                [str(venv_bin / "moto_server"), "-H", s.host, "-p", str(s.sqs_port)],
+                base_env(s),
+                partial(health.sqs, s.sqs_url),
+                url=s.sqs_url,
+            )
         )
     for pool in s.pools:
         services.append(
-            Service(f"prefect-worker-{pool}",
-                    [str(venv_bin / "prefect"), "worker", "start", "--pool", pool, "--type", "process",
-                     "--name", f"bridge-{pool}-1"],
-                    pf_env, partial(health.prefect_worker, s.prefect_url, pool), wave=1,
-                    stop_signals=(signal.SIGINT, signal.SIGINT, signal.SIGTERM))
+            Service(
+                f"prefect-worker-{pool}",
+                [
+                    str(venv_bin / "prefect"),
+                    "worker",
+                    "start",
+                    "--pool",
+                    pool,
+                    "--type",
+                    "process",
+                    "--name",
+                    f"bridge-{pool}-1",
+                ],
+                pf_env,
+                partial(health.prefect_worker, s.prefect_url, pool),
+                wave=1,
+                stop_signals=(signal.SIGINT, signal.SIGINT, signal.SIGTERM),
+            )
         )
     return services

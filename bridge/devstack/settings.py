@@ -9,7 +9,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 DEFAULT_AIRFLOW_USER = "admin"
-DEFAULT_AIRFLOW_PASSWORD = "admin"  # dev-stack default, documented in README; override with BRIDGE_AIRFLOW_PASSWORD
+DEFAULT_AIRFLOW_PASSWORD = (
+    "admin"  # dev-stack default, documented in README; override with BRIDGE_AIRFLOW_PASSWORD
+)
 PREFECT_POOLS = ("scheduler", "worker", "bigdata")
 
 
@@ -36,7 +38,7 @@ class StackSettings:
     extra_env: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> "StackSettings":
+    def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> StackSettings:
         env = os.environ if env is None else env
         s = cls()
         home = env.get("BRIDGE_HOME")

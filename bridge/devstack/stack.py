@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import subprocess
@@ -84,8 +85,14 @@ def _migrate_airflow(s: StackSettings, svc: Service, say: Say) -> None:
     log = s.log_dir / "airflow-db-migrate.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
-        rc = subprocess.call([str(s.airflow_venv_bin / "airflow"), "db", "migrate"], env=svc.env,
-                             cwd=s.home, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        rc = subprocess.call(
+            [str(s.airflow_venv_bin / "airflow"), "db", "migrate"],
+            env=svc.env,
+            cwd=s.home,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     if rc != 0:
         raise ServiceStartError("airflow-db-migrate", f"exit code {rc}", str(log), process.tail(log))
     stamp.write_text(db_url)
@@ -135,7 +142,9 @@ def _wait_healthy(s: StackSettings, started: list[Service], say: Say) -> None:
         if time.monotonic() > deadline:
             name = sorted(pending)[0]
             log = s.log_dir / f"{name}.log"
-            raise ServiceStartError(name, f"not healthy after {s.start_timeout:.0f} s", str(log), process.tail(log))
+            raise ServiceStartError(
+                name, f"not healthy after {s.start_timeout:.0f} s", str(log), process.tail(log)
+            )
         if time.monotonic() - last_report > 10:
             say(f"waiting for {', '.join(sorted(pending))} ...")
             last_report = time.monotonic()
@@ -146,16 +155,16 @@ def _warm_execution_api(s: StackSettings) -> None:
     """The first request to /execution/ blocks the API server for 11-29 s: pay it now, not in a task."""
     import requests
 
-    try:
+    with contextlib.suppress(requests.RequestException):
         requests.get(f"{s.airflow_url}/execution/health", timeout=60)
-    except requests.RequestException:
-        pass
 
 
 def down(s: StackSettings, say: Say = print) -> list[str]:
     """Stop exactly the processes `up` started (their pid files), workers first. Returns their names."""
     stopped = []
-    names = sorted((p.stem for p in s.run_dir.glob("*.pid")), key=lambda n: (not n.startswith("prefect-worker"), n))
+    names = sorted(
+        (p.stem for p in s.run_dir.glob("*.pid")), key=lambda n: (not n.startswith("prefect-worker"), n)
+    )
     for name in names:
         running = process.read(s.run_dir, name)
         if running is None:
@@ -185,8 +194,16 @@ def status(s: StackSettings) -> list[ServiceStatus]:
     result = []
     for svc in services:
         running = process.read(s.run_dir, svc.name)
-        result.append(ServiceStatus(svc.name, running is not None, running is not None and svc.healthy(),
-                                    running.pid if running else None, s.log_dir / f"{svc.name}.log", svc.url))
+        result.append(
+            ServiceStatus(
+                svc.name,
+                running is not None,
+                running is not None and svc.healthy(),
+                running.pid if running else None,
+                s.log_dir / f"{svc.name}.log",
+                svc.url,
+            )
+        )
     return result
 
 

@@ -21,7 +21,11 @@ __all__ = ["EXTENSIONS", "FORMATS", "render", "render_html", "render_json", "ren
 FORMATS = ("json", "md", "html")
 EXTENSIONS = {"json": ".json", "md": ".md", "html": ".html"}
 
-_RENDERERS: dict[str, Callable[[Any], str]] = {"json": render_json, "md": render_markdown, "html": render_html}
+_RENDERERS: dict[str, Callable[[Any], str]] = {
+    "json": render_json,
+    "md": render_markdown,
+    "html": render_html,
+}
 _ALIASES = {"markdown": "md", "htm": "html"}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bridge.config import Catalog
@@ -11,9 +11,14 @@ from bridge.store import Store
 
 def _side(row: dict[str, Any] | None) -> dict[str, Any]:
     row = row or {}
-    return {"state": row.get("state"), "duration_s": row.get("duration_s"), "elapsed_s": row.get("elapsed_s"),
-            "url": row.get("url"),
-            "run": row.get("run"), "error": row.get("error")}
+    return {
+        "state": row.get("state"),
+        "duration_s": row.get("duration_s"),
+        "elapsed_s": row.get("elapsed_s"),
+        "url": row.get("url"),
+        "run": row.get("run"),
+        "error": row.get("error"),
+    }
 
 
 def _iso(value: Any) -> str | None:
@@ -35,20 +40,39 @@ def build(store: Store, catalog: Catalog, workflow: str | None = None, limit: in
     for name in names:
         history = store.history(name, limit)
         entry = catalog.entry(name)
-        item: dict[str, Any] = {"workflow": name, "stage": entry.stage, "streak": streak(history),
-                                "noise_paths": store.noise_paths(name), "history": [], "latest": None}
+        item: dict[str, Any] = {
+            "workflow": name,
+            "stage": entry.stage,
+            "streak": streak(history),
+            "noise_paths": store.noise_paths(name),
+            "history": [],
+            "latest": None,
+        }
         for h in history:
             af, pf = h["sides"].get("airflow", {}), h["sides"].get("prefect", {})
-            item["history"].append({
-                "correlation_id": h["correlation_id"], "verdict": h["verdict"], "at": _iso(h["at"]),
-                "airflow_duration_s": af.get("duration_s"), "prefect_duration_s": pf.get("duration_s"),
-                "shadow_wall_s": h["shadow_wall_s"], "differences": h["differences"],
-                "airflow_url": af.get("url"), "prefect_url": pf.get("url")})
+            item["history"].append(
+                {
+                    "correlation_id": h["correlation_id"],
+                    "verdict": h["verdict"],
+                    "at": _iso(h["at"]),
+                    "airflow_duration_s": af.get("duration_s"),
+                    "prefect_duration_s": pf.get("duration_s"),
+                    "shadow_wall_s": h["shadow_wall_s"],
+                    "differences": h["differences"],
+                    "airflow_url": af.get("url"),
+                    "prefect_url": pf.get("url"),
+                }
+            )
         if history:
             latest = history[0]
-            item["latest"] = {"correlation_id": latest["correlation_id"], "verdict": latest["verdict"],
-                              "at": _iso(latest["at"]), "airflow": _side(latest["sides"].get("airflow")),
-                              "prefect": _side(latest["sides"].get("prefect")),
-                              "shadow_wall_s": latest["shadow_wall_s"], **store.details(latest["id"])}
+            item["latest"] = {
+                "correlation_id": latest["correlation_id"],
+                "verdict": latest["verdict"],
+                "at": _iso(latest["at"]),
+                "airflow": _side(latest["sides"].get("airflow")),
+                "prefect": _side(latest["sides"].get("prefect")),
+                "shadow_wall_s": latest["shadow_wall_s"],
+                **store.details(latest["id"]),
+            }
         workflows.append(item)
-    return {"generated_at": datetime.now(timezone.utc).isoformat(), "workflows": workflows}
+    return {"generated_at": datetime.now(UTC).isoformat(), "workflows": workflows}

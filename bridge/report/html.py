@@ -85,27 +85,31 @@ def render_html(report: Any) -> str:
             body += _workflow(number, workflow)
     else:
         body.append('<p class="empty">No workflow has a shadow run yet.</p>')
-    body.append('<footer>Airflow is authoritative; Prefect runs the same work on a shadow target. '
-                "Noise paths were found by running the primary against itself.</footer>")
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
-        '<meta name="referrer" content="no-referrer">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>Shadow report</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        "<main>",
-        *body,
-        "</main>",
-        "</body>",
-        "</html>",
-        "",
-    ])
+    body.append(
+        "<footer>Airflow is authoritative; Prefect runs the same work on a shadow target. "
+        "Noise paths were found by running the primary against itself.</footer>"
+    )
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+            '<meta name="referrer" content="no-referrer">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            "<title>Shadow report</title>",
+            f"<style>{_CSS}</style>",
+            "</head>",
+            "<body>",
+            "<main>",
+            *body,
+            "</main>",
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
 
 
 # -- pieces -----------------------------------------------------------------------------------------
@@ -122,7 +126,9 @@ def _code(value: Any) -> str:
 def link(label: Any, url: Any) -> str:
     safe = view.safe_url(url)
     if safe is None:
-        return f'<span class="mono url-text">{esc(url)}</span>' if url else '<span class="empty">no link</span>'
+        return (
+            f'<span class="mono url-text">{esc(url)}</span>' if url else '<span class="empty">no link</span>'
+        )
     return f'<a href="{html.escape(safe, quote=True)}" rel="noopener noreferrer">{esc(label or safe)}</a>'
 
 
@@ -143,17 +149,22 @@ def _differences_count(workflow: dict[str, Any]) -> str:
     if isinstance(diffs, list):
         real = sum(1 for d in diffs if not (isinstance(d, dict) and d.get("kind") == "noise"))
         noise = len(diffs) - real
-        return f"{real}" + (f" <span class=\"meta\">+ {noise} noise</span>" if noise else "")
+        return f"{real}" + (f' <span class="meta">+ {noise} noise</span>' if noise else "")
     history = [h for h in view.as_list(workflow.get("history")) if isinstance(h, dict)]
     return _num(history[0].get("differences")) if history else "—"
 
 
 # -- sections ---------------------------------------------------------------------------------------
 def _summary(flows: list[dict[str, Any]]) -> list[str]:
-    out = ['<section class="summary">', "<h2>Workflows</h2>", '<table class="summary">',
-           "<thead><tr><th>Workflow</th><th>Stage</th><th>Latest verdict</th><th class=\"num\">In a row</th>"
-           '<th class="num">Airflow</th><th class="num">Prefect</th><th class="num">Shadow wall</th>'
-           '<th class="num">Differences</th><th>Runs</th></tr></thead>', "<tbody>"]
+    out = [
+        '<section class="summary">',
+        "<h2>Workflows</h2>",
+        '<table class="summary">',
+        '<thead><tr><th>Workflow</th><th>Stage</th><th>Latest verdict</th><th class="num">In a row</th>'
+        '<th class="num">Airflow</th><th class="num">Prefect</th><th class="num">Shadow wall</th>'
+        '<th class="num">Differences</th><th>Runs</th></tr></thead>',
+        "<tbody>",
+    ]
     for number, workflow in enumerate(flows, start=1):
         verdict, in_a_row = view.streak(workflow)
         airflow, prefect = view.latest_side(workflow, "airflow"), view.latest_side(workflow, "prefect")
@@ -166,7 +177,8 @@ def _summary(flows: list[dict[str, Any]]) -> list[str]:
             f'<td class="num">{view.duration(prefect.get("duration_s"))}</td>'
             f'<td class="num">{view.duration(view.wall_time(workflow))}</td>'
             f'<td class="num">{_differences_count(workflow)}</td>'
-            f'<td>{_run_links(airflow.get("url"), prefect.get("url"))}</td></tr>')
+            f"<td>{_run_links(airflow.get('url'), prefect.get('url'))}</td></tr>"
+        )
     return [*out, "</tbody>", "</table>", "</section>"]
 
 
@@ -179,9 +191,11 @@ def _workflow(number: int, workflow: dict[str, Any]) -> list[str]:
     verdict, in_a_row = view.streak(workflow)
     name = esc(workflow.get("workflow")) or "(unnamed workflow)"
     streak = f"{badge(verdict)} × {in_a_row} in a row" if verdict is not None else "no runs yet"
-    out = [f'<section class="workflow" id="wf-{number}" data-workflow="{esc(workflow.get("workflow"))}">',
-           f'<h2><span class="name">{name}</span>{badge(verdict)}</h2>',
-           f'<p class="meta">Stage {_code(workflow.get("stage")) or "unknown"} · verdict streak: {streak}</p>']
+    out = [
+        f'<section class="workflow" id="wf-{number}" data-workflow="{esc(workflow.get("workflow"))}">',
+        f'<h2><span class="name">{name}</span>{badge(verdict)}</h2>',
+        f'<p class="meta">Stage {_code(workflow.get("stage")) or "unknown"} · verdict streak: {streak}</p>',
+    ]
     latest = view.as_dict(workflow.get("latest"))
     if latest:
         out += _latest(workflow, latest)
@@ -189,8 +203,10 @@ def _workflow(number: int, workflow: dict[str, Any]) -> list[str]:
         out.append('<p class="empty">No shadow run yet.</p>')
     noise = [p for p in view.as_list(workflow.get("noise_paths")) if p is not None]
     if noise:
-        out.append('<p class="noise meta">Calibrated noise (shown as <span class="kind">noise</span>, '
-                   "not as a mismatch): " + ", ".join(_code(p) for p in noise) + "</p>")
+        out.append(
+            '<p class="noise meta">Calibrated noise (shown as <span class="kind">noise</span>, '
+            "not as a mismatch): " + ", ".join(_code(p) for p in noise) + "</p>"
+        )
     out += _history(workflow)
     return [*out, "</section>"]
 
@@ -198,8 +214,15 @@ def _workflow(number: int, workflow: dict[str, Any]) -> list[str]:
 def _latest(workflow: dict[str, Any], latest: dict[str, Any]) -> list[str]:
     airflow, prefect = view.latest_side(workflow, "airflow"), view.latest_side(workflow, "prefect")
     wall = view.wall_time(workflow)
-    times = [t for t in (view.number(airflow.get("duration_s")), view.number(prefect.get("duration_s")),
-                         view.number(wall)) if t is not None]
+    times = [
+        t
+        for t in (
+            view.number(airflow.get("duration_s")),
+            view.number(prefect.get("duration_s")),
+            view.number(wall),
+        )
+        if t is not None
+    ]
     longest = max(times, default=0.0)
 
     def bar(side: str, seconds: Any) -> str:
@@ -213,21 +236,26 @@ def _latest(workflow: dict[str, Any], latest: dict[str, Any]) -> list[str]:
     airflow_link = link(airflow.get("run") or "Airflow run", airflow.get("url"))
     prefect_link = link(prefect.get("run") or "Prefect flow run", prefect.get("url"))
     at = view.text(latest.get("at"))
-    out = [f'<h3>Latest run {_code(latest.get("correlation_id"))}{" at " + _code(at) if at else ""}</h3>',
-           '<table class="sides">',
-           '<thead><tr><th></th><th class="side">Airflow (primary)</th><th class="side">Prefect (shadow)</th>'
-           "</tr></thead>", "<tbody>",
-           f'<tr><th>State</th><td>{_code(airflow.get("state"))}</td><td>{_code(prefect.get("state"))}</td></tr>',
-           f'<tr><th>Duration</th><td class="side">{view.duration(airflow.get("duration_s"))}'
-           f'{bar("airflow", airflow.get("duration_s"))}</td>'
-           f'<td class="side">{view.duration(prefect.get("duration_s"))}{bar("prefect", prefect.get("duration_s"))}'
-           "</td></tr>",
-           f'<tr><th>Shadow wall time</th><td colspan="2">{view.duration(wall)}{overhead}{bar("wall", wall)}</td></tr>',
-           f'<tr><th>Run</th><td class="run-link airflow">{airflow_link}</td>'
-           f'<td class="run-link prefect">{prefect_link}</td></tr>']
+    out = [
+        f"<h3>Latest run {_code(latest.get('correlation_id'))}{' at ' + _code(at) if at else ''}</h3>",
+        '<table class="sides">',
+        '<thead><tr><th></th><th class="side">Airflow (primary)</th><th class="side">Prefect (shadow)</th>'
+        "</tr></thead>",
+        "<tbody>",
+        f"<tr><th>State</th><td>{_code(airflow.get('state'))}</td><td>{_code(prefect.get('state'))}</td></tr>",
+        f'<tr><th>Duration</th><td class="side">{view.duration(airflow.get("duration_s"))}'
+        f"{bar('airflow', airflow.get('duration_s'))}</td>"
+        f'<td class="side">{view.duration(prefect.get("duration_s"))}{bar("prefect", prefect.get("duration_s"))}'
+        "</td></tr>",
+        f'<tr><th>Shadow wall time</th><td colspan="2">{view.duration(wall)}{overhead}{bar("wall", wall)}</td></tr>',
+        f'<tr><th>Run</th><td class="run-link airflow">{airflow_link}</td>'
+        f'<td class="run-link prefect">{prefect_link}</td></tr>',
+    ]
     if airflow.get("error") or prefect.get("error"):
-        out.append(f'<tr><th>Error</th><td class="error">{_code(airflow.get("error"))}</td>'
-                   f'<td class="error">{_code(prefect.get("error"))}</td></tr>')
+        out.append(
+            f'<tr><th>Error</th><td class="error">{_code(airflow.get("error"))}</td>'
+            f'<td class="error">{_code(prefect.get("error"))}</td></tr>'
+        )
     out += ["</tbody>", "</table>"]
     return out + _differences(latest) + _tables(latest)
 
@@ -237,19 +265,22 @@ def _differences(latest: dict[str, Any]) -> list[str]:
     if not diffs:
         return ["<h3>Differences</h3>", '<p class="empty no-differences">No differences.</p>']
     real = sum(1 for d in diffs if d.get("kind") != "noise")
-    out = [f"<h3>Differences <span class=\"meta\">({real} real, {len(diffs) - real} noise)</span></h3>",
-           '<table class="diffs">',
-           "<thead><tr><th>Path</th><th>Airflow</th><th>Prefect</th><th>Kind</th><th>Note</th></tr></thead>",
-           "<tbody>"]
+    out = [
+        f'<h3>Differences <span class="meta">({real} real, {len(diffs) - real} noise)</span></h3>',
+        '<table class="diffs">',
+        "<thead><tr><th>Path</th><th>Airflow</th><th>Prefect</th><th>Kind</th><th>Note</th></tr></thead>",
+        "<tbody>",
+    ]
     for diff in diffs:
         kind = diff.get("kind")
         css = kind if kind in view.KINDS else "unknown"
         out.append(
             f'<tr class="diff-row kind-{css}" data-kind="{esc(kind)}">'
             f'<td class="path">{_code(diff.get("path"))}</td>'
-            f'{_value_cell(diff.get("airflow"), absent=kind == "only_prefect")}'
-            f'{_value_cell(diff.get("prefect"), absent=kind == "only_airflow")}'
-            f'<td><span class="kind">{esc(kind) or "?"}</span></td><td class="note">{esc(diff.get("note"))}</td></tr>')
+            f"{_value_cell(diff.get('airflow'), absent=kind == 'only_prefect')}"
+            f"{_value_cell(diff.get('prefect'), absent=kind == 'only_airflow')}"
+            f'<td><span class="kind">{esc(kind) or "?"}</span></td><td class="note">{esc(diff.get("note"))}</td></tr>'
+        )
     return [*out, "</tbody>", "</table>"]
 
 
@@ -263,10 +294,14 @@ def _tables(latest: dict[str, Any]) -> list[str]:
     tables = [t for t in view.as_list(latest.get("tables")) if isinstance(t, dict)]
     if not tables:
         return []
-    out = ["<h3>Tables</h3>", '<table class="tables">',
-           "<thead><tr><th>Table</th><th>Key</th><th class=\"num\">Airflow rows</th><th class=\"num\">Prefect rows</th>"
-           '<th class="num">Only in Airflow</th><th class="num">Only in Prefect</th><th class="num">Changed</th>'
-           "<th>Status</th></tr></thead>", "<tbody>"]
+    out = [
+        "<h3>Tables</h3>",
+        '<table class="tables">',
+        '<thead><tr><th>Table</th><th>Key</th><th class="num">Airflow rows</th><th class="num">Prefect rows</th>'
+        '<th class="num">Only in Airflow</th><th class="num">Only in Prefect</th><th class="num">Changed</th>'
+        "<th>Status</th></tr></thead>",
+        "<tbody>",
+    ]
     for t in tables:
         if t.get("error"):
             state, status = "error", f"error: {esc(t.get('error'))}"
@@ -276,10 +311,19 @@ def _tables(latest: dict[str, Any]) -> list[str]:
         key = ", ".join(view.text(k) for k in view.as_list(t.get("key")))
         out.append(
             f'<tr class="table-row table-{state}" data-table="{esc(t.get("table"))}">'
-            f'<td>{_code(t.get("table"))}</td><td>{_code(key)}</td>'
-            + "".join(f'<td class="num">{_num(t.get(f))}</td>' for f in
-                      ("airflow_rows", "prefect_rows", "only_airflow_count", "only_prefect_count", "changed_count"))
-            + f'<td class="status">{status}</td></tr>')
+            f"<td>{_code(t.get('table'))}</td><td>{_code(key)}</td>"
+            + "".join(
+                f'<td class="num">{_num(t.get(f))}</td>'
+                for f in (
+                    "airflow_rows",
+                    "prefect_rows",
+                    "only_airflow_count",
+                    "only_prefect_count",
+                    "changed_count",
+                )
+            )
+            + f'<td class="status">{status}</td></tr>'
+        )
     out += ["</tbody>", "</table>"]
     for t in tables:
         out += _table_samples(t)
@@ -289,17 +333,25 @@ def _tables(latest: dict[str, Any]) -> list[str]:
 def _table_samples(t: dict[str, Any]) -> list[str]:
     rows = [("only_airflow", "Only in Airflow", key, []) for key in view.as_list(t.get("only_airflow"))]
     rows += [("only_prefect", "Only in Prefect", key, []) for key in view.as_list(t.get("only_prefect"))]
-    rows += [("row_changed", "Changed", c.get("key"), view.as_list(c.get("columns")))
-             for c in view.as_list(t.get("changed")) if isinstance(c, dict)]
+    rows += [
+        ("row_changed", "Changed", c.get("key"), view.as_list(c.get("columns")))
+        for c in view.as_list(t.get("changed"))
+        if isinstance(c, dict)
+    ]
     if not rows:
         return []
-    out = [f'<p>Sample rows of {_code(t.get("table"))} <span class="meta">(key: '
-           f'{esc(", ".join(view.text(k) for k in view.as_list(t.get("key"))))})</span></p>',
-           '<table class="table-keys">',
-           "<thead><tr><th>Rows</th><th>Key</th><th>Columns that differ</th></tr></thead>", "<tbody>"]
+    out = [
+        f'<p>Sample rows of {_code(t.get("table"))} <span class="meta">(key: '
+        f"{esc(', '.join(view.text(k) for k in view.as_list(t.get('key'))))})</span></p>",
+        '<table class="table-keys">',
+        "<thead><tr><th>Rows</th><th>Key</th><th>Columns that differ</th></tr></thead>",
+        "<tbody>",
+    ]
     for kind, label, key, columns in rows:
-        out.append(f'<tr class="key-row kind-{kind}" data-kind="{kind}"><td class="kind">{label}</td>'
-                   f"<td>{_code(view.value_text(key))}</td><td>{', '.join(_code(c) for c in columns)}</td></tr>")
+        out.append(
+            f'<tr class="key-row kind-{kind}" data-kind="{kind}"><td class="kind">{label}</td>'
+            f"<td>{_code(view.value_text(key))}</td><td>{', '.join(_code(c) for c in columns)}</td></tr>"
+        )
     return [*out, "</tbody>", "</table>"]
 
 
@@ -307,18 +359,23 @@ def _history(workflow: dict[str, Any]) -> list[str]:
     history = [h for h in view.as_list(workflow.get("history")) if isinstance(h, dict)]
     if not history:
         return []
-    out = ["<h3>History <span class=\"meta\">(newest first)</span></h3>", '<table class="history">',
-           '<thead><tr><th>At</th><th>Verdict</th><th class="num">Airflow</th><th class="num">Prefect</th>'
-           '<th class="num">Shadow wall</th><th class="num">Differences</th><th>Runs</th><th>Correlation id</th>'
-           "</tr></thead>", "<tbody>"]
+    out = [
+        '<h3>History <span class="meta">(newest first)</span></h3>',
+        '<table class="history">',
+        '<thead><tr><th>At</th><th>Verdict</th><th class="num">Airflow</th><th class="num">Prefect</th>'
+        '<th class="num">Shadow wall</th><th class="num">Differences</th><th>Runs</th><th>Correlation id</th>'
+        "</tr></thead>",
+        "<tbody>",
+    ]
     for h in history:
         out.append(
             f'<tr class="history-row" data-verdict="{esc(h.get("verdict"))}"><td class="at">{_code(h.get("at"))}</td>'
-            f'<td>{badge(h.get("verdict"))}</td>'
+            f"<td>{badge(h.get('verdict'))}</td>"
             f'<td class="num">{view.duration(h.get("airflow_duration_s"))}</td>'
             f'<td class="num">{view.duration(h.get("prefect_duration_s"))}</td>'
             f'<td class="num">{view.duration(h.get("shadow_wall_s"))}</td>'
             f'<td class="num">{_num(h.get("differences"))}</td>'
-            f'<td>{_run_links(h.get("airflow_url"), h.get("prefect_url"))}</td>'
-            f'<td>{_code(h.get("correlation_id"))}</td></tr>')
+            f"<td>{_run_links(h.get('airflow_url'), h.get('prefect_url'))}</td>"
+            f"<td>{_code(h.get('correlation_id'))}</td></tr>"
+        )
     return [*out, "</tbody>", "</table>"]

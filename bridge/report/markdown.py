@@ -88,11 +88,24 @@ def _summary(flows: list[dict[str, Any]]) -> list[str]:
     for workflow in flows:
         verdict, in_a_row = view.streak(workflow)
         airflow, prefect = view.latest_side(workflow, "airflow"), view.latest_side(workflow, "prefect")
-        rows.append([code(workflow.get("workflow")), code(workflow.get("stage")), verdict_label(verdict),
-                     str(in_a_row), view.duration(airflow.get("duration_s")), view.duration(prefect.get("duration_s")),
-                     view.duration(view.wall_time(workflow))])
-    return ["## Summary", "",
-            *table(["Workflow", "Stage", "Latest verdict", "In a row", "Airflow", "Prefect", "Shadow wall"], rows)]
+        rows.append(
+            [
+                code(workflow.get("workflow")),
+                code(workflow.get("stage")),
+                verdict_label(verdict),
+                str(in_a_row),
+                view.duration(airflow.get("duration_s")),
+                view.duration(prefect.get("duration_s")),
+                view.duration(view.wall_time(workflow)),
+            ]
+        )
+    return [
+        "## Summary",
+        "",
+        *table(
+            ["Workflow", "Stage", "Latest verdict", "In a row", "Airflow", "Prefect", "Shadow wall"], rows
+        ),
+    ]
 
 
 def _workflow(workflow: dict[str, Any]) -> list[str]:
@@ -107,8 +120,11 @@ def _workflow(workflow: dict[str, Any]) -> list[str]:
         out += _latest(workflow, latest)
     noise = [p for p in view.as_list(workflow.get("noise_paths")) if p is not None]
     if noise:
-        out += ["Calibrated noise (differences here are shown as `noise`, not as a mismatch): "
-                + ", ".join(code(p, cell=False) for p in noise), ""]
+        out += [
+            "Calibrated noise (differences here are shown as `noise`, not as a mismatch): "
+            + ", ".join(code(p, cell=False) for p in noise),
+            "",
+        ]
     out += _history(workflow)
     return out
 
@@ -118,16 +134,25 @@ def _latest(workflow: dict[str, Any], latest: dict[str, Any]) -> list[str]:
     head = f"### Latest run {code(latest.get('correlation_id'), cell=False)}".rstrip()
     at = view.text(latest.get("at"))
     out = [head + (f" at {code(at, cell=False)}" if at else ""), ""]
-    out += table(["", "Airflow", "Prefect"], [
-        ["State", code(airflow.get("state")), code(prefect.get("state"))],
-        ["Duration", view.duration(airflow.get("duration_s")), view.duration(prefect.get("duration_s"))],
-        ["Run", link(code(airflow.get("run")) or "Airflow run", airflow.get("url")),
-         link(code(prefect.get("run")) or "Prefect flow run", prefect.get("url"))],
-        ["Error", code(airflow.get("error")), code(prefect.get("error"))],
-    ])
+    out += table(
+        ["", "Airflow", "Prefect"],
+        [
+            ["State", code(airflow.get("state")), code(prefect.get("state"))],
+            ["Duration", view.duration(airflow.get("duration_s")), view.duration(prefect.get("duration_s"))],
+            [
+                "Run",
+                link(code(airflow.get("run")) or "Airflow run", airflow.get("url")),
+                link(code(prefect.get("run")) or "Prefect flow run", prefect.get("url")),
+            ],
+            ["Error", code(airflow.get("error")), code(prefect.get("error"))],
+        ],
+    )
     overhead = view.wall_overhead(workflow)
-    out += [f"Shadow wall time (both sides in parallel): {view.duration(view.wall_time(workflow))}"
-            + (f" ({overhead})" if overhead else ""), ""]
+    out += [
+        f"Shadow wall time (both sides in parallel): {view.duration(view.wall_time(workflow))}"
+        + (f" ({overhead})" if overhead else ""),
+        "",
+    ]
     out += _differences(latest)
     out += _tables(latest)
     return out
@@ -162,11 +187,35 @@ def _tables(latest: dict[str, Any]) -> list[str]:
             status = "error: " + code(t.get("error"))
         else:
             status = "equal" if view.table_equal(t) else "**differs**"
-        rows.append([code(t.get("table")), code(", ".join(view.text(k) for k in view.as_list(t.get("key")))),
-                     count(t.get("airflow_rows")), count(t.get("prefect_rows")), count(t.get("only_airflow_count")),
-                     count(t.get("only_prefect_count")), count(t.get("changed_count")), status])
-    out = ["#### Tables", "", *table(["Table", "Key", "Airflow rows", "Prefect rows", "Only in Airflow",
-                                      "Only in Prefect", "Changed", "Status"], rows)]
+        rows.append(
+            [
+                code(t.get("table")),
+                code(", ".join(view.text(k) for k in view.as_list(t.get("key")))),
+                count(t.get("airflow_rows")),
+                count(t.get("prefect_rows")),
+                count(t.get("only_airflow_count")),
+                count(t.get("only_prefect_count")),
+                count(t.get("changed_count")),
+                status,
+            ]
+        )
+    out = [
+        "#### Tables",
+        "",
+        *table(
+            [
+                "Table",
+                "Key",
+                "Airflow rows",
+                "Prefect rows",
+                "Only in Airflow",
+                "Only in Prefect",
+                "Changed",
+                "Status",
+            ],
+            rows,
+        ),
+    ]
     for t in tables:
         only_a, only_p = view.as_list(t.get("only_airflow")), view.as_list(t.get("only_prefect"))
         changed = [c for c in view.as_list(t.get("changed")) if isinstance(c, dict)]
@@ -174,15 +223,20 @@ def _tables(latest: dict[str, Any]) -> list[str]:
             continue
         out += [f"Sample rows of {code(t.get('table'), cell=False)}:", ""]
         detail = [["Only in Airflow", _keys(only_a), ""], ["Only in Prefect", _keys(only_p), ""]]
-        detail += [["Changed", code(c.get("key")), ", ".join(code(col) for col in view.as_list(c.get("columns")))]
-                   for c in changed]
+        detail += [
+            ["Changed", code(c.get("key")), ", ".join(code(col) for col in view.as_list(c.get("columns")))]
+            for c in changed
+        ]
         out += table(["Rows", "Key", "Columns that differ"], [d for d in detail if d[1] != "—"])
     return out
 
 
 def _run_links(entry: dict[str, Any]) -> str:
-    links = [link(label, entry.get(f"{side}_url")) for side, label in (("airflow", "Airflow"), ("prefect", "Prefect"))
-             if entry.get(f"{side}_url")]
+    links = [
+        link(label, entry.get(f"{side}_url"))
+        for side, label in (("airflow", "Airflow"), ("prefect", "Prefect"))
+        if entry.get(f"{side}_url")
+    ]
     return " · ".join(links)
 
 
@@ -190,10 +244,24 @@ def _history(workflow: dict[str, Any]) -> list[str]:
     history = [h for h in view.as_list(workflow.get("history")) if isinstance(h, dict)]
     if not history:
         return []
-    rows = [[code(h.get("at")), verdict_label(h.get("verdict")), view.duration(h.get("airflow_duration_s")),
-             view.duration(h.get("prefect_duration_s")), view.duration(h.get("shadow_wall_s")),
-             count(h.get("differences")), _run_links(h), code(h.get("correlation_id"))]
-            for h in history]
-    return ["### History (newest first)", "",
-            *table(["At", "Verdict", "Airflow", "Prefect", "Shadow wall", "Differences", "Runs", "Correlation id"],
-                   rows)]
+    rows = [
+        [
+            code(h.get("at")),
+            verdict_label(h.get("verdict")),
+            view.duration(h.get("airflow_duration_s")),
+            view.duration(h.get("prefect_duration_s")),
+            view.duration(h.get("shadow_wall_s")),
+            count(h.get("differences")),
+            _run_links(h),
+            code(h.get("correlation_id")),
+        ]
+        for h in history
+    ]
+    return [
+        "### History (newest first)",
+        "",
+        *table(
+            ["At", "Verdict", "Airflow", "Prefect", "Shadow wall", "Differences", "Runs", "Correlation id"],
+            rows,
+        ),
+    ]

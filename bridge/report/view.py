@@ -78,7 +78,7 @@ def duration(value: Any) -> str:
         return "—"
     if seconds < 120:
         return f"{seconds:.1f} s"
-    minutes, rest = divmod(int(round(seconds)), 60)
+    minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest:02d} s"
 
 
@@ -162,8 +162,10 @@ def wall_overhead(workflow: dict[str, Any]) -> str:
     """'slower side + 0.9 s': what running both in parallel cost beyond the slower side, or ''.
     A side's time is what its caller waited (trigger to observed end, ``elapsed_s``) when known: queueing
     counts; else its run duration."""
-    times = [number(latest_side(workflow, side).get("elapsed_s", latest_side(workflow, side).get("duration_s")))
-             for side in ("airflow", "prefect")]
+    times = [
+        number(latest_side(workflow, side).get("elapsed_s", latest_side(workflow, side).get("duration_s")))
+        for side in ("airflow", "prefect")
+    ]
     wall = number(wall_time(workflow))
     if wall is None or any(t is None for t in times):
         return ""

@@ -22,8 +22,13 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 
 def test_up_names_a_failing_service_then_up_status_down(tmp_path: Path) -> None:
-    settings = StackSettings(home=tmp_path / "home", airflow_port=free_port(), prefect_port=free_port(),
-                             sqs_port=free_port(), db_prefix=f"bridge_e{secrets.token_hex(4)}")
+    settings = StackSettings(
+        home=tmp_path / "home",
+        airflow_port=free_port(),
+        prefect_port=free_port(),
+        sqs_port=free_port(),
+        db_prefix=f"bridge_e{secrets.token_hex(4)}",
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "AIRFLOW__", "BRIDGE_"))}
     env.update(settings.env())
     blocker = socket.socket()

@@ -7,6 +7,7 @@ Only the standard library reads the DOM (html.parser) and the screenshot (zlib +
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import re
@@ -24,9 +25,17 @@ from bridge.report import render
 from tests.unit.test_report import ATTR, SCRIPT, Page, hostile_report
 
 WIDTH, HEIGHT = 1280, 2000
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-         "--force-device-scale-factor=1")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+)
 
 
 def find_chromium() -> str:
@@ -34,8 +43,11 @@ def find_chromium() -> str:
     for candidate in (os.environ.get("BRIDGE_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
-    pytest.fail("headless Chromium is missing (no /usr/bin/chromium): run `make setup`, which installs "
-                "Debian's `chromium` package", pytrace=False)
+    pytest.fail(
+        "headless Chromium is missing (no /usr/bin/chromium): run `make setup`, which installs "
+        "Debian's `chromium` package",
+        pytrace=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +59,15 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return path, doc
 
 
-def run_chromium(binary: str, profile: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_chromium(
+    binary: str, profile: Path, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """One headless Chromium in its own process group, with a profile of its own; the whole group is
     killed afterwards so no renderer outlives the test."""
     cmd = [binary, *FLAGS, f"--user-data-dir={profile}", *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -59,10 +75,8 @@ def run_chromium(binary: str, profile: Path, *args: str, timeout: float = 120) -
         out, err = proc.communicate()
         pytest.fail(f"chromium did not finish in {timeout:.0f} s: {' '.join(cmd)}\n{err[-3000:]}")
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
@@ -94,8 +108,8 @@ def decode_png(data: bytes) -> tuple[int, int, list[bytes], int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, header, idat = 8, b"", []
     while pos < len(data):
-        (size,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + size]
+        (size,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + size]
         header = body if kind == b"IHDR" else header
         if kind == b"IDAT":
             idat.append(body)
@@ -107,12 +121,12 @@ def decode_png(data: bytes) -> tuple[int, int, list[bytes], int]:
     rows, prev = [], bytearray(stride)
     for y in range(height):
         start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         if kind == 1:
             for i in range(bpp, stride):
                 line[i] = (line[i] + line[i - bpp]) & 255
         elif kind == 2:
-            line = bytearray((a + b) & 255 for a, b in zip(line, prev))
+            line = bytearray((a + b) & 255 for a, b in zip(line, prev, strict=False))
         elif kind == 3:
             for i in range(stride):
                 line[i] = (line[i] + ((line[i - bpp] if i >= bpp else 0) + prev[i]) // 2) & 255
@@ -141,14 +155,19 @@ def test_a_screenshot_shows_the_diff_rows(page: tuple[Path, str], tmp_path: Path
     chromium = find_chromium()
     path, doc = page
     shot = tmp_path / "report.png"
-    proc = run_chromium(chromium, tmp_path / "profile", f"--window-size={WIDTH},{HEIGHT}",
-                        f"--screenshot={shot}", path.as_uri())
+    proc = run_chromium(
+        chromium,
+        tmp_path / "profile",
+        f"--window-size={WIDTH},{HEIGHT}",
+        f"--screenshot={shot}",
+        path.as_uri(),
+    )
     assert proc.returncode == 0 and shot.is_file(), proc.stderr[-3000:]
     width, height, rows, bpp = decode_png(shot.read_bytes())
     assert (width, height) == (WIDTH, HEIGHT)
     pixels: Counter[tuple[int, int, int]] = Counter()
     for line in rows:
-        pixels.update(zip(line[0::bpp], line[1::bpp], line[2::bpp]))
+        pixels.update(zip(line[0::bpp], line[1::bpp], line[2::bpp], strict=False))
     assert len(pixels) > 100, f"a nearly blank page: {len(pixels)} colours"
     white = pixels[(255, 255, 255)] / (width * height)
     assert 0.3 < white < 0.98, f"{white:.0%} of the page is white"

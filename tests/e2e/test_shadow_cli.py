@@ -19,8 +19,9 @@ PY = shutil.which("python3") or "python3"
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PY, "trigger_script.py", *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=400)
+    return subprocess.run(
+        [PY, "trigger_script.py", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=400
+    )
 
 
 @pytest.fixture(scope="module")

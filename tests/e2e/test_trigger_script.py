@@ -18,8 +18,9 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 
 
 def run(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PY, "trigger_script.py", *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [PY, "trigger_script.py", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -48,8 +49,16 @@ def test_list_shows_workflows_of_both_systems(env: dict[str, str]) -> None:
         if "airflow,prefect" in row or time.monotonic() > deadline:
             break
         time.sleep(2)
-    assert proc.stdout.splitlines()[0].split() == ["WORKFLOW", "STAGE", "SCHEDULE", "PAUSED", "LAST", "RUN",
-                                                   "KNOWN", "BY"]
+    assert proc.stdout.splitlines()[0].split() == [
+        "WORKFLOW",
+        "STAGE",
+        "SCHEDULE",
+        "PAUSED",
+        "LAST",
+        "RUN",
+        "KNOWN",
+        "BY",
+    ]
     assert row.split()[1] == "airflow" and row.split()[-1] == "airflow,prefect"
 
 
@@ -58,23 +67,42 @@ def test_the_legacy_forms_work_as_written(env: dict[str, str], no_password_env: 
     assert proc.returncode == 0 and "triggered hello_bridge on airflow" in proc.stdout, proc.stderr
     proc = run(env, "--dag-id", "hello_bridge", "--conf", '{"param1": "valor1", "param2": 123}')
     assert proc.returncode == 0 and "triggered hello_bridge on airflow" in proc.stdout, proc.stderr
-    proc = run(no_password_env, "--dag-id", "hello_bridge", "--username", env["BRIDGE_AIRFLOW_USERNAME"],
-               "--password", env["BRIDGE_AIRFLOW_PASSWORD"])
+    proc = run(
+        no_password_env,
+        "--dag-id",
+        "hello_bridge",
+        "--username",
+        env["BRIDGE_AIRFLOW_USERNAME"],
+        "--password",
+        env["BRIDGE_AIRFLOW_PASSWORD"],
+    )
     assert proc.returncode == 0 and "triggered hello_bridge on airflow" in proc.stdout, proc.stderr
 
 
 def test_wait_gives_the_same_outputs_on_both_backends(env: dict[str, str]) -> None:
     results = {}
     for backend in ("airflow", "prefect"):
-        proc = run(env, "--dag-id", "hello_bridge", "--conf", '{"name": "paridade"}', "--backend", backend,
-                   "--wait", "--json")
+        proc = run(
+            env,
+            "--dag-id",
+            "hello_bridge",
+            "--conf",
+            '{"name": "paridade"}',
+            "--backend",
+            backend,
+            "--wait",
+            "--json",
+        )
         assert proc.returncode == 0, proc.stderr
         assert "waiting for" in proc.stderr  # progress while waiting
         data = json.loads(proc.stdout)
         assert data["state"] == "success" and data["backend"] == backend
         results[backend] = data
-    assert results["airflow"]["result"] == results["prefect"]["result"] == {
-        "greeting": "hello paridade", "target": "public", "length": 8}
+    assert (
+        results["airflow"]["result"]
+        == results["prefect"]["result"]
+        == {"greeting": "hello paridade", "target": "public", "length": 8}
+    )
     assert results["airflow"]["tasks"]["greet"]["value"] == results["prefect"]["tasks"]["greet"]["value"]
 
 
@@ -124,9 +152,24 @@ def test_malformed_bridge_toml(env: dict[str, str], tmp_path: Path) -> None:
 
 def test_password_and_token_never_show(env: dict[str, str], no_password_env: dict[str, str], stack) -> None:  # type: ignore[no-untyped-def]
     password = env["BRIDGE_AIRFLOW_PASSWORD"]
-    proc = subprocess.Popen([PY, "trigger_script.py", "--dag-id", "hello_bridge", "--username",
-                             env["BRIDGE_AIRFLOW_USERNAME"], "--password", password, "--wait"],
-                            cwd=REPO, env=no_password_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            PY,
+            "trigger_script.py",
+            "--dag-id",
+            "hello_bridge",
+            "--username",
+            env["BRIDGE_AIRFLOW_USERNAME"],
+            "--password",
+            password,
+            "--wait",
+        ],
+        cwd=REPO,
+        env=no_password_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     listings = []
     time.sleep(0.3)  # past the hand-off to .venv's python, which drops --password from the command line
     while proc.poll() is None:

@@ -43,20 +43,29 @@ def sides(stack, deployed, data_urls) -> tuple[AirflowBackend, PrefectBackend]: 
 def _dump(data_urls: dict[str, str], target: str, table: EtlTable) -> list[tuple[Any, ...]]:
     with db.warehouse_connection(data_urls["BRIDGE_WAREHOUSE_URL"]) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
-        return conn.execute(sql.SQL("SELECT * FROM {} ORDER BY {}").format(
-            sql.Identifier(target, table.name), sql.SQL(", ").join(map(sql.Identifier, table.key)))).fetchall()
+        return conn.execute(
+            sql.SQL("SELECT * FROM {} ORDER BY {}").format(
+                sql.Identifier(target, table.name), sql.SQL(", ").join(map(sql.Identifier, table.key))
+            )
+        ).fetchall()
 
 
-def _run_pairs(sides: tuple[AirflowBackend, PrefectBackend], targets: dict[str, tuple[str, str]]
-               ) -> dict[str, tuple[Any, Any]]:
+def _run_pairs(
+    sides: tuple[AirflowBackend, PrefectBackend], targets: dict[str, tuple[str, str]]
+) -> dict[str, tuple[Any, Any]]:
     """Trigger every workflow on both sides at once, wait for all; return their observations."""
     airflow, prefect = sides
     refs: dict[str, tuple[RunRef, RunRef]] = {}
     for dag_id, (af_target, pf_target) in targets.items():
         refs[dag_id] = (
-            airflow.trigger(dag_id, {"target": af_target, "business_date": DAY}, f"s3-{uuid.uuid4().hex[:10]}"),
-            prefect.trigger(WORKFLOWS[dag_id][0], {"target": pf_target, "business_date": DAY},
-                            f"s3-{uuid.uuid4().hex[:10]}"),
+            airflow.trigger(
+                dag_id, {"target": af_target, "business_date": DAY}, f"s3-{uuid.uuid4().hex[:10]}"
+            ),
+            prefect.trigger(
+                WORKFLOWS[dag_id][0],
+                {"target": pf_target, "business_date": DAY},
+                f"s3-{uuid.uuid4().hex[:10]}",
+            ),
         )
     observed = {}
     for dag_id, (af, pf) in refs.items():
@@ -66,12 +75,14 @@ def _run_pairs(sides: tuple[AirflowBackend, PrefectBackend], targets: dict[str, 
     return observed
 
 
-def _assert_same(data_urls: dict[str, str], dag_id: str, af_obs: Any, pf_obs: Any,
-                 af_target: str, pf_target: str) -> dict[str, Any]:
+def _assert_same(
+    data_urls: dict[str, str], dag_id: str, af_obs: Any, pf_obs: Any, af_target: str, pf_target: str
+) -> dict[str, Any]:
     af_summary, pf_summary = af_obs.result, pf_obs.result
     assert af_summary["target"] == af_target and pf_summary["target"] == pf_target
-    assert {k: v for k, v in af_summary.items() if k != "target"} == \
-        {k: v for k, v in pf_summary.items() if k != "target"}
+    assert {k: v for k, v in af_summary.items() if k != "target"} == {
+        k: v for k, v in pf_summary.items() if k != "target"
+    }
     assert set(af_obs.tasks) == set(pf_obs.tasks) == TASKS | {WORKFLOWS[dag_id][1]}
     assert af_obs.tasks[WORKFLOWS[dag_id][1]].value == af_summary
     for table in WORKFLOW_TABLES[dag_id]:
@@ -85,13 +96,17 @@ def test_each_etl_gives_the_same_target_and_summary_on_both_orchestrators(sides,
     tag = uuid.uuid4().hex[:6]
     targets = {dag_id: (f"s3_af_{tag}_{i}", f"s3_pf_{tag}_{i}") for i, dag_id in enumerate(WORKFLOWS)}
     observed = _run_pairs(sides, targets)
-    summaries = {dag_id: _assert_same(data_urls, dag_id, *observed[dag_id], *targets[dag_id])
-                 for dag_id in WORKFLOWS}
+    summaries = {
+        dag_id: _assert_same(data_urls, dag_id, *observed[dag_id], *targets[dag_id]) for dag_id in WORKFLOWS
+    }
     assert summaries["etl_products"]["rows_total"]["products"] == ROWS
-    assert summaries["etl_products"]["checksums"]["products"] == \
-        summaries["full_migration_weekly"]["checksums"]["products"]
+    assert (
+        summaries["etl_products"]["checksums"]["products"]
+        == summaries["full_migration_weekly"]["checksums"]["products"]
+    )
     assert summaries["etl_orders"]["checksums"] == {
-        t: summaries["full_migration_weekly"]["checksums"][t] for t in ("orders", "order_items")}
+        t: summaries["full_migration_weekly"]["checksums"][t] for t in ("orders", "order_items")
+    }
     assert summaries["etl_orders"]["watermark_before"] == {"orders": None}
 
     # late updates to old orders and new orders: the increment on both sides, from their own watermarks

@@ -16,8 +16,11 @@ from tests.conftest import REPO, VENV_PY
 
 @pytest.fixture(scope="module")
 def backends(stack, deployed) -> Backends:  # type: ignore[no-untyped-def]
-    env = {"BRIDGE_AIRFLOW_URL": stack.airflow_url, "BRIDGE_PREFECT_URL": stack.prefect_url,
-           "BRIDGE_AIRFLOW_PASSWORD": stack.airflow_password}
+    env = {
+        "BRIDGE_AIRFLOW_URL": stack.airflow_url,
+        "BRIDGE_PREFECT_URL": stack.prefect_url,
+        "BRIDGE_AIRFLOW_PASSWORD": stack.airflow_password,
+    }
     return Backends(config.load(env=env), env=env)
 
 
@@ -34,7 +37,7 @@ def _wait_scheduled(backends: Backends, dag_id: str) -> None:
                 return
         except UnknownWorkflowError:
             pass
-        except Exception:  # noqa: BLE001 - not parsed yet (404)
+        except Exception:
             pass
         time.sleep(1)
     raise AssertionError(f"{dag_id} never got a next run in Airflow")
@@ -56,12 +59,25 @@ def test_a_deployment_in_another_timezone_is_flagged(backends: Backends, stack) 
         "f.deploy(name='update_prices_daily_utc', work_pool_name='scheduler', schedule=Cron('0 6 * * *', "
         "timezone='UTC'), paused=True, build=False, push=False, print_next_steps=False)\n"
     )
-    proc = subprocess.run([str(VENV_PY), "-c", script], cwd=REPO, capture_output=True, text=True, timeout=180,
-                          env={"PATH": "/usr/bin:/bin", "PREFECT_API_URL": stack.prefect_url, "HOME": "/root"})
+    proc = subprocess.run(
+        [str(VENV_PY), "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={"PATH": "/usr/bin:/bin", "PREFECT_API_URL": stack.prefect_url, "HOME": "/root"},
+    )
     assert proc.returncode == 0, proc.stderr
     _wait_scheduled(backends, "update_prices_daily")
-    catalog = dataclasses.replace(backends.catalog, workflows={**backends.catalog.workflows,
-        "update_prices_daily": WorkflowEntry("update_prices_daily", "update-prices-daily/update_prices_daily_utc")})
+    catalog = dataclasses.replace(
+        backends.catalog,
+        workflows={
+            **backends.catalog.workflows,
+            "update_prices_daily": WorkflowEntry(
+                "update_prices_daily", "update-prices-daily/update_prices_daily_utc"
+            ),
+        },
+    )
     skewed = Backends(catalog, env=backends.env)
     result = parity.check(skewed, "update_prices_daily", n=4)
     assert result.verdict == "offset" and result.offset == timedelta(hours=3)  # Sao Paulo is UTC-3

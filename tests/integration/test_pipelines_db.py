@@ -18,8 +18,8 @@ import pytest
 from psycopg import sql
 
 from pipelines import db
-from pipelines.pricing import DEFAULT_MARGIN_PCT, compute_price
 from pipelines.prices import PRICE_HISTORY, update_prices
+from pipelines.pricing import DEFAULT_MARGIN_PCT, compute_price
 from pipelines.products import PROCESSED_PRODUCTS, process_products, window_end
 from pipelines.seed import DEFAULT_ANCHOR, seed_products
 from pipelines.summary import checksum_rows
@@ -83,14 +83,19 @@ def mysql_rows(url: str, query: str, params: tuple[object, ...] = ()) -> list[tu
         return list(cur.fetchall())
 
 
-def pg_rows(url: str, query: sql.Composable | str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+def pg_rows(
+    url: str, query: sql.Composable | str, params: tuple[object, ...] = ()
+) -> list[tuple[object, ...]]:
     with db.warehouse_connection(url) as conn:
         return conn.execute(query, params).fetchall()
 
 
 def user_schemas(url: str) -> set[str]:
-    rows = pg_rows(url, "SELECT schema_name FROM information_schema.schemata "
-                        "WHERE schema_name NOT LIKE 'pg\\_%%' AND schema_name <> 'information_schema'")
+    rows = pg_rows(
+        url,
+        "SELECT schema_name FROM information_schema.schemata "
+        "WHERE schema_name NOT LIKE 'pg\\_%%' AND schema_name <> 'information_schema'",
+    )
     return {r[0] for r in rows}
 
 
@@ -100,9 +105,15 @@ def table_dump(url: str, target: str, table: str) -> list[tuple[object, ...]]:
 
 # -- database plumbing ----------------------------------------------------------------------------------
 
+
 def test_urls_accept_redshift_and_keep_secrets_out_of_text() -> None:
     parsed = db.DatabaseUrl.parse("redshift+psycopg://etl:p%40ss@cluster.example:5439/dev?sslmode=require")
-    assert (parsed.dialect, parsed.postgres_wire, parsed.port, parsed.password) == ("redshift", True, 5439, "p@ss")
+    assert (parsed.dialect, parsed.postgres_wire, parsed.port, parsed.password) == (
+        "redshift",
+        True,
+        5439,
+        "p@ss",
+    )
     assert "p@ss" not in parsed.render() and "***" in parsed.render()
     assert db.DatabaseUrl.parse("redshift://etl@cluster.example/dev").port == 5439
     assert db.DatabaseUrl.parse("mysql+pymysql://root@127.0.0.1/bridge_source").dialect == "mysql"
@@ -116,6 +127,7 @@ def test_databases_are_created_if_missing_and_creation_is_idempotent(source: str
 
 
 # -- seed ------------------------------------------------------------------------------------------------
+
 
 def test_seed_is_deterministic_and_reseeding_replaces(scratch_source: str) -> None:
     first = seed_products(scratch_source, 150, 42)
@@ -148,12 +160,14 @@ def test_seed_has_unicode_and_every_kind_of_dirty_row(source: str) -> None:
 
 # -- process_products ------------------------------------------------------------------------------------
 
+
 def test_process_products_writes_only_into_its_target(source: str, warehouse: str, target: str) -> None:
     before = user_schemas(warehouse)
     summary = process_products(source, warehouse, target, None, LAST_DAY)
     assert user_schemas(warehouse) - before == {target}
-    tables = pg_rows(warehouse, "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-                     (target,))
+    tables = pg_rows(
+        warehouse, "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (target,)
+    )
     assert {t[0] for t in tables} == {"processed_products", "etl_watermarks"}
     assert summary["rows_read"] == summary["rows_written"] == ROWS  # full load: nothing before the target
     assert summary["rows_valid"] + summary["rows_rejected"] == ROWS
@@ -177,23 +191,29 @@ def test_two_targets_get_identical_rows_and_summaries(source: str, warehouse: st
     primary = process_products(source, warehouse, target, None, LAST_DAY)
     secondary = process_products(source, warehouse, shadow, None, LAST_DAY)
     assert {**secondary, "target": target} == primary
-    assert table_dump(warehouse, shadow, "processed_products") == table_dump(warehouse, target, "processed_products")
+    assert table_dump(warehouse, shadow, "processed_products") == table_dump(
+        warehouse, target, "processed_products"
+    )
 
 
 def test_incremental_window_follows_the_watermark(source: str, warehouse: str, target: str) -> None:
     first = process_products(source, warehouse, target, None, MID_DAY)
-    expected_first = mysql_rows(source, "SELECT COUNT(*) FROM products WHERE updated_at < %s",
-                                (window_end(MID_DAY),))
+    expected_first = mysql_rows(
+        source, "SELECT COUNT(*) FROM products WHERE updated_at < %s", (window_end(MID_DAY),)
+    )
     assert first["rows_read"] == expected_first[0][0]
     assert first["since"] is None
-    high_water = mysql_rows(source, "SELECT MAX(updated_at) FROM products WHERE updated_at < %s",
-                            (window_end(MID_DAY),))[0][0]
+    high_water = mysql_rows(
+        source, "SELECT MAX(updated_at) FROM products WHERE updated_at < %s", (window_end(MID_DAY),)
+    )[0][0]
 
     second = process_products(source, warehouse, target, None, LAST_DAY)
     assert second["since"] == high_water.isoformat()
-    expected_second = mysql_rows(source, "SELECT COUNT(*) FROM products "
-                                         "WHERE updated_at >= %s AND updated_at < %s",
-                                 (high_water, window_end(LAST_DAY)))
+    expected_second = mysql_rows(
+        source,
+        "SELECT COUNT(*) FROM products WHERE updated_at >= %s AND updated_at < %s",
+        (high_water, window_end(LAST_DAY)),
+    )
     assert second["rows_read"] == expected_second[0][0]
     assert first["rows_read"] + second["rows_read"] >= ROWS  # nothing missed (the boundary row is read twice)
 
@@ -205,8 +225,11 @@ def test_incremental_window_follows_the_watermark(source: str, warehouse: str, t
 def test_explicit_since_narrows_the_window(source: str, warehouse: str, target: str) -> None:
     since = datetime.combine(LAST_DAY, datetime.min.time())
     summary = process_products(source, warehouse, target, since.isoformat(), LAST_DAY)
-    expected = mysql_rows(source, "SELECT COUNT(*) FROM products WHERE updated_at >= %s AND updated_at < %s",
-                          (since, window_end(LAST_DAY)))
+    expected = mysql_rows(
+        source,
+        "SELECT COUNT(*) FROM products WHERE updated_at >= %s AND updated_at < %s",
+        (since, window_end(LAST_DAY)),
+    )
     assert summary["rows_read"] == expected[0][0] < ROWS
     assert summary["since"] == since.isoformat()
 
@@ -216,7 +239,11 @@ def test_bad_records_are_flagged_with_their_reasons(source: str, warehouse: str,
     with db.warehouse_connection(warehouse) as conn:
         written = {r[0]: r for r in read_rows(conn, target, PROCESSED_PRODUCTS)}
     columns = PROCESSED_PRODUCTS.column_names
-    valid_at, reason_at, sku_at = columns.index("is_valid"), columns.index("reject_reason"), columns.index("sku")
+    valid_at, reason_at, sku_at = (
+        columns.index("is_valid"),
+        columns.index("reject_reason"),
+        columns.index("sku"),
+    )
 
     def reasons(pid: int) -> set[str]:
         return set((written[pid][reason_at] or "").split(",")) - {""}
@@ -234,13 +261,16 @@ def test_bad_records_are_flagged_with_their_reasons(source: str, warehouse: str,
         for pid in ids:
             assert written[pid][valid_at] is False
             assert reason in reasons(pid), (pid, written[pid])
-    for pid, row in written.items():
+    for row in written.values():
         assert row[valid_at] is (row[reason_at] is None)
         if row[valid_at]:
             assert re.fullmatch(SKU_PATTERN, row[sku_at])
     # Messy SKUs are repaired, not rejected.
-    messy = mysql_rows(source, "SELECT id, sku FROM products "
-                               "WHERE sku <> UPPER(TRIM(sku)) AND sku REGEXP '^ *[a-zA-Z]{3}[-_ ][0-9]{6} *$'")
+    messy = mysql_rows(
+        source,
+        "SELECT id, sku FROM products "
+        "WHERE sku <> UPPER(TRIM(sku)) AND sku REGEXP '^ *[a-zA-Z]{3}[-_ ][0-9]{6} *$'",
+    )
     assert messy
     for pid, raw in messy:
         assert written[pid][sku_at] == re.sub(r"[\s_]+", "-", raw.strip().upper())
@@ -251,10 +281,15 @@ def test_checksum_is_over_the_rows_as_written(source: str, warehouse: str, targe
     summary = process_products(source, warehouse, target, None, LAST_DAY)
     with db.warehouse_connection(warehouse) as conn:
         rows = read_rows(conn, target, PROCESSED_PRODUCTS)
-    assert checksum_rows(PROCESSED_PRODUCTS.column_names, rows, PROCESSED_PRODUCTS.key_positions) == summary["checksum"]
+    assert (
+        checksum_rows(PROCESSED_PRODUCTS.column_names, rows, PROCESSED_PRODUCTS.key_positions)
+        == summary["checksum"]
+    )
 
 
-@pytest.mark.parametrize("bad", ["Warehouse", "pg_catalog", "information_schema", "a;drop", "", "1abc", "x" * 64])
+@pytest.mark.parametrize(
+    "bad", ["Warehouse", "pg_catalog", "information_schema", "a;drop", "", "1abc", "x" * 64]
+)
 def test_invalid_targets_are_refused_before_any_write(source: str, warehouse: str, bad: str) -> None:
     before = user_schemas(warehouse)
     with pytest.raises(InvalidTargetError):
@@ -266,11 +301,16 @@ def test_invalid_targets_are_refused_before_any_write(source: str, warehouse: st
 
 # -- update_prices ---------------------------------------------------------------------------------------
 
+
 def expected_prices(source: str, day: date) -> dict[int, Decimal]:
     """Prices recomputed here from the source, independently of price_rows."""
     margins = {cid: m for cid, m in mysql_rows(source, "SELECT id, margin_pct FROM categories")}
-    promos = mysql_rows(source, "SELECT id, product_id, category_id, percent_off FROM promotions "
-                                "WHERE valid_from <= %s AND (valid_to IS NULL OR valid_to >= %s)", (day, day))
+    promos = mysql_rows(
+        source,
+        "SELECT id, product_id, category_id, percent_off FROM promotions "
+        "WHERE valid_from <= %s AND (valid_to IS NULL OR valid_to >= %s)",
+        (day, day),
+    )
     expected = {}
     for pid, cat, cost, active in mysql_rows(source, "SELECT id, category_id, cost, active FROM products"):
         if cost is None or cost <= 0 or not active:
@@ -299,7 +339,9 @@ def test_update_prices_writes_one_row_per_priced_product(source: str, warehouse:
     assert json.loads(json.dumps(summary)) == summary
 
 
-def test_update_prices_rerun_is_idempotent_and_dates_accumulate(source: str, warehouse: str, target: str) -> None:
+def test_update_prices_rerun_is_idempotent_and_dates_accumulate(
+    source: str, warehouse: str, target: str
+) -> None:
     first = update_prices(source, warehouse, target, LAST_DAY)
     dump = table_dump(warehouse, target, "price_history")
     assert update_prices(source, warehouse, target, LAST_DAY.isoformat()) == first
@@ -311,7 +353,10 @@ def test_update_prices_rerun_is_idempotent_and_dates_accumulate(source: str, war
     assert [r for r in after if r[1] == LAST_DAY] == dump  # the other date is untouched
     with db.warehouse_connection(warehouse) as conn:
         mid_rows = read_rows(conn, target, PRICE_HISTORY, sql.SQL("business_date = %s"), (MID_DAY,))
-    assert checksum_rows(PRICE_HISTORY.column_names, mid_rows, PRICE_HISTORY.key_positions) == earlier["checksum"]
+    assert (
+        checksum_rows(PRICE_HISTORY.column_names, mid_rows, PRICE_HISTORY.key_positions)
+        == earlier["checksum"]
+    )
 
 
 def test_update_prices_same_rows_in_two_targets(source: str, warehouse: str, target: str) -> None:

@@ -41,7 +41,6 @@ COUNTS = {"rabbitmq": 300, "sqs": 100}  # moto's SQS is O(queue length) per call
 RUN_TIMEOUT = 240
 
 
-
 @pytest.fixture(scope="module")
 def airflow(stack) -> AirflowBackend:  # type: ignore[no-untyped-def]
     backend = AirflowBackend(stack.airflow_url, stack.airflow_user, stack.airflow_password)
@@ -58,8 +57,11 @@ def prefect(stack, deployed) -> PrefectBackend:  # type: ignore[no-untyped-def]
 def lanes(stack, data_urls) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
     """Broker URLs for this module, and the streams to delete at the end."""
     made: list[tuple[str, str, list[str]]] = []
-    info = {"urls": {"rabbitmq": rabbitmq_url(), "sqs": stack.sqs_url}, "warehouse": data_urls["BRIDGE_WAREHOUSE_URL"],
-            "made": made}
+    info = {
+        "urls": {"rabbitmq": rabbitmq_url(), "sqs": stack.sqs_url},
+        "warehouse": data_urls["BRIDGE_WAREHOUSE_URL"],
+        "made": made,
+    }
     try:
         yield info
     finally:
@@ -67,15 +69,25 @@ def lanes(stack, data_urls) -> Iterator[dict[str, Any]]:  # type: ignore[no-unty
             _adapter(broker).delete_stream(stream, targets, info["urls"][broker])
 
 
-def publish(lanes: dict[str, Any], broker: str, stream: str, targets: list[str], count: int,
-            **kinds: int) -> dict[str, Any]:
+def publish(
+    lanes: dict[str, Any], broker: str, stream: str, targets: list[str], count: int, **kinds: int
+) -> dict[str, Any]:
     lanes["made"].append((broker, stream, targets))
-    return publish_orders(broker, count, SEED, targets=targets, stream=stream, url=lanes["urls"][broker], **kinds)
+    return publish_orders(
+        broker, count, SEED, targets=targets, stream=stream, url=lanes["urls"][broker], **kinds
+    )
 
 
 def conf(target: str, stream: str, **extra: Any) -> dict[str, Any]:
-    return {"target": target, "stream": stream, "batch_size": 40, "max_attempts": 2, "retry_base_seconds": 0.2,
-            "idle_seconds": 2, **extra}
+    return {
+        "target": target,
+        "stream": stream,
+        "batch_size": 40,
+        "max_attempts": 2,
+        "retry_base_seconds": 0.2,
+        "idle_seconds": 2,
+        **extra,
+    }
 
 
 def finished(backend: AirflowBackend | PrefectBackend, refs: list[RunRef]) -> list[Observation]:
@@ -86,6 +98,7 @@ def finished(backend: AirflowBackend | PrefectBackend, refs: list[RunRef]) -> li
 
 # -- a shadow pair per broker: Airflow on the primary target, Prefect on the shadow ----------------------
 
+
 @pytest.fixture(scope="module")
 def shadow_pairs(airflow: AirflowBackend, prefect: PrefectBackend, lanes: dict[str, Any]) -> dict[str, Any]:
     started: dict[str, Any] = {}
@@ -93,17 +106,21 @@ def shadow_pairs(airflow: AirflowBackend, prefect: PrefectBackend, lanes: dict[s
         stream, primary, shadow = f"sh{TOKEN}{broker[:1]}", f"q{TOKEN}_{broker}_af", f"q{TOKEN}_{broker}_pf"
         publish(lanes, broker, stream, [primary, shadow], COUNTS[broker], poison=1, malformed=1, duplicates=5)
         started[broker] = (
-            primary, shadow,
+            primary,
+            shadow,
             airflow.trigger(DAGS[broker], conf(primary, stream), f"q{TOKEN}-{broker}-af"),
             prefect.trigger(DEPLOYMENTS[broker], conf(shadow, stream), f"q{TOKEN}-{broker}-pf"),
         )
-    return {broker: (primary, shadow, finished(airflow, [af])[0], finished(prefect, [pf])[0])
-            for broker, (primary, shadow, af, pf) in started.items()}
+    return {
+        broker: (primary, shadow, finished(airflow, [af])[0], finished(prefect, [pf])[0])
+        for broker, (primary, shadow, af, pf) in started.items()
+    }
 
 
 @pytest.mark.parametrize("broker", list(DAGS))
-def test_both_orchestrators_write_identical_outcome_tables(broker: str, shadow_pairs: dict[str, Any],
-                                                           lanes: dict[str, Any]) -> None:
+def test_both_orchestrators_write_identical_outcome_tables(
+    broker: str, shadow_pairs: dict[str, Any], lanes: dict[str, Any]
+) -> None:
     primary, shadow, af, pf = shadow_pairs[broker]
     assert af.state == RunState.SUCCESS, af.error
     assert pf.state == RunState.SUCCESS, pf.error
@@ -114,18 +131,34 @@ def test_both_orchestrators_write_identical_outcome_tables(broker: str, shadow_p
     assert (left["target"], right["target"]) == (primary, shadow)
     assert left["outcomes"] == right["outcomes"]  # rows, rows per status, checksum
     assert left["outcomes"]["by_status"]["dead_lettered"] == 2
-    for key in ("workflow", "broker", "stream", "processed", "dead_lettered", "malformed", "rejected", "stopped"):
+    for key in (
+        "workflow",
+        "broker",
+        "stream",
+        "processed",
+        "dead_lettered",
+        "malformed",
+        "rejected",
+        "stopped",
+    ):
         assert left[key] == right[key], key
     assert left["processed"] == n - 2 and left["stopped"] == "empty"
     adapter, url = _adapter(broker), lanes["urls"][broker]
-    dead = [sorted((d["message_id"], d["reason"], d["attempts"]) for d in adapter.read_dead_letters(
-        QueueNames(left["stream"], t), url)) for t in (primary, shadow)]
+    dead = [
+        sorted(
+            (d["message_id"], d["reason"], d["attempts"])
+            for d in adapter.read_dead_letters(QueueNames(left["stream"], t), url)
+        )
+        for t in (primary, shadow)
+    ]
     assert dead[0] == dead[1] and len(dead[0]) == 2  # the poison (after 2 tries) and the malformed one
     assert {d[2] for d in dead[0]} == {1, 2} and any("invalid JSON" in d[1] for d in dead[0])
 
 
 @pytest.mark.parametrize("broker", list(DAGS))
-def test_the_flow_runs_one_task_per_batch_and_the_dag_one_loop(broker: str, shadow_pairs: dict[str, Any]) -> None:
+def test_the_flow_runs_one_task_per_batch_and_the_dag_one_loop(
+    broker: str, shadow_pairs: dict[str, Any]
+) -> None:
     _, _, af, pf = shadow_pairs[broker]
     assert set(af.tasks) == {"resolve_run", "prepare_target", "consume", "summarize"}
     assert set(pf.tasks) == {"resolve_run", "prepare_target", "consume_batch", "summarize"}
@@ -138,6 +171,7 @@ def test_the_flow_runs_one_task_per_batch_and_the_dag_one_loop(broker: str, shad
 
 # -- three competing runs on one queue, on each orchestrator ---------------------------------------------
 
+
 def consumer_count(queue: str) -> int:
     conn = connect()
     try:
@@ -147,8 +181,9 @@ def consumer_count(queue: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def competing_runs(airflow: AirflowBackend, prefect: PrefectBackend, lanes: dict[str, Any],
-                   shadow_pairs: dict[str, Any]) -> dict[str, Any]:
+def competing_runs(
+    airflow: AirflowBackend, prefect: PrefectBackend, lanes: dict[str, Any], shadow_pairs: dict[str, Any]
+) -> dict[str, Any]:
     """Three Prefect runs on one RabbitMQ queue and three Airflow runs on one SQS queue, all waiting for
     messages before any is published."""
     wait = {"wait_seconds": 120, "idle_seconds": 3, "batch_size": 25}
@@ -157,9 +192,13 @@ def competing_runs(airflow: AirflowBackend, prefect: PrefectBackend, lanes: dict
     # Declare first so the runs and the publisher meet on existing queues.
     publish(lanes, "rabbitmq", rabbit[0], [rabbit[1]], 0)
     publish(lanes, "sqs", sqs[0], [sqs[1]], 0)
-    pf_refs = [prefect.trigger(DEPLOYMENTS["rabbitmq"], conf(rabbit[1], rabbit[0], **wait), f"q{TOKEN}-crowd-pf{i}")
-               for i in range(3)]
-    af_refs = [airflow.trigger(DAGS["sqs"], conf(sqs[1], sqs[0], **wait), f"q{TOKEN}-crowd-af{i}") for i in range(3)]
+    pf_refs = [
+        prefect.trigger(DEPLOYMENTS["rabbitmq"], conf(rabbit[1], rabbit[0], **wait), f"q{TOKEN}-crowd-pf{i}")
+        for i in range(3)
+    ]
+    af_refs = [
+        airflow.trigger(DAGS["sqs"], conf(sqs[1], sqs[0], **wait), f"q{TOKEN}-crowd-af{i}") for i in range(3)
+    ]
     wait_for(lambda: consumer_count(QueueNames(*rabbit).main) == 3, 150, "three Prefect runs consuming")
 
     def consuming(ref: RunRef) -> bool:
@@ -170,13 +209,16 @@ def competing_runs(airflow: AirflowBackend, prefect: PrefectBackend, lanes: dict
     time.sleep(3)  # the SQS consumers connect and start their long polls
     publish(lanes, "rabbitmq", rabbit[0], [rabbit[1]], 600, duplicates=10)
     publish(lanes, "sqs", sqs[0], [sqs[1]], 150, duplicates=5)
-    return {"rabbitmq": (rabbit[1], 600, 10, finished(prefect, pf_refs)),
-            "sqs": (sqs[1], 150, 5, finished(airflow, af_refs))}
+    return {
+        "rabbitmq": (rabbit[1], 600, 10, finished(prefect, pf_refs)),
+        "sqs": (sqs[1], 150, 5, finished(airflow, af_refs)),
+    }
 
 
 @pytest.mark.parametrize("broker", list(DAGS))
-def test_three_concurrent_runs_write_every_outcome_exactly_once(broker: str, competing_runs: dict[str, Any],
-                                                                lanes: dict[str, Any]) -> None:
+def test_three_concurrent_runs_write_every_outcome_exactly_once(
+    broker: str, competing_runs: dict[str, Any], lanes: dict[str, Any]
+) -> None:
     target, n, dups, observations = competing_runs[broker]
     assert [o.state for o in observations] == [RunState.SUCCESS] * 3, [o.error for o in observations]
     results = [o.result for o in observations]
@@ -189,6 +231,7 @@ def test_three_concurrent_runs_write_every_outcome_exactly_once(broker: str, com
 
 
 # -- a Prefect flow run killed with SIGKILL while it consumes; a new run finishes the queue ---------------
+
 
 def flow_run_pids(flow_run_id: str) -> list[int]:
     """Processes started for this flow run (the worker gives each one PREFECT__FLOW_RUN_ID)."""
@@ -205,7 +248,9 @@ def flow_run_pids(flow_run_id: str) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def killed_flow_run(prefect: PrefectBackend, lanes: dict[str, Any], competing_runs: dict[str, Any]) -> dict[str, Any]:
+def killed_flow_run(
+    prefect: PrefectBackend, lanes: dict[str, Any], competing_runs: dict[str, Any]
+) -> dict[str, Any]:
     stream, target, n = f"kl{TOKEN}", f"q{TOKEN}_killed", 3000
     publish(lanes, "rabbitmq", stream, [target], n)
     params = conf(target, stream, batch_size=25)
@@ -214,7 +259,7 @@ def killed_flow_run(prefect: PrefectBackend, lanes: dict[str, Any], competing_ru
     def written() -> int:
         try:
             return len(read_outcomes(target, lanes["warehouse"]))
-        except Exception:  # noqa: BLE001 - the table does not exist yet
+        except Exception:
             return 0
 
     wait_for(lambda: written() > 0, 150, "the first run to write outcomes")
@@ -225,11 +270,20 @@ def killed_flow_run(prefect: PrefectBackend, lanes: dict[str, Any], competing_ru
     killed = prefect.wait(first, RUN_TIMEOUT)
     before_second = written()
     second = prefect.trigger(DEPLOYMENTS["rabbitmq"], params, f"q{TOKEN}-killed-2")
-    return {"target": target, "n": n, "pids": pids, "at_kill": at_kill, "killed": killed.state,
-            "before_second": before_second, "second": finished(prefect, [second])[0]}
+    return {
+        "target": target,
+        "n": n,
+        "pids": pids,
+        "at_kill": at_kill,
+        "killed": killed.state,
+        "before_second": before_second,
+        "second": finished(prefect, [second])[0],
+    }
 
 
-def test_a_flow_run_killed_mid_run_loses_nothing(killed_flow_run: dict[str, Any], lanes: dict[str, Any]) -> None:
+def test_a_flow_run_killed_mid_run_loses_nothing(
+    killed_flow_run: dict[str, Any], lanes: dict[str, Any]
+) -> None:
     k = killed_flow_run
     assert k["pids"], "no process of the flow run was found to kill"
     assert k["killed"] == RunState.FAILED and 0 < k["at_kill"] < k["n"]  # Prefect marks it Crashed

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,14 +43,16 @@ BROKERS = ("rabbitmq", "sqs")
 _streams = itertools.count(1)
 
 
-
-
 @pytest.fixture(scope="module")
 def sqs_endpoint() -> Iterator[str]:
     """A moto server of this module's own, on a free port, stopped at the end."""
     port = free_port()
-    proc = subprocess.Popen([str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
@@ -86,7 +88,9 @@ class Lane:
         return QueueNames(self.stream, target)
 
     def publish(self, count: int, targets: list[str], **kinds: int) -> dict[str, Any]:
-        return publish_orders(self.broker, count, SEED, targets=targets, stream=self.stream, url=self.url, **kinds)
+        return publish_orders(
+            self.broker, count, SEED, targets=targets, stream=self.stream, url=self.url, **kinds
+        )
 
     def broker_options(self, url: str | None = None, **extra: Any) -> dict[str, Any]:
         if self.broker == "rabbitmq":
@@ -94,14 +98,26 @@ class Lane:
         return {"endpoint": url or self.url, "visibility_timeout": 3, **extra}
 
     @contextmanager
-    def consumer(self, target: str, *, url: str | None = None, on_commit: Callable[[Batch], None] | None = None,
-                 broker_options: dict[str, Any] | None = None, **settings: Any) -> Iterator[QueueConsumer]:
+    def consumer(
+        self,
+        target: str,
+        *,
+        url: str | None = None,
+        on_commit: Callable[[Batch], None] | None = None,
+        broker_options: dict[str, Any] | None = None,
+        **settings: Any,
+    ) -> Iterator[QueueConsumer]:
         prepare_outcomes(target, self.warehouse)
         _adapter(self.broker).prepare(self.names(target), self.url)
         run = resolve_worker_run(self.broker, target, self.stream)
         options = {"idle_seconds": 1.0, "max_seconds": 90.0, "retry_base_seconds": 0.2, **settings}
-        with open_consumer(run, ConsumerSettings(**options), warehouse=self.warehouse, on_commit=on_commit,
-                           broker_options=self.broker_options(url, **(broker_options or {}))) as consumer:
+        with open_consumer(
+            run,
+            ConsumerSettings(**options),
+            warehouse=self.warehouse,
+            on_commit=on_commit,
+            broker_options=self.broker_options(url, **(broker_options or {})),
+        ) as consumer:
             yield consumer
 
     def drain(self, target: str, **kwargs: Any) -> QueueConsumer:
@@ -158,6 +174,7 @@ def small(lane: Lane, rabbitmq: int, sqs: int) -> int:
 
 # -- draining, fanout, competing consumers ---------------------------------------------------------------
 
+
 def test_a_run_drains_its_queue_and_a_shadow_target_keeps_its_own_copy(lane: Lane) -> None:
     n = small(lane, 400, 120)
     primary, shadow = lane.target("primary"), lane.target("shadow")
@@ -185,7 +202,7 @@ def test_three_concurrent_consumers_write_every_outcome_exactly_once(lane: Lane)
     def worker() -> None:
         try:
             results.append(lane.drain(target, batch_size=20, wait_seconds=20.0, idle_seconds=1.5))
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
@@ -197,7 +214,10 @@ def test_three_concurrent_consumers_write_every_outcome_exactly_once(lane: Lane)
         def consumers() -> bool:
             conn = connect(lane.url)
             try:
-                return conn.channel().queue_declare(lane.names(target).main, passive=True).method.consumer_count == 3
+                return (
+                    conn.channel().queue_declare(lane.names(target).main, passive=True).method.consumer_count
+                    == 3
+                )
             finally:
                 conn.close()
 
@@ -235,6 +255,7 @@ def test_a_run_stops_at_max_messages_and_at_its_time_budget(rabbit: Lane) -> Non
 
 # -- faults ----------------------------------------------------------------------------------------------
 
+
 def test_a_worker_killed_mid_batch_loses_nothing_and_writes_nothing_twice(lane: Lane, tmp_path: Path) -> None:
     n, batch = small(lane, 300, 100), small(lane, 25, 20)
     target = lane.target("killed")
@@ -242,12 +263,33 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_writes_nothing_twice(lane: 
     marker = tmp_path / "stalled.json"
     env = {**os.environ, "BRIDGE_WAREHOUSE_URL": lane.warehouse, "PYTHONPATH": str(REPO)}
     env["BRIDGE_SQS_ENDPOINT" if lane.broker == "sqs" else "BRIDGE_RABBITMQ_URL"] = lane.url
-    child = subprocess.Popen([sys.executable, "-m", "tests.integration.queue_worker_child", lane.broker, lane.stream,
-                              target, str(marker), "--after-batches", "2", "--batch-size", str(batch)],
-                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.queue_worker_child",
+            lane.broker,
+            lane.stream,
+            target,
+            str(marker),
+            "--after-batches",
+            "2",
+            "--batch-size",
+            str(batch),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
-        wait_for(lambda: marker.exists() or child.poll() is not None, 60, "the worker to commit two batches",
-                 interval=0.2)
+        wait_for(
+            lambda: marker.exists() or child.poll() is not None,
+            60,
+            "the worker to commit two batches",
+            interval=0.2,
+        )
         assert marker.exists(), child.communicate()[0]
         committed = json.loads(marker.read_text())["committed"]
         assert len(lane.rows(target)) == committed  # batch 2 is written, not acked
@@ -308,20 +350,16 @@ class TcpProxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self, down_for: float = 0.0) -> None:
         self.down_until = time.monotonic() + down_for
         with self._lock:
             sockets, self._open = self._open, []
         for s in sockets:
-            try:
+            with suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
         self.cuts += 1
 
@@ -346,7 +384,9 @@ def test_a_dropped_broker_connection_reconnects_and_goes_on(lane: Lane) -> None:
 
     options = {} if lane.broker == "rabbitmq" else {"client_attempts": 1}
     try:
-        c = lane.drain(target, url=via_proxy, batch_size=25, on_commit=cut_after_first_commit, broker_options=options)
+        c = lane.drain(
+            target, url=via_proxy, batch_size=25, on_commit=cut_after_first_commit, broker_options=options
+        )
     finally:
         proxy.close()
     m = c.metrics
@@ -365,7 +405,9 @@ def test_a_poison_message_goes_to_the_dlq_after_n_tries(lane: Lane) -> None:
     assert (m.received, m.processed, m.retried, m.dead_lettered, m.malformed) == (32, 29, 2, 1, 0)
     [dead] = lane.dead(target)
     assert dead["attempts"] == 3 and dead["source_queue"] == lane.names(target).main
-    assert dead["reason"] == "failed 3 attempt(s); last error: EventError: order.items must be a list, got str"
+    assert (
+        dead["reason"] == "failed 3 attempt(s); last error: EventError: order.items must be a list, got str"
+    )
     rows = {r[0]: r for r in lane.rows(target)}
     assert len(rows) == 30 and rows[dead["message_id"]][4] == DEAD_LETTERED
     assert rows[dead["message_id"]][8] == dead["reason"]

@@ -4,7 +4,7 @@ summaries; one run at a time on each side; the business date agrees; the schedul
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -69,13 +69,17 @@ def test_one_run_at_a_time_on_each_side(sides) -> None:  # type: ignore[no-untyp
     target = f"s1_conc_{uuid.uuid4().hex[:6]}"
     conf = {"target": target, "business_date": DAY}
     af = [airflow.trigger("update_prices_daily", conf, _corr()) for _ in range(2)]
-    pf = [prefect.trigger("update-prices-daily/update_prices_daily", {**conf, "target": target + "_p"}, _corr())
-          for _ in range(2)]
+    pf = [
+        prefect.trigger("update-prices-daily/update_prices_daily", {**conf, "target": target + "_p"}, _corr())
+        for _ in range(2)
+    ]
     for side, refs in ((airflow, af), (prefect, pf)):
         done = [side.wait(ref, 300) for ref in refs]
         assert [d.state for d in done] == [RunState.SUCCESS, RunState.SUCCESS]
         first, second = sorted(done, key=lambda d: d.start)
-        assert second.start >= first.end, f"{side.name} ran two at once: {first.start}-{first.end} / {second.start}"
+        assert second.start >= first.end, (
+            f"{side.name} ran two at once: {first.start}-{first.end} / {second.start}"
+        )
 
 
 def test_business_date_follows_airflow_data_interval_on_both_sides(sides) -> None:  # type: ignore[no-untyped-def]
@@ -83,20 +87,32 @@ def test_business_date_follows_airflow_data_interval_on_both_sides(sides) -> Non
     interval's start (a run triggered at that fire time gets exactly that data interval); the Prefect port,
     scheduled at the same fire time, must give the same business date."""
     airflow, prefect = sides
-    interval_start = datetime(2024, 12, 30, 9, 0, tzinfo=timezone.utc)  # 06:00 America/Sao_Paulo
+    interval_start = datetime(2024, 12, 30, 9, 0, tzinfo=UTC)  # 06:00 America/Sao_Paulo
     fire_time = interval_start + timedelta(days=1)
     tag = uuid.uuid4().hex[:6]
     corr = _corr()
-    airflow.client.post("/dags/update_prices_daily/dagRuns", json={
-        "dag_run_id": corr, "logical_date": fire_time.isoformat(), "conf": {"target": f"s1_bd_af_{tag}"}})
+    airflow.client.post(
+        "/dags/update_prices_daily/dagRuns",
+        json={
+            "dag_run_id": corr,
+            "logical_date": fire_time.isoformat(),
+            "conf": {"target": f"s1_bd_af_{tag}"},
+        },
+    )
     af = airflow.find_run(f"update_prices_daily/{corr}")
     dep = prefect.client.get("/deployments/name/update-prices-daily/update_prices_daily")
-    run = prefect.client.post(f"/deployments/{dep['id']}/create_flow_run", json={
-        "parameters": {"target": f"s1_bd_pf_{tag}"},
-        "state": {"type": "SCHEDULED", "state_details": {"scheduled_time": fire_time.isoformat()}}})
+    run = prefect.client.post(
+        f"/deployments/{dep['id']}/create_flow_run",
+        json={
+            "parameters": {"target": f"s1_bd_pf_{tag}"},
+            "state": {"type": "SCHEDULED", "state_details": {"scheduled_time": fire_time.isoformat()}},
+        },
+    )
     pf = prefect.find_run(run["id"])
     assert airflow.wait(af, 300).state == RunState.SUCCESS
     assert prefect.wait(pf, 300).state == RunState.SUCCESS
-    assert airflow.get_run(af).raw["data_interval_start"].startswith(interval_start.strftime("%Y-%m-%dT%H:%M"))
+    assert (
+        airflow.get_run(af).raw["data_interval_start"].startswith(interval_start.strftime("%Y-%m-%dT%H:%M"))
+    )
     assert airflow.observe(af).result["business_date"] == "2024-12-30"
     assert prefect.observe(pf).result["business_date"] == "2024-12-30"

@@ -19,11 +19,26 @@ DAY = "2024-12-31"
 @pytest.fixture(scope="module")
 def backends(stack, deployed, data_urls) -> Backends:  # type: ignore[no-untyped-def]
     seed_etl(data_urls["BRIDGE_SOURCE_URL"], 300, 11)  # every scenario's source tables
-    env = {"BRIDGE_AIRFLOW_URL": stack.airflow_url, "BRIDGE_PREFECT_URL": stack.prefect_url,
-           "BRIDGE_AIRFLOW_PASSWORD": stack.airflow_password, **dict(stack.extra_env)}
+    env = {
+        "BRIDGE_AIRFLOW_URL": stack.airflow_url,
+        "BRIDGE_PREFECT_URL": stack.prefect_url,
+        "BRIDGE_AIRFLOW_PASSWORD": stack.airflow_password,
+        **dict(stack.extra_env),
+    }
     b = Backends(config.load(env=env), env=env)
-    wait_for_dags(b.get("airflow"), ("hello_bridge", "process_products", "update_prices_daily", "etl_products",
-                                     "etl_orders", "full_migration_weekly", "rabbitmq_worker", "sqs_worker"))
+    wait_for_dags(
+        b.get("airflow"),
+        (
+            "hello_bridge",
+            "process_products",
+            "update_prices_daily",
+            "etl_products",
+            "etl_orders",
+            "full_migration_weekly",
+            "rabbitmq_worker",
+            "sqs_worker",
+        ),
+    )
     return b
 
 
@@ -33,22 +48,30 @@ def _target(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:6]}"
 
 
-def _with_shadow_target(backends: Backends, dag_id: str, target: str, deployment: str | None = None) -> Backends:
+def _with_shadow_target(
+    backends: Backends, dag_id: str, target: str, deployment: str | None = None
+) -> Backends:
     entry = backends.catalog.entry(dag_id)
-    changed = dataclasses.replace(entry, shadow=dataclasses.replace(entry.shadow, target=target),
-                                  deployment=deployment or entry.deployment)
+    changed = dataclasses.replace(
+        entry,
+        shadow=dataclasses.replace(entry.shadow, target=target),
+        deployment=deployment or entry.deployment,
+    )
     catalog = dataclasses.replace(backends.catalog, workflows={**backends.catalog.workflows, dag_id: changed})
     return Backends(catalog, env=backends.env)
 
 
-@pytest.mark.parametrize("dag_id,conf", [
-    ("hello_bridge", {"name": "sombra"}),
-    ("update_prices_daily", {"business_date": DAY}),
-    ("process_products", {"business_date": DAY}),
-    ("etl_products", {"business_date": DAY}),
-    ("etl_orders", {"business_date": DAY}),
-    ("full_migration_weekly", {"business_date": DAY}),
-])
+@pytest.mark.parametrize(
+    "dag_id,conf",
+    [
+        ("hello_bridge", {"name": "sombra"}),
+        ("update_prices_daily", {"business_date": DAY}),
+        ("process_products", {"business_date": DAY}),
+        ("etl_products", {"business_date": DAY}),
+        ("etl_orders", {"business_date": DAY}),
+        ("full_migration_weekly", {"business_date": DAY}),
+    ],
+)
 def test_shipped_workflows_match(backends: Backends, dag_id: str, conf: dict) -> None:
     primary = _target("sh_af")
     b = _with_shadow_target(backends, dag_id, _target("sh_pf"))
@@ -65,13 +88,26 @@ def test_a_divergent_port_is_a_mismatch_naming_paths_and_rows(backends: Backends
         "from prefect import Flow\n"
         "f = Flow.from_source(source='.', entrypoint='tests/fixtures/divergent_prices.py:update_prices_daily')\n"
         "f.deploy(name='update_prices_daily_divergent', work_pool_name='scheduler', build=False, push=False,"
-        " print_next_steps=False)\n")
-    proc = subprocess.run([str(VENV_PY), "-c", script], cwd=REPO, capture_output=True, text=True, timeout=180,
-                          env={"PATH": "/usr/bin:/bin", "PREFECT_API_URL": stack.prefect_url, "HOME": "/root"})
+        " print_next_steps=False)\n"
+    )
+    proc = subprocess.run(
+        [str(VENV_PY), "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={"PATH": "/usr/bin:/bin", "PREFECT_API_URL": stack.prefect_url, "HOME": "/root"},
+    )
     assert proc.returncode == 0, proc.stderr
-    b = _with_shadow_target(backends, "update_prices_daily", _target("sh_div"),
-                            "update-prices-daily/update_prices_daily_divergent")
-    result = shadow.run(b, "update_prices_daily", {"business_date": DAY, "target": _target("sh_af")}, timeout=300)
+    b = _with_shadow_target(
+        backends,
+        "update_prices_daily",
+        _target("sh_div"),
+        "update-prices-daily/update_prices_daily_divergent",
+    )
+    result = shadow.run(
+        b, "update_prices_daily", {"business_date": DAY, "target": _target("sh_af")}, timeout=300
+    )
     assert result.verdict == model.MISMATCH
     paths = {d.path for d in result.real_differences}
     assert "result.checksum" in paths and "tasks.update_prices.value.checksum" in paths
@@ -86,8 +122,10 @@ def test_calibration_turns_random_values_into_noise(backends: Backends) -> None:
     assert noise == ["result.lucky", "tasks.greet.value.lucky"]
     result = shadow.run(backends, "hello_bridge", conf, timeout=120, noise=noise)
     assert result.verdict == model.MATCH
-    assert {(d.path, d.kind) for d in result.differences} == {("result.lucky", model.NOISE),
-                                                             ("tasks.greet.value.lucky", model.NOISE)}
+    assert {(d.path, d.kind) for d in result.differences} == {
+        ("result.lucky", model.NOISE),
+        ("tasks.greet.value.lucky", model.NOISE),
+    }
 
 
 @pytest.mark.parametrize("dag_id,broker", [("rabbitmq_worker", "rabbitmq"), ("sqs_worker", "sqs")])
@@ -99,10 +137,22 @@ def test_queue_workers_match_message_by_message(backends: Backends, stack, dag_i
     primary, shadow_target, stream = _target("q_af"), _target("q_pf"), _target("s")
     b = _with_shadow_target(backends, dag_id, shadow_target)
     url = stack.sqs_url if broker == "sqs" else None
-    publish_orders(broker, 150, 5, targets=[primary, shadow_target], stream=stream, poison=1, malformed=1, url=url)
+    publish_orders(
+        broker, 150, 5, targets=[primary, shadow_target], stream=stream, poison=1, malformed=1, url=url
+    )
     try:
-        result = shadow.run(b, dag_id, {"target": primary, "stream": stream, "max_attempts": 2,
-                                        "retry_base_seconds": 0.1, "batch_size": 50}, timeout=300)
+        result = shadow.run(
+            b,
+            dag_id,
+            {
+                "target": primary,
+                "stream": stream,
+                "max_attempts": 2,
+                "retry_base_seconds": 0.1,
+                "batch_size": 50,
+            },
+            timeout=300,
+        )
     finally:
         if broker == "sqs":
             queue_sqs.delete_stream(stream, [primary, shadow_target], endpoint=url)

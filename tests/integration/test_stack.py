@@ -12,8 +12,11 @@ from tests.conftest import wait_for
 
 
 def _airflow_session(stack) -> requests.Session:  # type: ignore[no-untyped-def]
-    resp = requests.post(f"{stack.airflow_url}/auth/token",
-                         json={"username": stack.airflow_user, "password": stack.airflow_password}, timeout=30)
+    resp = requests.post(
+        f"{stack.airflow_url}/auth/token",
+        json={"username": stack.airflow_user, "password": stack.airflow_password},
+        timeout=30,
+    )
     assert resp.status_code in (200, 201), resp.text
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
@@ -24,19 +27,30 @@ def test_every_service_is_healthy(stack) -> None:  # type: ignore[no-untyped-def
     from bridge import devstack
 
     statuses = devstack.status(stack)
-    assert {st.name for st in statuses} >= {"prefect-server", "airflow-api-server", "airflow-scheduler",
-                                           "airflow-dag-processor", "sqs", "prefect-worker-scheduler",
-                                           "prefect-worker-worker", "prefect-worker-bigdata"}
+    assert {st.name for st in statuses} >= {
+        "prefect-server",
+        "airflow-api-server",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "sqs",
+        "prefect-worker-scheduler",
+        "prefect-worker-worker",
+        "prefect-worker-bigdata",
+    }
     assert [st.name for st in statuses if not st.healthy] == []
 
 
 def test_airflow_runs_the_sample_dag_and_returns_its_xcom(stack) -> None:  # type: ignore[no-untyped-def]
     api = f"{stack.airflow_url}/api/v2"
     session = _airflow_session(stack)
-    wait_for(lambda: session.get(f"{api}/dags/hello_bridge").status_code == 200, 90, "hello_bridge to be parsed")
+    wait_for(
+        lambda: session.get(f"{api}/dags/hello_bridge").status_code == 200, 90, "hello_bridge to be parsed"
+    )
     run_id = f"test-{uuid.uuid4().hex[:8]}"
-    resp = session.post(f"{api}/dags/hello_bridge/dagRuns",
-                        json={"dag_run_id": run_id, "logical_date": None, "conf": {"name": "ci"}})
+    resp = session.post(
+        f"{api}/dags/hello_bridge/dagRuns",
+        json={"dag_run_id": run_id, "logical_date": None, "conf": {"name": "ci"}},
+    )
     assert resp.status_code == 200, resp.text
 
     def finished() -> str | None:
@@ -44,7 +58,9 @@ def test_airflow_runs_the_sample_dag_and_returns_its_xcom(stack) -> None:  # typ
         return state if state in ("success", "failed") else None
 
     assert wait_for(finished, 120, "the DAG run") == "success"
-    xcom = session.get(f"{api}/dags/hello_bridge/dagRuns/{run_id}/taskInstances/greet/xcomEntries/return_value")
+    xcom = session.get(
+        f"{api}/dags/hello_bridge/dagRuns/{run_id}/taskInstances/greet/xcomEntries/return_value"
+    )
     assert xcom.json()["value"] == {"greeting": "hello ci", "target": "public", "length": 2}
 
 
@@ -52,8 +68,11 @@ def test_prefect_runs_the_sample_deployment_and_persists_its_result(stack, deplo
     api = stack.prefect_url
     dep = requests.get(f"{api}/deployments/name/hello-bridge/hello_bridge", timeout=10)
     assert dep.status_code == 200, dep.text
-    run = requests.post(f"{api}/deployments/{dep.json()['id']}/create_flow_run",
-                        json={"parameters": {"name": "ci"}}, timeout=10).json()
+    run = requests.post(
+        f"{api}/deployments/{dep.json()['id']}/create_flow_run",
+        json={"parameters": {"name": "ci"}},
+        timeout=10,
+    ).json()
 
     def finished() -> dict | None:
         fr = requests.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -114,11 +114,21 @@ def price_rows(n: int = 300) -> list[list[Any]]:
     rows = []
     for i in range(n):
         pid, day = 1000 + i // 3, date(2024, 5, 1 + i % 3)
-        price = None if i % 17 == 0 else Decimal(i % 500) / 4          # 1.50, 10.00, 0.25 ...
+        price = None if i % 17 == 0 else Decimal(i % 500) / 4  # 1.50, 10.00, 0.25 ...
         stamp = datetime(2024, 5, 1, 12, 0, 0, (i * 250000) % 1000000)  # .0 .25 .5 .75
-        rows.append([pid, day, f"SKU-{i:05d}", NAMES[i % len(NAMES)], price, (i % 10) / 10,
-                     None if i % 11 == 0 else i % 2 == 0, stamp,
-                     datetime(2024, 5, 2, 8, 30, i % 60, tzinfo=timezone.utc)])
+        rows.append(
+            [
+                pid,
+                day,
+                f"SKU-{i:05d}",
+                NAMES[i % len(NAMES)],
+                price,
+                (i % 10) / 10,
+                None if i % 11 == 0 else i % 2 == 0,
+                stamp,
+                datetime(2024, 5, 2, 8, 30, i % 60, tzinfo=UTC),
+            ]
+        )
     return rows
 
 
@@ -135,8 +145,12 @@ def make_pg(url: str, table: str, rows: Sequence[Sequence[Any]]) -> None:
 
 
 def make_my(url: str, table: str, rows: Sequence[Sequence[Any]]) -> None:
-    my_run(url, ["SET time_zone = '+00:00'", MY_PRICES.format(t=table)], [my_row(r) for r in rows],
-           insert_sql(table, 9))
+    my_run(
+        url,
+        ["SET time_zone = '+00:00'", MY_PRICES.format(t=table)],
+        [my_row(r) for r in rows],
+        insert_sql(table, 9),
+    )
 
 
 def mutate(rows: list[list[Any]]) -> tuple[list[list[Any]], dict[str, Any]]:
@@ -144,26 +158,46 @@ def mutate(rows: list[list[Any]]) -> tuple[list[list[Any]], dict[str, Any]]:
     out = [list(r) for r in rows]
     gone = out.pop(10)
     expected_changed = {}
-    for i, (col, value) in {4: (4, Decimal("99.99")), 20: (3, ""), 30: (3, None), 41: (7, datetime(2024, 5, 1, 12, 0, 0, 1)),
-                            52: (2, "SKU-CHANGED")}.items():
+    for i, (col, value) in {
+        4: (4, Decimal("99.99")),
+        20: (3, ""),
+        30: (3, None),
+        41: (7, datetime(2024, 5, 1, 12, 0, 0, 1)),
+        52: (2, "SKU-CHANGED"),
+    }.items():
         row = next(r for r in out if r[2] == f"SKU-{i:05d}")
         if row[col] == value:
             value = "other"
         row[col] = value
         expected_changed[(row[0], row[1])] = {2: "sku", 3: "name", 4: "price", 7: "updated_at"}[col]
-    out.append([5000, date(2024, 5, 1), "SKU-NEW", "new", Decimal("1.5"), 0.5, True,
-                datetime(2024, 5, 1), datetime(2024, 5, 2, tzinfo=timezone.utc)])
+    out.append(
+        [
+            5000,
+            date(2024, 5, 1),
+            "SKU-NEW",
+            "new",
+            Decimal("1.5"),
+            0.5,
+            True,
+            datetime(2024, 5, 1),
+            datetime(2024, 5, 2, tzinfo=UTC),
+        ]
+    )
     return out, {"gone": (gone[0], gone[1]), "new": (5000, date(2024, 5, 1)), "changed": expected_changed}
 
 
 # -- equal tables ---------------------------------------------------------------------------------
 
+
 def test_equal_tables_pg_vs_pg_across_databases(pg: str, pg2: str, name: str) -> None:
     rows = price_rows()
     make_pg(pg, f"airflow_out.{name}", rows)
     make_pg(pg2, f"shadow_prefect.{name}", rows)
-    diff = diff_tables(TableSide(pg, "airflow_out", name), TableSide(pg2, "shadow_prefect", name),
-                       ["product_id", "business_date"])
+    diff = diff_tables(
+        TableSide(pg, "airflow_out", name),
+        TableSide(pg2, "shadow_prefect", name),
+        ["product_id", "business_date"],
+    )
     assert diff.equal, diff
     assert (diff.airflow_rows, diff.prefect_rows) == (300, 300)
     assert diff.key == ("product_id", "business_date") and diff.table == name
@@ -176,18 +210,23 @@ def test_equal_tables_pg_vs_mariadb_despite_types(pg: str, my: str, name: str) -
     rows = price_rows()
     make_pg(pg, f"airflow_out.{name}", rows)
     make_my(my, name, rows)
-    airflow, prefect = TableSide(pg, "airflow_out", name), TableSide(my, db.DatabaseUrl.parse(my).database, name)
+    airflow, prefect = (
+        TableSide(pg, "airflow_out", name),
+        TableSide(my, db.DatabaseUrl.parse(my).database, name),
+    )
     diff = diff_tables(airflow, prefect, ["product_id", "business_date"])
     assert diff.equal, diff
     assert (diff.airflow_rows, diff.prefect_rows) == (300, 300)
     # Same rows, same canonical text: the one-table checksums agree across engines too (ratio is a
     # double on one side and a decimal on the other, so leave it out here).
     cols = ["sku", "name", "price", "active", "updated_at", "loaded_at"]
-    assert table_checksum(airflow, ["product_id", "business_date"], cols) == \
-        table_checksum(prefect, ["product_id", "business_date"], cols)
+    assert table_checksum(airflow, ["product_id", "business_date"], cols) == table_checksum(
+        prefect, ["product_id", "business_date"], cols
+    )
 
 
 # -- differences ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("engine", ["pg", "mariadb"])
 def test_differences_are_found_exactly(pg: str, pg2: str, my: str, name: str, engine: str) -> None:
@@ -213,34 +252,70 @@ def test_differences_are_found_exactly(pg: str, pg2: str, my: str, name: str, en
 def test_null_versus_empty_string_and_separators_are_told_apart(pg: str, my: str, name: str) -> None:
     ddl_pg = f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, a TEXT, b TEXT)"
     ddl_my = f"CREATE TABLE {name} (id INT PRIMARY KEY, a TEXT, b TEXT) CHARACTER SET utf8mb4"
-    pg_run(pg, [ddl_pg], [(1, None, "x"), (2, "a|b", "c"), (3, "", "~"), (4, "1:", "")],
-           insert_sql(f"airflow_out.{name}", 3))
-    my_run(my, [ddl_my], [(1, "", "x"), (2, "a", "b|c"), (3, None, "~"), (4, "1:", None)], insert_sql(name, 3))
-    diff = diff_tables(TableSide(pg, "airflow_out", name), TableSide(my, db.DatabaseUrl.parse(my).database, name),
-                       ["id"])
-    assert {c.key: c.columns for c in diff.changed} == {(1,): ("a",), (2,): ("a", "b"), (3,): ("a",), (4,): ("b",)}
+    pg_run(
+        pg,
+        [ddl_pg],
+        [(1, None, "x"), (2, "a|b", "c"), (3, "", "~"), (4, "1:", "")],
+        insert_sql(f"airflow_out.{name}", 3),
+    )
+    my_run(
+        my, [ddl_my], [(1, "", "x"), (2, "a", "b|c"), (3, None, "~"), (4, "1:", None)], insert_sql(name, 3)
+    )
+    diff = diff_tables(
+        TableSide(pg, "airflow_out", name), TableSide(my, db.DatabaseUrl.parse(my).database, name), ["id"]
+    )
+    assert {c.key: c.columns for c in diff.changed} == {
+        (1,): ("a",),
+        (2,): ("a", "b"),
+        (3,): ("a",),
+        (4,): ("b",),
+    }
 
 
 def test_row_hash_is_the_documented_canonical_text(pg: str, my: str, name: str) -> None:
     """md5 of ``<key>|<len>:<text>|~|<decimal without trailing zeros>`` as a signed 64-bit integer."""
     text = "7|6:Crème☕|~|1.5|2024-05-01 12:00:00.25"  # 6 characters, 9 bytes
     expected = int.from_bytes(hashlib.md5(text.encode()).digest()[:8], "big", signed=True)
-    pg_run(pg, [f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, s TEXT, n TEXT, p NUMERIC(9,3), ts TIMESTAMP)",
-                f"INSERT INTO airflow_out.{name} VALUES (7, 'Crème☕', NULL, 1.500, '2024-05-01 12:00:00.25')"])
-    my_run(my, [f"CREATE TABLE {name} (id INT PRIMARY KEY, s TEXT, n TEXT, p DECIMAL(9,3), ts DATETIME(6))"
-                " CHARACTER SET utf8mb4",
-                f"INSERT INTO {name} VALUES (7, 'Crème☕', NULL, 1.500, '2024-05-01 12:00:00.25')"])
+    pg_run(
+        pg,
+        [
+            f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, s TEXT, n TEXT, p NUMERIC(9,3), ts TIMESTAMP)",
+            f"INSERT INTO airflow_out.{name} VALUES (7, 'Crème☕', NULL, 1.500, '2024-05-01 12:00:00.25')",
+        ],
+    )
+    my_run(
+        my,
+        [
+            f"CREATE TABLE {name} (id INT PRIMARY KEY, s TEXT, n TEXT, p DECIMAL(9,3), ts DATETIME(6))"
+            " CHARACTER SET utf8mb4",
+            f"INSERT INTO {name} VALUES (7, 'Crème☕', NULL, 1.500, '2024-05-01 12:00:00.25')",
+        ],
+    )
     cols = ["s", "n", "p", "ts"]
     assert table_checksum(TableSide(pg, "airflow_out", name), ["id"], cols) == (1, expected)
-    assert table_checksum(TableSide(my, db.DatabaseUrl.parse(my).database, name), ["id"], cols) == (1, expected)
+    assert table_checksum(TableSide(my, db.DatabaseUrl.parse(my).database, name), ["id"], cols) == (
+        1,
+        expected,
+    )
 
 
 def test_floats_compare_at_six_decimals_across_engines(pg: str, my: str, name: str) -> None:
     values = [1234.5678, 0.1, -2.5, 1e-7, -1e-7, 1e15, 0.0, None]
     rows = [(i, v, v, None if v is None else round(v, 6)) for i, v in enumerate(values)]
-    pg_run(pg, [f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, r REAL, d DOUBLE PRECISION, n NUMERIC(30, 6))"],
-           rows, insert_sql(f"airflow_out.{name}", 4))
-    my_run(my, [f"CREATE TABLE {name} (id INT PRIMARY KEY, r FLOAT, d DOUBLE, n DOUBLE)"], rows, insert_sql(name, 4))
+    pg_run(
+        pg,
+        [
+            f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, r REAL, d DOUBLE PRECISION, n NUMERIC(30, 6))"
+        ],
+        rows,
+        insert_sql(f"airflow_out.{name}", 4),
+    )
+    my_run(
+        my,
+        [f"CREATE TABLE {name} (id INT PRIMARY KEY, r FLOAT, d DOUBLE, n DOUBLE)"],
+        rows,
+        insert_sql(name, 4),
+    )
     airflow = TableSide(pg, "airflow_out", name)
     prefect = TableSide(my, db.DatabaseUrl.parse(my).database, name)
     assert diff_tables(airflow, prefect, ["id"]).equal
@@ -251,10 +326,18 @@ def test_floats_compare_at_six_decimals_across_engines(pg: str, my: str, name: s
 def test_compared_columns_limit_what_counts(pg: str, name: str) -> None:
     rows = [(i, f"n{i}", i * 10) for i in range(1, 51)]
     other = [(i, f"renamed{i}" if i == 5 else f"n{i}", 11 if i == 1 else i * 10) for i in range(1, 51)]
-    pg_run(pg, [f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, label TEXT, qty INT)"], rows,
-           insert_sql(f"airflow_out.{name}", 3))
-    pg_run(pg, [f"CREATE TABLE shadow_prefect.{name} (id INT PRIMARY KEY, label TEXT, qty INT)"], other,
-           insert_sql(f"shadow_prefect.{name}", 3))
+    pg_run(
+        pg,
+        [f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, label TEXT, qty INT)"],
+        rows,
+        insert_sql(f"airflow_out.{name}", 3),
+    )
+    pg_run(
+        pg,
+        [f"CREATE TABLE shadow_prefect.{name} (id INT PRIMARY KEY, label TEXT, qty INT)"],
+        other,
+        insert_sql(f"shadow_prefect.{name}", 3),
+    )
     a, p = TableSide(pg, "airflow_out", name), TableSide(pg, "shadow_prefect", name)
     assert [c.key for c in diff_tables(a, p, ["id"], ["qty"]).changed] == [(1,)]
     assert [c.key for c in diff_tables(a, p, ["id"], ["label"]).changed] == [(5,)]
@@ -262,29 +345,44 @@ def test_compared_columns_limit_what_counts(pg: str, name: str) -> None:
 
 
 def test_sample_holds_the_smallest_keys_and_counts_are_true(pg: str, name: str) -> None:
-    pg_run(pg, [f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, v INT)",
-                f"INSERT INTO airflow_out.{name} SELECT g, g FROM generate_series(1, 5000) g",
-                f"CREATE TABLE shadow_prefect.{name} (id INT PRIMARY KEY, v INT)",
-                f"INSERT INTO shadow_prefect.{name} SELECT g, CASE WHEN g % 100 = 7 THEN -g ELSE g END"
-                " FROM generate_series(41, 5100) g"])
-    diff = diff_tables(TableSide(pg, "airflow_out", name), TableSide(pg, "shadow_prefect", name), ["id"], sample=3)
+    pg_run(
+        pg,
+        [
+            f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, v INT)",
+            f"INSERT INTO airflow_out.{name} SELECT g, g FROM generate_series(1, 5000) g",
+            f"CREATE TABLE shadow_prefect.{name} (id INT PRIMARY KEY, v INT)",
+            f"INSERT INTO shadow_prefect.{name} SELECT g, CASE WHEN g % 100 = 7 THEN -g ELSE g END"
+            " FROM generate_series(41, 5100) g",
+        ],
+    )
+    diff = diff_tables(
+        TableSide(pg, "airflow_out", name), TableSide(pg, "shadow_prefect", name), ["id"], sample=3
+    )
     assert keys(diff.only_airflow) == [1, 2, 3] and diff.only_airflow_count == 40
     assert keys(diff.only_prefect) == [5001, 5002, 5003] and diff.only_prefect_count == 100
     assert [c.key for c in diff.changed] == [(107,), (207,), (307,)] and diff.changed_count == 50 - 1
     assert all(c.columns == ("v",) for c in diff.changed)
 
 
-def test_big_buckets_are_bisected_down_to_the_rows(pg: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_big_buckets_are_bisected_down_to_the_rows(
+    pg: str, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(buckets, "ROWS_PER_BUCKET", 4096)
     monkeypatch.setattr(tables, "FETCH_ROWS", 16)
-    pg_run(pg, [f"CREATE TABLE airflow_out.{name} (id BIGINT PRIMARY KEY, v TEXT)",
-                f"INSERT INTO airflow_out.{name} SELECT g * 3 - 20000, md5(g::text) FROM generate_series(1, 20000) g",
-                f"CREATE TABLE shadow_prefect.{name} (LIKE airflow_out.{name} INCLUDING ALL)",
-                f"INSERT INTO shadow_prefect.{name} SELECT * FROM airflow_out.{name}",
-                f"UPDATE shadow_prefect.{name} SET v = 'x' WHERE id IN (-19997, 1, 30001)",
-                f"DELETE FROM shadow_prefect.{name} WHERE id = 9997",
-                f"INSERT INTO shadow_prefect.{name} VALUES (2, 'new')",
-                f"ANALYZE airflow_out.{name}", f"ANALYZE shadow_prefect.{name}"])
+    pg_run(
+        pg,
+        [
+            f"CREATE TABLE airflow_out.{name} (id BIGINT PRIMARY KEY, v TEXT)",
+            f"INSERT INTO airflow_out.{name} SELECT g * 3 - 20000, md5(g::text) FROM generate_series(1, 20000) g",
+            f"CREATE TABLE shadow_prefect.{name} (LIKE airflow_out.{name} INCLUDING ALL)",
+            f"INSERT INTO shadow_prefect.{name} SELECT * FROM airflow_out.{name}",
+            f"UPDATE shadow_prefect.{name} SET v = 'x' WHERE id IN (-19997, 1, 30001)",
+            f"DELETE FROM shadow_prefect.{name} WHERE id = 9997",
+            f"INSERT INTO shadow_prefect.{name} VALUES (2, 'new')",
+            f"ANALYZE airflow_out.{name}",
+            f"ANALYZE shadow_prefect.{name}",
+        ],
+    )
     diff = diff_tables(TableSide(pg, "airflow_out", name), TableSide(pg, "shadow_prefect", name), ["id"])
     assert [c.key for c in diff.changed] == [(-19997,), (1,), (30001,)]
     assert keys(diff.only_airflow) == [9997] and keys(diff.only_prefect) == [2]
@@ -295,21 +393,39 @@ def test_text_keys_use_md5_buckets_across_engines(pg: str, my: str, name: str) -
     rows = [(f"SKU-{i:04d}", f"Produkt {i} ü", Decimal(i) / 8) for i in range(2000)]
     other = [r for r in rows if r[0] != "SKU-0500"] + [("SKU-9999", "neu", Decimal("0.5"))]
     other = [(k, n, Decimal("7.77") if k == "SKU-1234" else p) for k, n, p in other]
-    pg_run(pg, [f"CREATE TABLE airflow_out.{name} (sku VARCHAR(20) PRIMARY KEY, label TEXT, price NUMERIC(12,3))"],
-           rows, insert_sql(f"airflow_out.{name}", 3))
-    my_run(my, [f"CREATE TABLE {name} (sku VARCHAR(20) PRIMARY KEY, label TEXT, price DECIMAL(12,4))"
-                " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"], other, insert_sql(name, 3))
-    diff = diff_tables(TableSide(pg, "airflow_out", name), TableSide(my, db.DatabaseUrl.parse(my).database, name),
-                       ["sku"])
+    pg_run(
+        pg,
+        [f"CREATE TABLE airflow_out.{name} (sku VARCHAR(20) PRIMARY KEY, label TEXT, price NUMERIC(12,3))"],
+        rows,
+        insert_sql(f"airflow_out.{name}", 3),
+    )
+    my_run(
+        my,
+        [
+            f"CREATE TABLE {name} (sku VARCHAR(20) PRIMARY KEY, label TEXT, price DECIMAL(12,4))"
+            " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        ],
+        other,
+        insert_sql(name, 3),
+    )
+    diff = diff_tables(
+        TableSide(pg, "airflow_out", name), TableSide(my, db.DatabaseUrl.parse(my).database, name), ["sku"]
+    )
     assert keys(diff.only_airflow) == ["SKU-0500"] and keys(diff.only_prefect) == ["SKU-9999"]
     assert [(c.key, c.columns) for c in diff.changed] == [(("SKU-1234",), ("price",))]
 
 
 # -- empty, missing, unreachable ------------------------------------------------------------------
 
+
 def test_empty_tables_and_an_empty_side(pg: str, my: str, name: str) -> None:
-    pg_run(pg, [f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, v TEXT)",
-                f"CREATE TABLE shadow_prefect.{name} (id INT PRIMARY KEY, v TEXT)"])
+    pg_run(
+        pg,
+        [
+            f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, v TEXT)",
+            f"CREATE TABLE shadow_prefect.{name} (id INT PRIMARY KEY, v TEXT)",
+        ],
+    )
     my_run(my, [f"CREATE TABLE {name} (id INT PRIMARY KEY, v TEXT)"])
     a, p = TableSide(pg, "airflow_out", name), TableSide(pg, "shadow_prefect", name)
     empty = diff_tables(a, p, ["id"])
@@ -322,10 +438,15 @@ def test_empty_tables_and_an_empty_side(pg: str, my: str, name: str) -> None:
 
 
 def test_a_missing_table_or_column_is_a_usage_error(pg: str, name: str) -> None:
-    pg_run(pg, [f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, v TEXT, w TEXT)",
-                f"CREATE TABLE shadow_prefect.{name} (id INT PRIMARY KEY, v TEXT)"])
+    pg_run(
+        pg,
+        [
+            f"CREATE TABLE airflow_out.{name} (id INT PRIMARY KEY, v TEXT, w TEXT)",
+            f"CREATE TABLE shadow_prefect.{name} (id INT PRIMARY KEY, v TEXT)",
+        ],
+    )
     a, p = TableSide(pg, "airflow_out", name), TableSide(pg, "shadow_prefect", name)
-    with pytest.raises(UsageError, match=rf"prefect table shadow_prefect\.nope not found"):
+    with pytest.raises(UsageError, match=r"prefect table shadow_prefect\.nope not found"):
         diff_tables(a, TableSide(pg, "shadow_prefect", "nope"), ["id"])
     with pytest.raises(UsageError, match=r"compared column 'w' not found in the prefect table"):
         diff_tables(a, p, ["id"])  # every airflow column, and prefect lacks w
@@ -335,10 +456,15 @@ def test_a_missing_table_or_column_is_a_usage_error(pg: str, name: str) -> None:
 
 
 def test_a_key_that_is_not_unique_is_a_usage_error(pg: str, name: str) -> None:
-    pg_run(pg, [f"CREATE TABLE airflow_out.{name} (id INT, v TEXT)",
-                f"INSERT INTO airflow_out.{name} VALUES (1, 'a'), (1, 'b'), (2, 'c')",
-                f"CREATE TABLE shadow_prefect.{name} (id INT, v TEXT)",
-                f"INSERT INTO shadow_prefect.{name} VALUES (1, 'a'), (2, 'c')"])
+    pg_run(
+        pg,
+        [
+            f"CREATE TABLE airflow_out.{name} (id INT, v TEXT)",
+            f"INSERT INTO airflow_out.{name} VALUES (1, 'a'), (1, 'b'), (2, 'c')",
+            f"CREATE TABLE shadow_prefect.{name} (id INT, v TEXT)",
+            f"INSERT INTO shadow_prefect.{name} VALUES (1, 'a'), (2, 'c')",
+        ],
+    )
     with pytest.raises(UsageError, match="not unique"):
         diff_tables(TableSide(pg, "airflow_out", name), TableSide(pg, "shadow_prefect", name), ["id"])
 

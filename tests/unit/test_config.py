@@ -40,16 +40,26 @@ def test_reads_backends_and_workflows(tmp_path: Path) -> None:
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
-    env = {"BRIDGE_AIRFLOW_URL": "http://other:1", "BRIDGE_PREFECT_URL": "http://p:2/api",
-           "BRIDGE_AIRFLOW_USERNAME": "me"}
+    env = {
+        "BRIDGE_AIRFLOW_URL": "http://other:1",
+        "BRIDGE_PREFECT_URL": "http://p:2/api",
+        "BRIDGE_AIRFLOW_USERNAME": "me",
+    }
     cat = config.load(_write(tmp_path, GOOD), env=env)
-    assert (cat.airflow.url, cat.airflow.username, cat.prefect.url) == ("http://other:1", "me", "http://p:2/api")
+    assert (cat.airflow.url, cat.airflow.username, cat.prefect.url) == (
+        "http://other:1",
+        "me",
+        "http://p:2/api",
+    )
 
 
 def test_param_mapping_renames_defaults_and_drops() -> None:
     mapping = ParamMapping({"day": "business_date"}, {"target": "public"}, ("legacy_flag",))
     assert mapping.apply({"day": "2026-01-02", "legacy_flag": True, "x": 1}) == {
-        "business_date": "2026-01-02", "target": "public", "x": 1}
+        "business_date": "2026-01-02",
+        "target": "public",
+        "x": 1,
+    }
     assert mapping.apply({"target": "shadow"})["target"] == "shadow"
 
 
@@ -62,7 +72,7 @@ def test_unknown_key_names_key_file_and_line(tmp_path: Path) -> None:
 
 def test_unknown_workflow_key_is_rejected(tmp_path: Path) -> None:
     path = _write(tmp_path, GOOD.replace('stage = "shadow"', 'stage = "shadow"\nstgae = "x"'))
-    with pytest.raises(ConfigError, match="workflows.update_prices_daily.stgae"):
+    with pytest.raises(ConfigError, match=r"workflows\.update_prices_daily\.stgae"):
         config.load(path, env={})
 
 

@@ -5,23 +5,24 @@ from __future__ import annotations
 import os
 import random
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from pipelines import etl_extract
-from pipelines.etl_extract import MARKER, ExtractConfig, Extraction, ExtractError, split_result
+from pipelines.business_date import business_date
+from pipelines.etl_extract import MARKER, ExtractConfig, ExtractError, Extraction, split_result
 from pipelines.etl_load import LoadConfig, checksum_sql, merge_children_sql, merge_sql, swap_sql, to_pg_copy
 from pipelines.etl_schedules import ETL_ORDERS, ETL_PRODUCTS, FULL_MIGRATION_WEEKLY, WeeklySchedule
 from pipelines.etl_seed import generate_orders, generate_products, order_total, tsv_field
 from pipelines.etl_tables import ORDER_ITEMS, ORDERS, PRODUCTS, Column, EtlTable, mysql_datetime_literal
-from pipelines.business_date import business_date
 from pipelines.seed import DEFAULT_ANCHOR
 
 SOURCE = "mysql+pymysql://root@127.0.0.1:3306/unit_never_connected"
 
 
 # -- MySQL batch format -> PostgreSQL COPY text ----------------------------------------------------------
+
 
 def test_pg_copy_keeps_the_shared_escapes_and_escapes_carriage_returns() -> None:
     row = b"1\ttab\\there\tline\\nbreak\tback\\\\slash\twin\r\nend\n"
@@ -37,15 +38,25 @@ def test_a_real_nul_is_left_for_postgresql_to_refuse() -> None:
     assert to_pg_copy(b"1\ta\\0b\n") == b"1\ta\\0b\n"
 
 
-@pytest.mark.parametrize("value, expected", [
-    (None, b"NULL"), (b"plain", b"plain"), (b"a\tb", b"a\\tb"), (b"a\nb", b"a\\nb"), (b"a\\b", b"a\\\\b"),
-    (b"a\0b", b"a\\0b"), (b"a\rb", b"a\rb"), ("ção 😀".encode(), "ção 😀".encode()),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (None, b"NULL"),
+        (b"plain", b"plain"),
+        (b"a\tb", b"a\\tb"),
+        (b"a\nb", b"a\\nb"),
+        (b"a\\b", b"a\\\\b"),
+        (b"a\0b", b"a\\0b"),
+        (b"a\rb", b"a\rb"),
+        ("ção 😀".encode(), "ção 😀".encode()),
+    ],
+)
 def test_the_pymysql_reader_escapes_like_the_mariadb_client(value: bytes | None, expected: bytes) -> None:
     assert etl_extract._escape(value) == expected
 
 
 # -- framing of several results in one stream ---------------------------------------------------------------
+
 
 def test_split_result_finds_only_whole_marker_lines() -> None:
     assert split_result(b"1\ta\n" + MARKER + b"\n2\tb\n") == (b"1\ta\n", b"2\tb\n")
@@ -92,7 +103,9 @@ def test_results_are_read_in_order() -> None:
 
 
 def test_the_client_gets_no_password_on_its_command_line() -> None:
-    extraction = Extraction("mysql://etl:s3cret@db.example:3307/shop", ["SELECT 1, 2"], ExtractConfig("pymysql"))
+    extraction = Extraction(
+        "mysql://etl:s3cret@db.example:3307/shop", ["SELECT 1, 2"], ExtractConfig("pymysql")
+    )
     if etl_extract.client_binary() is None:
         pytest.skip("no mariadb/mysql client on PATH")
     argv = extraction.client_argv()
@@ -115,6 +128,7 @@ def test_reader_config_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # -- the SQL read from MySQL and run in the warehouse ----------------------------------------------------------
 
+
 def test_each_kind_is_selected_so_it_survives_the_text_protocol() -> None:
     assert Column("a", "int", "INTEGER").select_expr("t") == "t.`a`"
     text = Column("a", "text", "VARCHAR(10)").select_expr("t")
@@ -130,16 +144,19 @@ def test_each_kind_is_selected_so_it_survives_the_text_protocol() -> None:
 def test_datetime_literals_are_digits_only() -> None:
     assert mysql_datetime_literal(datetime(2025, 1, 2, 3, 4, 5, 6)) == "'2025-01-02 03:04:05.000006'"
     with pytest.raises(ValueError):
-        mysql_datetime_literal(datetime(2025, 1, 1, tzinfo=timezone.utc))
+        mysql_datetime_literal(datetime(2025, 1, 1, tzinfo=UTC))
 
 
 def test_merge_keeps_the_newest_version() -> None:
     delete, insert = (s.as_string() for s in merge_sql("t1", ORDERS))
-    assert delete == ('DELETE FROM "t1"."orders" USING "_stage_orders" s WHERE "orders"."id" = "s"."id" '
-                      'AND "orders"."updated_at" <= "s"."updated_at"')
+    assert delete == (
+        'DELETE FROM "t1"."orders" USING "_stage_orders" s WHERE "orders"."id" = "s"."id" '
+        'AND "orders"."updated_at" <= "s"."updated_at"'
+    )
     assert insert.startswith('INSERT INTO "t1"."orders" ("id", ')
-    assert insert.endswith('FROM "_stage_orders" s WHERE NOT EXISTS (SELECT 1 FROM "t1"."orders" o '
-                           'WHERE "o"."id" = "s"."id")')
+    assert insert.endswith(
+        'FROM "_stage_orders" s WHERE NOT EXISTS (SELECT 1 FROM "t1"."orders" o WHERE "o"."id" = "s"."id")'
+    )
 
 
 def test_children_follow_the_parent_versions_the_merge_took() -> None:
@@ -183,15 +200,20 @@ def test_staging_is_chosen_by_url_and_environment(monkeypatch: pytest.MonkeyPatc
 
 # -- schedules ---------------------------------------------------------------------------------------------------
 
+
 def test_the_weekly_schedule_fires_on_sundays_at_three_in_sao_paulo() -> None:
     from croniter import croniter
 
     schedule = FULL_MIGRATION_WEEKLY
-    assert (schedule.cron, schedule.timezone, schedule.interval) == ("0 3 * * 0", "America/Sao_Paulo", "weekly")
-    moment = datetime(2025, 3, 5, 12, 0, tzinfo=timezone.utc)  # a Wednesday
+    assert (schedule.cron, schedule.timezone, schedule.interval) == (
+        "0 3 * * 0",
+        "America/Sao_Paulo",
+        "weekly",
+    )
+    moment = datetime(2025, 3, 5, 12, 0, tzinfo=UTC)  # a Wednesday
     fire = schedule.fire_at_or_before(moment)
     assert (fire.isoweekday(), fire.hour, fire.minute) == (7, 3, 0)
-    assert fire.astimezone(timezone.utc) == datetime(2025, 3, 2, 6, 0, tzinfo=timezone.utc)
+    assert fire.astimezone(UTC) == datetime(2025, 3, 2, 6, 0, tzinfo=UTC)
     assert schedule.fire_at_or_before(fire) == fire
     assert schedule.previous_fire(fire) == fire - timedelta(days=7)
     assert schedule.next_fire(fire) == fire + timedelta(days=7)
@@ -202,7 +224,7 @@ def test_the_weekly_schedule_fires_on_sundays_at_three_in_sao_paulo() -> None:
 
 
 def test_a_weekly_run_processes_the_week_that_ended() -> None:
-    fire = datetime(2025, 3, 9, 6, 0, tzinfo=timezone.utc)  # Sunday 03:00 in Sao Paulo
+    fire = datetime(2025, 3, 9, 6, 0, tzinfo=UTC)  # Sunday 03:00 in Sao Paulo
     assert business_date(fire, FULL_MIGRATION_WEEKLY).isoformat() == "2025-03-02"
     assert business_date(fire + timedelta(days=3), FULL_MIGRATION_WEEKLY).isoformat() == "2025-03-02"
     with pytest.raises(ValueError):
@@ -211,6 +233,7 @@ def test_a_weekly_run_processes_the_week_that_ended() -> None:
 
 
 # -- the generator --------------------------------------------------------------------------------------------
+
 
 def test_generated_rows_are_deterministic_and_awkward() -> None:
     first = list(generate_products(500, random.Random("7:products"), DEFAULT_ANCHOR))
@@ -231,9 +254,15 @@ def test_orders_are_spread_in_time_and_totals_add_up() -> None:
     assert order_total(items) == "18.99"
 
 
-@pytest.mark.parametrize("value, expected", [
-    (None, "\\N"), ("a\tb\nc\rd\\e", "a\\tb\\nc\\rd\\\\e"), ("NULL", "NULL"), (12, "12"),
-    (datetime(2025, 1, 1, 0, 0, 0, 5), "2025-01-01 00:00:00.000005"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (None, "\\N"),
+        ("a\tb\nc\rd\\e", "a\\tb\\nc\\rd\\\\e"),
+        ("NULL", "NULL"),
+        (12, "12"),
+        (datetime(2025, 1, 1, 0, 0, 0, 5), "2025-01-01 00:00:00.000005"),
+    ],
+)
 def test_load_data_fields(value: object, expected: str) -> None:
     assert tsv_field(value) == expected

@@ -32,9 +32,11 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def test_csv_undoes_mysql_escapes_and_keeps_null_apart_from_strings() -> None:
-    chunk = (b"1\tplain\tNULL\tNULL\\0\t\n"
-             b"2\ttab\\there\tline\\nbreak\tback\\\\slash \\\\t\tsay \"hi\"\r\n"
-             b"3\t\xc3\xa7\xc3\xa3o \xf0\x9f\x98\x80\t\\\\N\tnul\\0x\tNULL\n")
+    chunk = (
+        b"1\tplain\tNULL\tNULL\\0\t\n"
+        b'2\ttab\\there\tline\\nbreak\tback\\\\slash \\\\t\tsay "hi"\r\n'
+        b"3\t\xc3\xa7\xc3\xa3o \xf0\x9f\x98\x80\t\\\\N\tnul\\0x\tNULL\n"
+    )
     text = to_csv(chunk).decode("utf-8")
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows == [
@@ -48,13 +50,15 @@ def test_csv_undoes_mysql_escapes_and_keeps_null_apart_from_strings() -> None:
 
 def test_copy_sql_with_an_iam_role_names_every_option() -> None:
     settings = S3Settings(bucket=BUCKET, iam_role="arn:aws:iam::123456789012:role/etl", region="sa-east-1")
-    statement = copy_sql(sql.Identifier("t1", "products__swap"), ("id", "name"),
-                         f"s3://{BUCKET}/p/manifest.json", settings).as_string()
+    statement = copy_sql(
+        sql.Identifier("t1", "products__swap"), ("id", "name"), f"s3://{BUCKET}/p/manifest.json", settings
+    ).as_string()
     assert statement == (
         f'COPY "t1"."products__swap" ("id", "name") FROM \'s3://{BUCKET}/p/manifest.json\' '
         "IAM_ROLE 'arn:aws:iam::123456789012:role/etl' FORMAT AS CSV GZIP MANIFEST "
         f"NULL AS '{NULL_MARKER}' TIMEFORMAT 'auto' DATEFORMAT 'auto' REGION 'sa-east-1' "
-        "COMPUPDATE OFF STATUPDATE OFF")
+        "COMPUPDATE OFF STATUPDATE OFF"
+    )
 
 
 def test_copy_sql_without_a_role_uses_the_process_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -67,7 +71,10 @@ def test_copy_sql_without_a_role_uses_the_process_credentials(monkeypatch: pytes
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-example")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "token-example")
     statement = copy_sql(sql.Identifier("x"), ("a",), "s3://b/m", settings).as_string()
-    assert "ACCESS_KEY_ID 'AKIAEXAMPLE' SECRET_ACCESS_KEY 'secret-example' SESSION_TOKEN 'token-example'" in statement
+    assert (
+        "ACCESS_KEY_ID 'AKIAEXAMPLE' SECRET_ACCESS_KEY 'secret-example' SESSION_TOKEN 'token-example'"
+        in statement
+    )
     assert "secret-example" not in repr(settings)
 
 
@@ -100,11 +107,14 @@ class RecordingCursor:
 
 def test_s3_stager_uploads_parts_and_a_manifest_copies_them_and_cleans_up(s3: Any) -> None:
     settings = S3Settings(bucket=BUCKET, prefix="stage", iam_role="arn:aws:iam::1:role/r", part_bytes=2048)
-    rows = [f"{i}\tname {i} ção\\t{i}\t{'NULL' if i % 7 == 0 else i * 1.5}\n".encode() for i in range(1, 2001)]
-    chunks = [b"".join(rows[i:i + 300]) for i in range(0, len(rows), 300)]
+    rows = [
+        f"{i}\tname {i} ção\\t{i}\t{'NULL' if i % 7 == 0 else i * 1.5}\n".encode() for i in range(1, 2001)
+    ]
+    chunks = [b"".join(rows[i : i + 300]) for i in range(0, len(rows), 300)]
     cursor = RecordingCursor(s3)
-    count = S3Stager(settings, client=s3).stage(cursor, sql.Identifier("t1", "_stage_orders"),
-                                                ("id", "name", "amount"), chunks, "t1/orders")
+    count = S3Stager(settings, client=s3).stage(
+        cursor, sql.Identifier("t1", "_stage_orders"), ("id", "name", "amount"), chunks, "t1/orders"
+    )
     assert count == 2000
     [statement] = cursor.statements
     manifest_key = next(k for k in cursor.staged if k.endswith("manifest.json"))

@@ -25,7 +25,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Script]]:
     script = Script()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             script.hits += 1
             status, body = script.replies.pop(0) if script.replies else (200, {"ok": True})
             data = json.dumps(body).encode()
@@ -65,7 +65,7 @@ def test_4xx_is_never_retried(server: tuple[str, Script]) -> None:
     with pytest.raises(NotFoundError, match="no such dag"):
         http.RestClient("x", url).get("/thing")
     script.replies = [(422, {"detail": [{"loc": ["body", "logical_date"], "msg": "Field required"}]})]
-    with pytest.raises(BackendError, match="body.logical_date: Field required") as err:
+    with pytest.raises(BackendError, match=r"body\.logical_date: Field required") as err:
         http.RestClient("x", url).get("/thing")
     assert err.value.status == 422 and script.hits == 2
 
@@ -96,12 +96,12 @@ def test_an_expired_token_is_renewed_once(monkeypatch: pytest.MonkeyPatch) -> No
             self.end_headers()
             self.wfile.write(data)
 
-        def do_POST(self) -> None:  # noqa: N802 - /auth/token
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers["Content-Length"]))
             issued.append(f"token-{len(issued) + 1}")
             self._reply(201, {"access_token": issued[-1]})
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             seen.append(self.headers.get("Authorization"))
             ok = self.headers.get("Authorization") == "Bearer token-2"
             self._reply(200 if ok else 401, {"dags": []} if ok else {"detail": "Token expired"})

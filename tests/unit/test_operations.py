@@ -9,13 +9,20 @@ import pytest
 
 from bridge import operations
 from bridge.backends.base import RunState, Workflow
-from bridge.config import Catalog, AirflowSettings, PrefectSettings, ParamMapping, WorkflowEntry
+from bridge.config import AirflowSettings, Catalog, ParamMapping, PrefectSettings, WorkflowEntry
 from bridge.errors import BackendUnavailableError, UnknownWorkflowError, UsageError
 
-CATALOG = Catalog(None, AirflowSettings(), PrefectSettings(), {
-    "prices": WorkflowEntry("prices", "update-prices/prices", "shadow"),
-    "moved": WorkflowEntry("moved", "moved-flow/moved", "prefect", params=ParamMapping({"day": "business_date"})),
-})
+CATALOG = Catalog(
+    None,
+    AirflowSettings(),
+    PrefectSettings(),
+    {
+        "prices": WorkflowEntry("prices", "update-prices/prices", "shadow"),
+        "moved": WorkflowEntry(
+            "moved", "moved-flow/moved", "prefect", params=ParamMapping({"day": "business_date"})
+        ),
+    },
+)
 
 
 @dataclass
@@ -47,8 +54,11 @@ def test_parse_conf_errors_say_where() -> None:
 def test_resolve_follows_the_stage_and_maps_params() -> None:
     assert operations.resolve(CATALOG, "prices", "auto", {"x": 1}).backend == "airflow"
     moved = operations.resolve(CATALOG, "moved", "auto", {"day": "2026-01-01"})
-    assert (moved.backend, moved.workflow_id, moved.params) == ("prefect", "moved-flow/moved",
-                                                               {"business_date": "2026-01-01"})
+    assert (moved.backend, moved.workflow_id, moved.params) == (
+        "prefect",
+        "moved-flow/moved",
+        {"business_date": "2026-01-01"},
+    )
     assert operations.resolve(CATALOG, "prices", "prefect", {}).workflow_id == "update-prices/prices"
     with pytest.raises(UnknownWorkflowError):
         operations.resolve(CATALOG, "legacy_only", "prefect", {})
@@ -57,9 +67,15 @@ def test_resolve_follows_the_stage_and_maps_params() -> None:
 
 
 def test_list_joins_both_sides_through_the_catalog() -> None:
-    af = FakeBackend("airflow", [Workflow("prices", "airflow", schedule="0 6 * * *", timezone="UTC",
-                                          last_run_state=RunState.SUCCESS),
-                                 Workflow("legacy_only", "airflow", paused=True)])
+    af = FakeBackend(
+        "airflow",
+        [
+            Workflow(
+                "prices", "airflow", schedule="0 6 * * *", timezone="UTC", last_run_state=RunState.SUCCESS
+            ),
+            Workflow("legacy_only", "airflow", paused=True),
+        ],
+    )
     pf = FakeBackend("prefect", [Workflow("update-prices/prices", "prefect", schedule="0 6 * * *")])
     rows, warnings = operations.list_workflows(FakeBackends({"airflow": af, "prefect": pf}))
     by_id = {r.id: r for r in rows}
@@ -72,11 +88,16 @@ def test_list_joins_both_sides_through_the_catalog() -> None:
 
 def test_list_with_one_side_down_warns_and_with_both_down_fails() -> None:
     af = FakeBackend("airflow", [Workflow("prices", "airflow")])
-    rows, warnings = operations.list_workflows(FakeBackends({"airflow": af, "prefect": FakeBackend("prefect", down=True)}))
+    rows, warnings = operations.list_workflows(
+        FakeBackends({"airflow": af, "prefect": FakeBackend("prefect", down=True)})
+    )
     assert [r.id for r in rows if r.known_by] == ["prices"] and "prefect is unreachable" in warnings[0]
     with pytest.raises(BackendUnavailableError):
-        operations.list_workflows(FakeBackends({"airflow": FakeBackend("airflow", down=True),
-                                                "prefect": FakeBackend("prefect", down=True)}))
+        operations.list_workflows(
+            FakeBackends(
+                {"airflow": FakeBackend("airflow", down=True), "prefect": FakeBackend("prefect", down=True)}
+            )
+        )
 
 
 def test_dev_password_only_for_a_local_airflow() -> None:
@@ -99,7 +120,7 @@ def test_airflow_pages_past_the_100_cap() -> None:
     class Client:
         def get(self, path: str, params: dict) -> dict:
             calls.append(params["offset"])
-            page = dags[params["offset"]: params["offset"] + min(params["limit"], 100)]
+            page = dags[params["offset"] : params["offset"] + min(params["limit"], 100)]
             return {"dags": page, "total_entries": len(dags)}
 
     backend = AirflowBackend.__new__(AirflowBackend)

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bridge import parity
 
-T0 = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def test_same_cron_and_zone_is_equal() -> None:
     a = parity.fire_times("0 6 * * *", "America/Sao_Paulo", T0, 4)
-    assert a[0] == datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
-    result = parity.compare("w", a, list(a), "0 6 * * *", "America/Sao_Paulo", "0 6 * * *", "America/Sao_Paulo")
+    assert a[0] == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    result = parity.compare(
+        "w", a, list(a), "0 6 * * *", "America/Sao_Paulo", "0 6 * * *", "America/Sao_Paulo"
+    )
     assert result.equal
 
 
@@ -36,7 +38,7 @@ def test_different_periods_are_different() -> None:
 
 
 def test_airflow_zone_is_the_one_reproducing_its_next_run() -> None:
-    run_after = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+    run_after = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
     assert parity.airflow_zone("0 6 * * *", run_after, ["UTC", "America/Sao_Paulo"]) == "America/Sao_Paulo"
     assert parity.airflow_zone("0 6 * * *", run_after, ["UTC"]) == "UTC-03:00"
     assert parity.airflow_zone("0 6 * * *", run_after.replace(minute=7), ["UTC"]) is None
@@ -45,4 +47,4 @@ def test_airflow_zone_is_the_one_reproducing_its_next_run() -> None:
 def test_alignment_pairs_each_fire_time_with_the_nearest() -> None:
     a = parity.fire_times("0 6 * * *", "America/Sao_Paulo", T0, 3)
     p = parity.aligned("0 6 * * *", "UTC", a)
-    assert [x - y for x, y in zip(a, p)] == [timedelta(hours=3)] * 3
+    assert [x - y for x, y in zip(a, p, strict=False)] == [timedelta(hours=3)] * 3

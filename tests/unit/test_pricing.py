@@ -23,20 +23,23 @@ pytestmark = pytest.mark.unit
 DAY = date(2024, 12, 31)
 
 
-@pytest.mark.parametrize(("amount", "expected"), [
-    ("10.00", "10.90"),
-    ("10.5", "10.90"),
-    ("10.90", "10.90"),     # already on an ending: unchanged
-    ("10.9000001", "10.99"),
-    ("10.91", "10.99"),
-    ("10.99", "10.99"),
-    ("10.991", "11.90"),
-    ("10.995", "11.90"),
-    ("0", "0.90"),
-    ("0.05", "0.90"),
-    ("99.999", "100.90"),
-    ("123.4567", "123.90"),
-])
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        ("10.00", "10.90"),
+        ("10.5", "10.90"),
+        ("10.90", "10.90"),  # already on an ending: unchanged
+        ("10.9000001", "10.99"),
+        ("10.91", "10.99"),
+        ("10.99", "10.99"),
+        ("10.991", "11.90"),
+        ("10.995", "11.90"),
+        ("0", "0.90"),
+        ("0.05", "0.90"),
+        ("99.999", "100.90"),
+        ("123.4567", "123.90"),
+    ],
+)
 def test_round_up_to_next_90_or_99(amount: str, expected: str) -> None:
     assert round_up_to_ending(D(amount)) == D(expected)
 
@@ -78,18 +81,31 @@ def test_invalid_costs_are_not_priced(cost: D | None) -> None:
         compute_price(cost, D("25.00"))  # type: ignore[arg-type]
 
 
-def promo(pid: int, percent: str, *, product: int | None = None, category: int | None = None,
-          start: date = date(2024, 12, 1), end: date | None = None) -> Promotion:
-    return Promotion(id=pid, product_id=product, category_id=category, percent_off=D(percent),
-                     valid_from=start, valid_to=end)
+def promo(
+    pid: int,
+    percent: str,
+    *,
+    product: int | None = None,
+    category: int | None = None,
+    start: date = date(2024, 12, 1),
+    end: date | None = None,
+) -> Promotion:
+    return Promotion(
+        id=pid,
+        product_id=product,
+        category_id=category,
+        percent_off=D(percent),
+        valid_from=start,
+        valid_to=end,
+    )
 
 
 def test_best_promotion_is_the_largest_active_one_for_the_product_or_its_category() -> None:
     promotions = [
         promo(1, "10", category=3),
         promo(2, "15", product=7),
-        promo(3, "50", product=8),             # another product
-        promo(4, "40", category=4),            # another category
+        promo(3, "50", product=8),  # another product
+        promo(4, "40", category=4),  # another category
         promo(5, "30", product=7, start=date(2025, 1, 1)),  # not started yet
         promo(6, "35", category=3, end=date(2024, 12, 30)),  # already over
     ]
@@ -118,13 +134,13 @@ def test_unusable_percentages_are_ignored(percent: str) -> None:
 
 def test_price_rows_skip_invalid_costs_and_inactive_products_and_default_the_margin() -> None:
     products = [
-        (1, " ele_000001 ", 1, D("100.00"), 1),   # priced, promoted, SKU normalized
-        (2, "BOO-000002", 3, None, 1),            # NULL cost: skipped
-        (3, "BOO-000003", 3, D("0.00"), 1),       # zero cost: skipped
-        (4, "BOO-000004", 3, D("-2.00"), 1),      # negative cost: skipped
-        (5, "BOO-000005", 3, D("10.00"), 0),      # inactive: skipped
-        (6, "XXX-000006", 99, D("10.00"), 1),     # unknown category: default margin
-        (7, "XXX-000007", None, D("10.00"), 1),   # no category: default margin
+        (1, " ele_000001 ", 1, D("100.00"), 1),  # priced, promoted, SKU normalized
+        (2, "BOO-000002", 3, None, 1),  # NULL cost: skipped
+        (3, "BOO-000003", 3, D("0.00"), 1),  # zero cost: skipped
+        (4, "BOO-000004", 3, D("-2.00"), 1),  # negative cost: skipped
+        (5, "BOO-000005", 3, D("10.00"), 0),  # inactive: skipped
+        (6, "XXX-000006", 99, D("10.00"), 1),  # unknown category: default margin
+        (7, "XXX-000007", None, D("10.00"), 1),  # no category: default margin
     ]
     margins = {1: D("25.00"), 3: D("15.00")}
     rows, counts = price_rows(products, margins, [promo(1, "20", product=1)], DAY)

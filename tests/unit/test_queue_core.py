@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from pipelines.order_events import DEAD_LETTERED, EventError, encode_event, handle_event, make_event, message_id_for
+from pipelines.order_events import (
+    DEAD_LETTERED,
+    EventError,
+    encode_event,
+    handle_event,
+    make_event,
+    message_id_for,
+)
 from pipelines.queue_core import (
     Batch,
     BrokerUnavailable,
@@ -105,7 +112,10 @@ def test_poison_goes_to_the_dead_letter_queue_after_max_attempts_with_the_reason
     assert (m.received, m.retried, m.dead_lettered, m.processed) == (23, 3, 1, 19)
     [dead] = broker.dead
     assert dead.attempts == 4 and "failed 4 attempt(s)" in dead.reason and "EventError" in dead.reason
-    assert store.rows[dead.message_id].status == DEAD_LETTERED and store.rows[dead.message_id].reason == dead.reason
+    assert (
+        store.rows[dead.message_id].status == DEAD_LETTERED
+        and store.rows[dead.message_id].reason == dead.reason
+    )
     assert balanced(m)
 
 
@@ -154,8 +164,9 @@ def test_a_lost_connection_while_fetching_or_checking_reconnects() -> None:
 
 def test_reconnecting_gives_up_after_the_limit() -> None:
     broker = loaded(5)
-    consumer = QueueConsumer(broker, MemoryOutcomeStore(), ConsumerSettings(**FAST, reconnect_limit=3),
-                             sleep=lambda s: None)
+    consumer = QueueConsumer(
+        broker, MemoryOutcomeStore(), ConsumerSettings(**FAST, reconnect_limit=3), sleep=lambda s: None
+    )
     with consumer:
         broker.fail("fetch")
         broker.fail("open", 3)
@@ -196,8 +207,17 @@ def test_the_run_waits_for_retries_in_backoff_before_calling_the_queue_empty() -
     assert c.stopped == "empty" and c.metrics.dead_lettered == 1  # came back after 0.3 s > idle_seconds
 
 
-@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"max_messages": 0}, {"max_seconds": -1.0},
-                                 {"idle_seconds": 0}, {"max_attempts": True}, {"retry_base_seconds": -1.0}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"batch_size": 0},
+        {"max_messages": 0},
+        {"max_seconds": -1.0},
+        {"idle_seconds": 0},
+        {"max_attempts": True},
+        {"retry_base_seconds": -1.0},
+    ],
+)
 def test_settings_are_validated(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         ConsumerSettings(**bad)
@@ -213,7 +233,9 @@ def test_params_turn_into_settings_with_the_defaults() -> None:
 def test_the_flows_take_the_same_parameters_and_defaults_as_the_dags() -> None:
     """flows/queue_workers.py is read, not imported (importing prefect takes seconds)."""
     tree = ast.parse((REPO / "flows" / "queue_workers.py").read_text())
-    flows = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in ("rabbitmq_worker", "sqs_worker")]
+    flows = [
+        n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in ("rabbitmq_worker", "sqs_worker")
+    ]
     assert len(flows) == 2
     for fn in flows:
         names = [a.arg for a in fn.args.args]
@@ -226,8 +248,12 @@ def test_the_flows_take_the_same_parameters_and_defaults_as_the_dags() -> None:
 
 def test_queue_names_follow_stream_and_target_and_fit_sqs() -> None:
     n = QueueNames("orders", "shadow_prefect")
-    assert (n.exchange, n.main, n.retry, n.dlq) == ("orders", "orders-shadow_prefect", "orders-shadow_prefect-retry",
-                                                    "orders-shadow_prefect-dlq")
+    assert (n.exchange, n.main, n.retry, n.dlq) == (
+        "orders",
+        "orders-shadow_prefect",
+        "orders-shadow_prefect-retry",
+        "orders-shadow_prefect-dlq",
+    )
     for stream, target in (("Orders", "t"), ("orders-x", "t"), ("o" * 41, "t"), ("o" * 20, "a" * 63)):
         with pytest.raises(ValueError):
             QueueNames(stream, target)
@@ -239,7 +265,9 @@ def test_a_handler_that_raises_anything_is_retried_not_crashed() -> None:
         raise EventError("nope")
 
     broker = loaded(3)
-    consumer = QueueConsumer(broker, MemoryOutcomeStore(), ConsumerSettings(**FAST, max_attempts=1), handler=broken)
+    consumer = QueueConsumer(
+        broker, MemoryOutcomeStore(), ConsumerSettings(**FAST, max_attempts=1), handler=broken
+    )
     with consumer:
         m = consumer.run()
     assert m.dead_lettered == 3 and all("failed 1 attempt(s)" in d.reason for d in broker.dead)

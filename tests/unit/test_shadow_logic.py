@@ -4,7 +4,7 @@ verdicts, normalization, noise, the store and its schema version."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from bridge.operations import Backends
 from bridge.report.data import streak
 from bridge.store import Store
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -41,11 +41,21 @@ class Fake:
         return RunStatus(ref, self.state, T0, T0 + timedelta(seconds=2))
 
     def observe(self, ref: RunRef) -> Observation:
-        return Observation(ref, self.state, {"t": TaskObservation("t", self.state, self.result)}, self.result, T0,
-                           T0 + timedelta(seconds=2), None if self.state == RunState.SUCCESS else "boom", ref.url)
+        return Observation(
+            ref,
+            self.state,
+            {"t": TaskObservation("t", self.state, self.result)},
+            self.result,
+            T0,
+            T0 + timedelta(seconds=2),
+            None if self.state == RunState.SUCCESS else "boom",
+            ref.url,
+        )
 
 
-ENTRY = WorkflowEntry("wf", "wf-flow/wf", "shadow", shadow=ShadowSettings(target="shadow_x", primary_target="main"))
+ENTRY = WorkflowEntry(
+    "wf", "wf-flow/wf", "shadow", shadow=ShadowSettings(target="shadow_x", primary_target="main")
+)
 CATALOG = Catalog(None, AirflowSettings(), PrefectSettings(), {"wf": ENTRY})
 
 
@@ -70,41 +80,67 @@ def test_a_broken_shadow_never_changes_the_primary() -> None:
     assert result.verdict == model.SHADOW_FAILED
     assert result.primary.ok and result.primary.document["result"] == {"rows": 3}
     assert result.shadow.state == "unavailable" and "unreachable" in (result.shadow.error or "")
-    crash = shadow.run(_backends(Fake("airflow", {}), Fake("prefect", None, fail_with=ZeroDivisionError("x"))),
-                       "wf", {}, timeout=5)
+    crash = shadow.run(
+        _backends(Fake("airflow", {}), Fake("prefect", None, fail_with=ZeroDivisionError("x"))),
+        "wf",
+        {},
+        timeout=5,
+    )
     assert crash.verdict == model.SHADOW_FAILED and crash.shadow.state == "error"
 
 
 def test_primary_errors_raise_to_the_caller() -> None:
     with pytest.raises(BackendUnavailableError):
-        shadow.run(_backends(Fake("airflow", None, fail_with=BackendUnavailableError("down")), Fake("prefect", {})),
-                   "wf", {}, timeout=5)
+        shadow.run(
+            _backends(Fake("airflow", None, fail_with=BackendUnavailableError("down")), Fake("prefect", {})),
+            "wf",
+            {},
+            timeout=5,
+        )
 
 
-@pytest.mark.parametrize("af_state,pf_state,verdict", [
-    (RunState.FAILED, RunState.SUCCESS, model.PRIMARY_FAILED),
-    (RunState.FAILED, RunState.FAILED, model.BOTH_FAILED),
-    (RunState.SUCCESS, RunState.FAILED, model.SHADOW_FAILED),
-])
+@pytest.mark.parametrize(
+    "af_state,pf_state,verdict",
+    [
+        (RunState.FAILED, RunState.SUCCESS, model.PRIMARY_FAILED),
+        (RunState.FAILED, RunState.FAILED, model.BOTH_FAILED),
+        (RunState.SUCCESS, RunState.FAILED, model.SHADOW_FAILED),
+    ],
+)
 def test_failure_verdicts(af_state: RunState, pf_state: RunState, verdict: str) -> None:
-    result = shadow.run(_backends(Fake("airflow", 1, state=af_state), Fake("prefect", 1, state=pf_state)), "wf", {},
-                        timeout=5)
+    result = shadow.run(
+        _backends(Fake("airflow", 1, state=af_state), Fake("prefect", 1, state=pf_state)), "wf", {}, timeout=5
+    )
     assert result.verdict == verdict
 
 
 def test_a_changed_value_is_a_mismatch_row() -> None:
-    result = shadow.run(_backends(Fake("airflow", {"price": "9.90"}), Fake("prefect", {"price": "9.99"})), "wf", {},
-                        timeout=5)
+    result = shadow.run(
+        _backends(Fake("airflow", {"price": "9.90"}), Fake("prefect", {"price": "9.99"})), "wf", {}, timeout=5
+    )
     assert result.verdict == model.MISMATCH
-    assert ("result.price", "9.90", "9.99", model.CHANGED) in {(d.path, d.airflow, d.prefect, d.kind)
-                                                            for d in result.differences}
+    assert ("result.price", "9.90", "9.99", model.CHANGED) in {
+        (d.path, d.airflow, d.prefect, d.kind) for d in result.differences
+    }
 
 
 def test_builtin_noise_rules() -> None:
-    doc = {"run": "abc-123", "at": "2026-01-01T10:00:00Z", "url": "http://x/y", "duration_s": 3.2,
-           "path": "/tmp/abc-123/out", "n": 5}
-    assert normalize(doc, ["abc-123"]) == {"run": "<run_id>", "at": "<timestamp>", "url": "<url>",
-                                           "duration_s": "<duration>", "path": "/tmp/<run_id>/out", "n": 5}
+    doc = {
+        "run": "abc-123",
+        "at": "2026-01-01T10:00:00Z",
+        "url": "http://x/y",
+        "duration_s": 3.2,
+        "path": "/tmp/abc-123/out",
+        "n": 5,
+    }
+    assert normalize(doc, ["abc-123"]) == {
+        "run": "<run_id>",
+        "at": "<timestamp>",
+        "url": "<url>",
+        "duration_s": "<duration>",
+        "path": "/tmp/<run_id>/out",
+        "n": 5,
+    }
 
 
 def test_float_tolerance_unordered_lists_and_ignore_rules() -> None:
@@ -121,8 +157,12 @@ def test_calibrated_noise_is_shown_as_noise_not_dropped() -> None:
     assert noise == {"lucky"}
     rows = diff({"lucky": 1, "n": 5}, {"lucky": 2, "n": 5}, noise=noise)
     assert [(r.path, r.kind) for r in rows] == [("lucky", model.NOISE)]
-    assert shadow.decide(shadow.SideOutcome("airflow", "success"), shadow.SideOutcome("prefect", "success"),
-                         rows, []) == model.MATCH
+    assert (
+        shadow.decide(
+            shadow.SideOutcome("airflow", "success"), shadow.SideOutcome("prefect", "success"), rows, []
+        )
+        == model.MATCH
+    )
 
 
 def test_ignore_rules_need_a_reason(tmp_path: Path) -> None:
@@ -137,8 +177,9 @@ def test_ignore_rules_need_a_reason(tmp_path: Path) -> None:
 def test_store_round_trip_and_streak(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'h.db'}")
     for value in ("9.90", "9.90", "9.99"):
-        result = shadow.run(_backends(Fake("airflow", {"p": "9.90"}), Fake("prefect", {"p": value})), "wf", {},
-                            timeout=5)
+        result = shadow.run(
+            _backends(Fake("airflow", {"p": "9.90"}), Fake("prefect", {"p": value})), "wf", {}, timeout=5
+        )
         store.record(result)
     history = store.history("wf")
     assert [h["verdict"] for h in history] == [model.MISMATCH, model.MATCH, model.MATCH]

@@ -9,9 +9,8 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from bridge.compare import buckets as planning, dialects, tables
-from bridge.compare.dialects import Column, Connection, MySQL, Postgres, Redshift, element_kind
-from bridge.compare.model import TableSide
+from bridge.compare import buckets as planning
+from bridge.compare import dialects, tables
 from bridge.compare.buckets import (
     BucketDiff,
     add_sums,
@@ -26,21 +25,23 @@ from bridge.compare.buckets import (
     prefix_digits,
     trunc_div,
 )
+from bridge.compare.dialects import Column, Connection, MySQL, Postgres, Redshift, element_kind
+from bridge.compare.model import TableSide
 from bridge.errors import BackendError, BackendUnavailableError, UsageError
 
-
 # -- bucket planning ------------------------------------------------------------------------------
+
 
 def test_next_pow2() -> None:
     assert [next_pow2(n) for n in (0, 1, 2, 3, 4, 5, 255, 256, 257)] == [1, 1, 2, 4, 4, 8, 256, 256, 512]
 
 
 def test_width_gives_about_256_rows_per_bucket() -> None:
-    assert plan_width(1, 1_000_000, 1_000_000) == 256            # dense: 3907 buckets of 256
-    assert plan_width(1, 10**12, 1_000_000) == 2**28             # sparse: ~3725 buckets of ~268 rows
-    assert plan_width(1, 1000, 1000) == 256                      # small: 4 buckets
+    assert plan_width(1, 1_000_000, 1_000_000) == 256  # dense: 3907 buckets of 256
+    assert plan_width(1, 10**12, 1_000_000) == 2**28  # sparse: ~3725 buckets of ~268 rows
+    assert plan_width(1, 1000, 1000) == 256  # small: 4 buckets
     assert plan_width(5, 5, 1) == 1
-    assert plan_width(None, None, 0) == 1                        # empty table
+    assert plan_width(None, None, 0) == 1  # empty table
 
 
 def test_width_without_statistics_assumes_dense_keys_and_caps_the_buckets() -> None:
@@ -80,15 +81,30 @@ def test_sub_buckets_nest_in_their_bucket() -> None:
 
 
 def test_merge_ranges() -> None:
-    assert merge_ranges([(10, 19), (0, 9), (30, 39), (35, 50), None, (60, 60)]) == [None, (0, 19), (30, 50), (60, 60)]
+    assert merge_ranges([(10, 19), (0, 9), (30, 39), (35, 50), None, (60, 60)]) == [
+        None,
+        (0, 19),
+        (30, 50),
+        (60, 60),
+    ]
     assert merge_ranges([]) == []
 
 
 def test_prefix_digits_for_hash_buckets() -> None:
-    assert [prefix_digits(n) for n in (None, -1, 0, 100, 4096, 5000, 1_000_000, 10**9)] == [3, 3, 3, 1, 1, 2, 3, 4]
+    assert [prefix_digits(n) for n in (None, -1, 0, 100, 4096, 5000, 1_000_000, 10**9)] == [
+        3,
+        3,
+        3,
+        1,
+        1,
+        2,
+        3,
+        4,
+    ]
 
 
 # -- merging per-bucket results -------------------------------------------------------------------
+
 
 def test_add_sums_folds_chunks_and_decimal_sums() -> None:
     sums = add_sums({}, [(1, 2, Decimal("5")), (2, 1, Decimal("-9"))])
@@ -99,8 +115,11 @@ def test_add_sums_folds_chunks_and_decimal_sums() -> None:
 def test_differing_buckets() -> None:
     a = {0: (256, 11), 1: (256, 12), 2: (10, 5), None: (1, 1)}
     p = {0: (256, 11), 1: (256, 13), 3: (4, 4), None: (1, 1)}
-    assert differing(a, p) == [BucketDiff(1, (256, 12), (256, 13)), BucketDiff(2, (10, 5), (0, 0)),
-                               BucketDiff(3, (0, 0), (4, 4))]
+    assert differing(a, p) == [
+        BucketDiff(1, (256, 12), (256, 13)),
+        BucketDiff(2, (10, 5), (0, 0)),
+        BucketDiff(3, (0, 0), (4, 4)),
+    ]
     assert differing(a, dict(a)) == []
     assert [d.bucket for d in differing({"f3": (1, 1), "0a": (1, 1)}, {})] == ["0a", "f3"]
     assert differing({None: (1, 2)}, {})[0].bucket is None
@@ -125,7 +144,10 @@ def test_match_rows() -> None:
 
 def test_first_keys_orders_by_value_or_by_text() -> None:
     assert first_keys([(10,), (9,), (100,)], 2) == [(9,), (10,)]
-    assert first_keys([(2, date(2024, 1, 2)), (2, date(2024, 1, 1))], 5) == [(2, date(2024, 1, 1)), (2, date(2024, 1, 2))]
+    assert first_keys([(2, date(2024, 1, 2)), (2, date(2024, 1, 1))], 5) == [
+        (2, date(2024, 1, 1)),
+        (2, date(2024, 1, 2)),
+    ]
     assert first_keys([(None,), (1,)], 1) == [(1,)]  # cannot order None and 1: by text, "1" < "None"
     assert first_keys([(1,)], 0) == []
 
@@ -135,6 +157,7 @@ def test_columns_differing() -> None:
 
 
 # -- canonical SQL --------------------------------------------------------------------------------
+
 
 def test_element_kind() -> None:
     assert element_kind("int", "decimal") == "number"
@@ -154,7 +177,9 @@ def test_text_elements_are_length_prefixed_and_null_is_a_marker() -> None:
     col = Column("name", "text", dialects.TEXT)
     pg, my = Postgres().element(col, "text"), MySQL().element(col, "text")
     assert pg == """COALESCE(CHAR_LENGTH(("name")::text) || ':' || ("name")::text, '~')"""
-    assert my.startswith("COALESCE(CONCAT(CHAR_LENGTH(CONVERT(`name` USING utf8mb4) COLLATE utf8mb4_bin), ':'")
+    assert my.startswith(
+        "COALESCE(CONCAT(CHAR_LENGTH(CONVERT(`name` USING utf8mb4) COLLATE utf8mb4_bin), ':'"
+    )
     num = Column("price", "numeric", dialects.DECIMAL)
     assert Postgres().element(num, "number") == """COALESCE(trim_scale(("price")::numeric)::text, '~')"""
     assert "CHAR_LENGTH" not in MySQL().element(num, "number")
@@ -174,12 +199,23 @@ def test_rows_hash_to_signed_64_bits_in_every_dialect() -> None:
 
 def test_categories() -> None:
     pg, my = Postgres(), MySQL()
-    assert [pg.category(t, t) for t in ("bigint", "numeric", "double precision", "boolean", "timestamp with time zone",
-                                        "character varying", "uuid", "bytea")] == \
-        ["int", "decimal", "float", "bool", "timestamptz", "text", "text", "bytes"]
-    assert [my.category(t, t) for t in ("tinyint", "decimal", "double", "datetime", "timestamp", "varchar",
-                                        "varbinary", "json")] == \
-        ["int", "decimal", "float", "timestamp", "timestamptz", "text", "bytes", "text"]
+    assert [
+        pg.category(t, t)
+        for t in (
+            "bigint",
+            "numeric",
+            "double precision",
+            "boolean",
+            "timestamp with time zone",
+            "character varying",
+            "uuid",
+            "bytea",
+        )
+    ] == ["int", "decimal", "float", "bool", "timestamptz", "text", "text", "bytes"]
+    assert [
+        my.category(t, t)
+        for t in ("tinyint", "decimal", "double", "datetime", "timestamp", "varchar", "varbinary", "json")
+    ] == ["int", "decimal", "float", "timestamp", "timestamptz", "text", "bytes", "text"]
 
 
 def _plan(dialect: dialects.Dialect) -> tables._Plan:
@@ -190,7 +226,9 @@ def _plan(dialect: dialects.Dialect) -> tables._Plan:
 
 def test_int_selection_merges_ranges_and_chunks_the_where(monkeypatch: pytest.MonkeyPatch) -> None:
     plan = _plan(Postgres())
-    assert tables._IntBuckets.where(plan, [(0, 9), (10, 19), None]) == [('("id" IS NULL OR "id" BETWEEN 0 AND 19)', ())]
+    assert tables._IntBuckets.where(plan, [(0, 9), (10, 19), None]) == [
+        ('("id" IS NULL OR "id" BETWEEN 0 AND 19)', ())
+    ]
     monkeypatch.setattr(tables, "RANGES_PER_QUERY", 2)
     assert len(tables._IntBuckets.where(plan, [(0, 1), (5, 6), (9, 9)])) == 2
     assert tables._IntBuckets.where(plan, []) == []
@@ -207,11 +245,14 @@ def test_hash_selection_lists_prefixes_or_takes_everything_when_allowed() -> Non
 
 # -- boundary -------------------------------------------------------------------------------------
 
+
 def test_errors_name_the_side_and_hide_the_password() -> None:
     conn = Connection(None, Postgres(), "prefect", "postgresql://etl:***@db:5432/wh", "hunter22")
     lost = conn.translate(psycopg.OperationalError("password hunter22 rejected\nmore"), "cannot connect")
     assert isinstance(lost, BackendUnavailableError)
-    assert str(lost) == "prefect database postgresql://etl:***@db:5432/wh: cannot connect: password *** rejected"
+    assert (
+        str(lost) == "prefect database postgresql://etl:***@db:5432/wh: cannot connect: password *** rejected"
+    )
     other = conn.translate(psycopg.errors.UndefinedFunction("no trim_scale"), "query failed")
     assert type(other) is BackendError
 
