@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-VENV_PY = REPO / ".venv" / "bin" / "python"
+from tests.helpers import REPO, VENV_PY, free_port
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -24,42 +20,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for kind in ("unit", "integration", "e2e"):
             if f"{os.sep}tests{os.sep}{kind}{os.sep}" in str(item.fspath):
                 item.add_marker(getattr(pytest.mark, kind))
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 1.0) -> Any:
-    """Poll ``predicate`` until it returns something truthy (returned), or fail naming ``what``."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def wait_for_dags(airflow: object, dag_ids: list[str] | tuple[str, ...], timeout: float = 120.0) -> None:
-    """Poll until Airflow has parsed every DAG of ``dag_ids`` (new DAG files appear within seconds)."""
-    import time
-
-    from bridge.errors import UnknownWorkflowError
-
-    deadline = time.monotonic() + timeout
-    for dag_id in dag_ids:
-        while True:
-            try:
-                airflow.get_workflow(dag_id)  # type: ignore[attr-defined]
-                break
-            except UnknownWorkflowError:
-                assert time.monotonic() < deadline, f"{dag_id} never appeared in Airflow"
-                time.sleep(1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 SESSION = secrets.token_hex(4)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bridge.devstack import StackSettings
 from bridge.devstack.process import group_members
-from tests.conftest import REPO, free_port
+from tests.helpers import REPO, free_port
 
 BRIDGE = str(REPO / ".venv" / "bin" / "bridge")
 

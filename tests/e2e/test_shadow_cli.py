@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bridge.devstack import process
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 PY = shutil.which("python3") or "python3"
 

@@ -10,7 +10,7 @@ from bridge.backends.airflow import AirflowBackend
 from bridge.backends.base import RunState
 from bridge.backends.prefect import PrefectBackend
 from bridge.errors import AuthenticationError, UnknownWorkflowError
-from tests.conftest import wait_for_dags
+from tests.helpers import wait_for_dags
 
 
 @pytest.fixture(scope="module")

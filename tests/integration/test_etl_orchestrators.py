@@ -17,7 +17,7 @@ from pipelines import db
 from pipelines.etl import WORKFLOW_TABLES
 from pipelines.etl_seed import late_order_updates, seed_etl
 from pipelines.etl_tables import EtlTable
-from tests.conftest import wait_for_dags
+from tests.helpers import wait_for_dags
 
 pytestmark = pytest.mark.integration
 

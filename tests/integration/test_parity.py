@@ -11,7 +11,7 @@ import pytest
 from bridge import config, parity
 from bridge.config import WorkflowEntry
 from bridge.operations import Backends
-from tests.conftest import REPO, VENV_PY
+from tests.helpers import REPO, VENV_PY
 
 
 @pytest.fixture(scope="module")

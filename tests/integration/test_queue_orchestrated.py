@@ -31,7 +31,7 @@ from pipelines.queue_rabbitmq import connect, rabbitmq_url
 from pipelines.queue_seed import publish_orders
 from pipelines.queue_store import read_outcomes
 from pipelines.queue_worker import _adapter
-from tests.conftest import wait_for, wait_for_dags
+from tests.helpers import wait_for, wait_for_dags
 
 TOKEN = secrets.token_hex(3)
 SEED = 777

@@ -34,7 +34,7 @@ from pipelines.queue_rabbitmq import rabbitmq_url
 from pipelines.queue_seed import publish_orders
 from pipelines.queue_store import prepare_outcomes, read_outcomes
 from pipelines.queue_worker import _adapter, open_consumer, resolve_worker_run
-from tests.conftest import free_port, wait_for
+from tests.helpers import free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = secrets.token_hex(3)

@@ -16,7 +16,7 @@ from pipelines.prices import PRICE_HISTORY
 from pipelines.products import PROCESSED_PRODUCTS
 from pipelines.seed import seed_products
 from pipelines.warehouse import read_rows
-from tests.conftest import wait_for_dags
+from tests.helpers import wait_for_dags
 
 WORKFLOWS = {
     "process_products": ("process-products/process_products", PROCESSED_PRODUCTS),

@@ -11,7 +11,7 @@ from bridge import config, shadow
 from bridge.compare import model
 from bridge.operations import Backends
 from pipelines.etl_seed import seed_etl
-from tests.conftest import REPO, VENV_PY, wait_for_dags
+from tests.helpers import REPO, VENV_PY, wait_for_dags
 
 DAY = "2024-12-31"
 

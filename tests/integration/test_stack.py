@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 
 def _airflow_session(stack) -> requests.Session:  # type: ignore[no-untyped-def]
