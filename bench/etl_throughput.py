@@ -6,13 +6,13 @@ Needs MariaDB and PostgreSQL (``BRIDGE_SOURCE_URL`` / ``BRIDGE_WAREHOUSE_URL``, 
 only the database names are replaced, by ``bridge_bench_src`` / ``bridge_bench_wh``, dropped at the end
 unless ``--keep``), and the ``mariadb`` (or ``mysql``) and ``psql`` clients. Not run by the tests.
 
-1. Seeds ``--rows`` products (``pipelines.etl_seed``, no orders).
+1. Seeds ``--rows`` products (``devkit.etl_seed``, no orders).
 2. Alternates, ``--rounds`` times, on the same table:
    - raw: ``mariadb --batch --quick -N -e "SELECT ..." | psql -c "\\copy raw.products FROM STDIN
      WITH (NULL 'NULL')"`` into an existing, truncated table. (Its SELECT strips carriage returns from
      ``description``: a raw CR ends a COPY row, so the bare pipe cannot load this table otherwise; it also
      loads the string 'NULL' as NULL. Our loader keeps both.)
-   - ours: the loader core in a fresh process (``pipelines.etl_load``: the client reader, COPY into a new
+   - ours: the loader core in a fresh process (``pipelines.adapters.loader``: the client reader, COPY into a new
      table, primary key, swap, commit), timed without and with the per-table checksum of the summary.
    Medians are compared; the goal is ours >= 0.6x the raw pipe's rows/s.
 3. Peak RSS of each side's client processes, sampled every 10 ms with psutil (``ru_maxrss`` would be
@@ -40,19 +40,20 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipelines import db  # noqa: E402
-from pipelines.etl_seed import seed_etl  # noqa: E402
-from pipelines.etl_tables import PRODUCTS  # noqa: E402
+from devkit.etl_seed import seed_etl  # noqa: E402
+from pipelines.adapters import db  # noqa: E402
+from pipelines.etl.tables import PRODUCTS  # noqa: E402
 
 SOURCE_DB, WAREHOUSE_DB = "bridge_bench_src", "bridge_bench_wh"
 GOAL_RATIO, GOAL_RSS_MB = 0.6, 150
 
 OURS = r"""
 import json, sys, time
-from pipelines import db, etl_load
-from pipelines.etl import prepare_etl_target
-from pipelines.etl_extract import ExtractConfig, Extraction
-from pipelines.etl_tables import PRODUCTS
+from pipelines.adapters import db
+from pipelines.adapters import loader as etl_load
+from pipelines.etl.jobs import prepare_etl_target
+from pipelines.adapters.mysql_extract import ExtractConfig, Extraction
+from pipelines.etl.tables import PRODUCTS
 
 source, warehouse, reader = sys.argv[1:4]
 prepare_etl_target(warehouse, "ours", (PRODUCTS,))

@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from bridge.compare.model import TableSide  # noqa: E402
 from bridge.compare.tables import diff_tables, table_checksum  # noqa: E402
-from pipelines import db  # noqa: E402
+from pipelines.adapters import db  # noqa: E402
 
 RELADIFF_VENV = Path("/tmp/reladiff-venv")
 COLUMNS = ["sku", "name", "price", "qty", "updated_at", "active"]

@@ -35,11 +35,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipelines import db  # noqa: E402
-from pipelines.queue_core import ConsumerSettings  # noqa: E402
-from pipelines.queue_names import QueueNames  # noqa: E402
-from pipelines.queue_seed import order_messages  # noqa: E402
-from pipelines.queue_worker import open_consumer, prepare_worker_target, resolve_worker_run  # noqa: E402
+from devkit.producer import order_messages  # noqa: E402
+from pipelines.adapters import db  # noqa: E402
+from pipelines.queues.consumer import ConsumerSettings  # noqa: E402
+from pipelines.queues.names import QueueNames  # noqa: E402
+from pipelines.queues.worker import open_consumer, prepare_worker_target, resolve_worker_run  # noqa: E402
 
 SEED = 2024
 BATCH = 500
@@ -50,7 +50,7 @@ PREFETCH = 1000
 
 
 def publish_rabbitmq(stream: str, target: str, count: int) -> float:
-    from pipelines import queue_rabbitmq
+    from pipelines.adapters import rabbitmq as queue_rabbitmq
 
     started = time.perf_counter()
     queue_rabbitmq.publish(order_messages(count, SEED), stream, [target])
@@ -59,7 +59,7 @@ def publish_rabbitmq(stream: str, target: str, count: int) -> float:
 
 def raw_pika(stream: str, target: str, count: int) -> float:
     """The reference: prefetch 1000, json.loads only, multiple-ack every 500."""
-    from pipelines.queue_rabbitmq import connect
+    from pipelines.adapters.rabbitmq import connect
 
     conn = connect()
     channel = conn.channel()
@@ -158,7 +158,7 @@ def moto_server() -> tuple[str, subprocess.Popen[bytes]]:
 
 
 def raw_sqs(endpoint: str, stream: str, target: str, count: int) -> float:
-    from pipelines.queue_sqs import ensure_queues, sqs_client
+    from pipelines.adapters.sqs import ensure_queues, sqs_client
 
     client = sqs_client(endpoint)
     url, _ = ensure_queues(client, QueueNames(stream, target))
@@ -179,7 +179,7 @@ def raw_sqs(endpoint: str, stream: str, target: str, count: int) -> float:
 
 
 def sqs_figures(count: int, stream: str, targets: list[str]) -> dict[str, float]:
-    from pipelines import queue_sqs
+    from pipelines.adapters import sqs as queue_sqs
 
     endpoint, proc = os.environ.get("BRIDGE_SQS_ENDPOINT"), None
     if not endpoint:
@@ -202,8 +202,8 @@ def sqs_figures(count: int, stream: str, targets: list[str]) -> dict[str, float]
 
 
 def prepare_worker_target_sqs(stream: str, target: str, endpoint: str) -> None:
-    from pipelines.queue_sqs import prepare
-    from pipelines.queue_store import prepare_outcomes
+    from pipelines.adapters.outcome_store import prepare_outcomes
+    from pipelines.adapters.sqs import prepare
 
     prepare_outcomes(target)
     prepare(QueueNames(stream, target), endpoint)
@@ -233,7 +233,7 @@ def main() -> int:
         print(json.dumps(core_window("rabbitmq", stream, target, None, 30.0)))
         return 0
 
-    from pipelines import queue_rabbitmq
+    from pipelines.adapters import rabbitmq as queue_rabbitmq
 
     db.ensure_warehouse_database()
     token = secrets.token_hex(3)

@@ -54,8 +54,8 @@ class DemoRow:
 def seed_sources(say: Callable[[str], None]) -> None:
     """The source for every scenario: products, categories and promotions (scenario 1) plus orders and
     order items (scenario 3), one deterministic seed."""
-    from pipelines import db
-    from pipelines.etl_seed import seed_etl
+    from devkit.etl_seed import seed_etl
+    from pipelines.adapters import db
 
     url = db.source_url()
     db.ensure_source_database(url)
@@ -67,8 +67,9 @@ def seed_sources(say: Callable[[str], None]) -> None:
 def fill_queues(catalog: Any, sqs_endpoint: str, say: Callable[[str], None]) -> None:
     """Empty the demo streams, then publish the same order events to the primary's and the shadow's queue
     of each broker (a few poison and malformed ones included: they must end in both dead-letter queues)."""
-    from pipelines import queue_rabbitmq, queue_sqs
-    from pipelines.queue_seed import publish_orders
+    from devkit.producer import publish_orders
+    from pipelines.adapters import rabbitmq as queue_rabbitmq
+    from pipelines.adapters import sqs as queue_sqs
 
     for dag_id, broker in QUEUE_WORKERS.items():
         conf = DEMO_CONF[dag_id]
@@ -99,7 +100,7 @@ def reset_targets(catalog: Any, say: Callable[[str], None]) -> None:
     (A stateful workflow - a watermark, a merge - only compares fairly from equal starting states.)"""
     from psycopg import sql
 
-    from pipelines import db
+    from pipelines.adapters import db
 
     schemas = set()
     for dag_id, conf in DEMO_CONF.items():

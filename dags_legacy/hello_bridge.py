@@ -1,30 +1,36 @@
 """The smallest legacy DAG: proves the stack runs a DAG and returns a value over XCom.
 
 Params for the bridge's own tests: ``sleep_s`` makes the run last, ``with_noise`` adds a random value
-(what noise calibration must learn to ignore).
+(what noise calibration must learn to ignore). Id, tags, owner and task id: the workflow registry.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pendulum
 from airflow.sdk import dag, task
 
+from pipelines.common.workflows import workflow
 from pipelines.hello import greet as greet_rule
+
+HELLO_BRIDGE = workflow("hello_bridge")
 
 
 @dag(
-    dag_id="hello_bridge",
-    description="Smoke test: echoes its conf and returns a summary",
+    dag_id=HELLO_BRIDGE.id,
+    description=HELLO_BRIDGE.summary,
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
-    tags=["smoke"],
-    default_args={"owner": "bridge"},
+    tags=list(HELLO_BRIDGE.tags),
+    default_args={"owner": HELLO_BRIDGE.owner},
     params={"name": "world", "target": "public", "sleep_s": 0, "with_noise": False},
 )
-def hello_bridge():
-    @task
-    def greet(params=None) -> dict:
+def hello_bridge() -> None:
+    @task(task_id=HELLO_BRIDGE.tasks[0])
+    def greet(params: dict[str, Any] | None = None) -> dict[str, Any]:
+        assert params is not None
         return greet_rule(
             str(params["name"]), str(params["target"]), float(params["sleep_s"]), bool(params["with_noise"])
         )

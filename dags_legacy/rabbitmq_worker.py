@@ -4,7 +4,7 @@ Orchestration only; the consuming core and the rules live in ``pipelines`` (``qu
 ``queue_core``, ``order_events``). Not scheduled: a run is triggered (by the bridge, a sensor, a person),
 and several runs on one target compete for its queue (``max_active_runs`` 16), every outcome still
 written once. The queue is ``<stream>-<target>``, bound to the stream's fanout exchange, so a shadow
-target gets its own copy of every message. Params: ``pipelines.queue_params``.
+target gets its own copy of every message. Params: ``pipelines.queues.params``.
 
 Tasks: resolve_run >> prepare_target >> consume >> summarize. The Prefect flow ``rabbitmq-worker`` has
 the same tasks except ``consume``: there the loop is in the flow and each batch is one ``consume_batch``

@@ -5,7 +5,7 @@ Orchestration only; the consuming core and the rules live in ``pipelines`` (``qu
 and several runs on one target compete for its queue (``max_active_runs`` 16), every outcome still
 written once. The queue is ``<stream>-<target>`` (with ``<stream>-<target>-dlq``); the publisher tees
 every message to every target's queue, so a shadow target gets its own copy. SQS endpoint from
-``$BRIDGE_SQS_ENDPOINT`` (unset: real SQS). Params: ``pipelines.queue_params``.
+``$BRIDGE_SQS_ENDPOINT`` (unset: real SQS). Params: ``pipelines.queues.params``.
 
 Tasks: resolve_run >> prepare_target >> consume >> summarize. The Prefect flow ``sqs-worker`` has
 the same tasks except ``consume``: there the loop is in the flow and each batch is one ``consume_batch``

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prefect import flow, task
 
+from flows.common import RESULTS
 from flows.spec import DeploymentSpec
+from pipelines.common.workflows import workflow
 from pipelines.hello import greet as greet_rule
 
+HELLO_BRIDGE = workflow("hello_bridge")
 
-@task(name="greet", persist_result=True, result_serializer="json")
-def greet(name: str, target: str, sleep_s: float, with_noise: bool) -> dict:
+
+@task(name=HELLO_BRIDGE.tasks[0], **RESULTS)
+def greet(name: str, target: str, sleep_s: float, with_noise: bool) -> dict[str, Any]:
     return greet_rule(name, target, sleep_s, with_noise)
 
 
-@flow(name="hello-bridge", persist_result=True, result_serializer="json")
+@flow(name=HELLO_BRIDGE.flow_name, **RESULTS)
 def hello_bridge(
     name: str = "world", target: str = "public", sleep_s: float = 0, with_noise: bool = False
-) -> dict:
+) -> dict[str, Any]:
     return greet(name, target, sleep_s, with_noise)
 
 
-DEPLOYMENTS = [
-    DeploymentSpec(
-        flow_name="hello-bridge",
-        name="hello_bridge",
-        entrypoint="flows/hello_bridge.py:hello_bridge",
-        schedule=None,
-        concurrency_limit=None,
-        tags=("smoke",),
-        description="Smoke test: the port of dags_legacy/hello_bridge.py.",
-    ),
+DEPLOYMENTS: list[DeploymentSpec] = [
+    DeploymentSpec.of(HELLO_BRIDGE.id, __name__, concurrency_limit=None),
 ]

@@ -1,4 +1,4 @@
-"""Prefect ports of the scenario-2 queue workers: ``rabbitmq-worker`` and ``sqs-worker``.
+"""Prefect ports of the scenario-2 queue workers: ``rabbitmq_worker`` and ``sqs_worker``.
 
 Orchestration only; the consuming core and the rules live in ``pipelines`` (``queue_worker``,
 ``queue_core``, ``order_events``). Tasks: ``resolve_run``, ``prepare_target``, one ``consume_batch`` per
@@ -20,38 +20,38 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
+from flows.common import RESULTS
 from flows.spec import DeploymentSpec
-from pipelines.queue_core import Batch, QueueConsumer
-from pipelines.queue_names import DEFAULT_STREAM
-from pipelines.queue_params import settings_from_params
-from pipelines.queue_worker import (
+from pipelines.common.targets import DEFAULT_TARGET
+from pipelines.common.workflows import workflow
+from pipelines.queues.consumer import Batch, QueueConsumer
+from pipelines.queues.names import DEFAULT_STREAM
+from pipelines.queues.params import settings_from_params
+from pipelines.queues.worker import (
     open_consumer,
     prepare_worker_target,
     resolve_worker_run,
     summarize_worker_run,
 )
-from pipelines.targets import DEFAULT_TARGET
-
-_RESULTS: dict[str, Any] = {"persist_result": True, "result_serializer": "json"}
 
 
-@task(name="resolve_run", **_RESULTS)
+@task(name="resolve_run", **RESULTS)
 def resolve_run(broker: str, target: str, stream: str) -> dict[str, str]:
     return resolve_worker_run(broker, target, stream)
 
 
-@task(name="prepare_target", **_RESULTS)
+@task(name="prepare_target", **RESULTS)
 def prepare_target(run: dict[str, str]) -> dict[str, Any]:
     return prepare_worker_target(run)
 
 
-@task(name="consume_batch", result_storage_key="consume_batch-{task_run.id}", **_RESULTS)
+@task(name="consume_batch", result_storage_key="consume_batch-{task_run.id}", **RESULTS)
 def consume_batch(consumer: QueueConsumer, batch: Batch) -> dict[str, Any]:
     """Settle one batch: handle, write the outcomes, commit, ack; return the batch's counts."""
     return consumer.process(batch)
 
 
-@task(name="summarize", **_RESULTS)
+@task(name="summarize", **RESULTS)
 def summarize(run: dict[str, str], metrics: dict[str, Any]) -> dict[str, Any]:
     return summarize_worker_run(run, metrics)
 
@@ -70,7 +70,11 @@ def _run_worker(broker: str, params: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-@flow(name="rabbitmq-worker", **_RESULTS)
+RABBITMQ_WORKER = workflow("rabbitmq_worker")
+SQS_WORKER = workflow("sqs_worker")
+
+
+@flow(name=RABBITMQ_WORKER.flow_name, **RESULTS)
 def rabbitmq_worker(
     target: str = DEFAULT_TARGET,
     stream: str = DEFAULT_STREAM,
@@ -83,11 +87,11 @@ def rabbitmq_worker(
     retry_base_seconds: float = 1.0,
 ) -> dict[str, Any]:
     """Drain ``<stream>-<target>`` on RabbitMQ into ``<target>.order_outcomes``; returns the run summary.
-    Parameters: ``pipelines.queue_params``."""
+    Parameters: ``pipelines.queues.params``."""
     return _run_worker("rabbitmq", dict(locals()))
 
 
-@flow(name="sqs-worker", **_RESULTS)
+@flow(name=SQS_WORKER.flow_name, **RESULTS)
 def sqs_worker(
     target: str = DEFAULT_TARGET,
     stream: str = DEFAULT_STREAM,
@@ -100,29 +104,12 @@ def sqs_worker(
     retry_base_seconds: float = 1.0,
 ) -> dict[str, Any]:
     """Drain ``<stream>-<target>`` on SQS into ``<target>.order_outcomes``; returns the run summary.
-    Parameters: ``pipelines.queue_params``."""
+    Parameters: ``pipelines.queues.params``."""
     return _run_worker("sqs", dict(locals()))
 
 
+# competing consumers: as many runs at once as there are workers for
 DEPLOYMENTS: list[DeploymentSpec] = [
-    DeploymentSpec(
-        flow_name="rabbitmq-worker",
-        name="rabbitmq_worker",
-        entrypoint="flows/queue_workers.py:rabbitmq_worker",
-        schedule=None,
-        work_pool="worker",
-        concurrency_limit=None,  # competing consumers: as many runs at once as there are workers for
-        tags=("scenario-2", "queue", "rabbitmq"),
-        description="Drain <stream>-<target> on RabbitMQ into <target>.order_outcomes.",
-    ),
-    DeploymentSpec(
-        flow_name="sqs-worker",
-        name="sqs_worker",
-        entrypoint="flows/queue_workers.py:sqs_worker",
-        schedule=None,
-        work_pool="worker",
-        concurrency_limit=None,
-        tags=("scenario-2", "queue", "sqs"),
-        description="Drain <stream>-<target> on SQS into <target>.order_outcomes.",
-    ),
+    DeploymentSpec.of(wf.id, __name__, work_pool="worker", concurrency_limit=None)
+    for wf in (RABBITMQ_WORKER, SQS_WORKER)
 ]

@@ -1,7 +1,8 @@
 """What a deployment is made of: one record per flow deployment, declared next to the flow it deploys.
 
 Each module of ``flows/`` that deploys flows lists them in a module-level ``DEPLOYMENTS``;
-``flows/deploy.py`` finds them all.
+``flows/deploy.py`` finds them all. ``DeploymentSpec.of`` derives one from the workflow registry
+(``pipelines.common.workflows``): names, schedule, tags and description are never written here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.schedules import CronSchedule
+from pipelines.common.schedules import CronSchedule
+from pipelines.common.workflows import workflow
 
 
 @dataclass(frozen=True)
@@ -30,3 +32,19 @@ class DeploymentSpec:
     @property
     def full_name(self) -> str:
         return f"{self.flow_name}/{self.name}"
+
+    @classmethod
+    def of(cls, workflow_id: str, module: str, **options: Any) -> DeploymentSpec:
+        """The deployment of the registered workflow ``workflow_id`` whose flow is the function of that
+        name in ``module`` (a dotted module of this repository, e.g. ``__name__``); ``options``: the
+        other fields (``work_pool``, ``concurrency_limit``, ``parameters``)."""
+        wf = workflow(workflow_id)
+        return cls(
+            flow_name=wf.flow_name,
+            name=wf.deployment_name,
+            entrypoint=f"{module.replace('.', '/')}.py:{wf.id}",
+            schedule=wf.schedule,
+            tags=wf.tags,
+            description=wf.summary,
+            **options,
+        )

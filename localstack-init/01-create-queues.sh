@@ -19,7 +19,7 @@ create_queue_with_dlq() {
     echo "localstack-init: created SQS queues $name and $dlq"
 }
 
-# Queue names follow pipelines/queue_names.py: <stream>-<target>, for the primary target and its shadow.
+# Queue names follow pipelines/queues/names.py: <stream>-<target>, for the primary target and its shadow.
 # (The workers also create their queues themselves; these are here so the compose stack starts with them.)
 create_queue_with_dlq orders-warehouse
 create_queue_with_dlq orders-shadow_warehouse

@@ -29,7 +29,7 @@ SESSION = secrets.token_hex(4)
 def data_urls() -> Iterator[dict[str, str]]:
     """Source (MariaDB) and warehouse (PostgreSQL) databases of this test session, dropped at the end.
     The stack's services get them as BRIDGE_SOURCE_URL / BRIDGE_WAREHOUSE_URL."""
-    from pipelines import db
+    from pipelines.adapters import db
 
     def with_db(url: str, name: str) -> str:
         return db.DatabaseUrl.parse(url).with_database(name).render(hide_password=False)

@@ -40,8 +40,8 @@ def parity(dag_id: str, n: int, opts: Options, out: IO[str] = sys.stdout) -> int
 
 def seed_products(rows: int, seed: int, url: str | None, out: IO[str] = sys.stdout) -> int:
     """Fill the source database with the deterministic products catalogue."""
-    from pipelines import db
-    from pipelines.seed import seed_products as fill
+    from devkit.catalog_seed import seed_products as fill
+    from pipelines.adapters import db
 
     target = url or db.source_url()
     with database_errors(db.DatabaseUrl.parse(target).render()):
@@ -63,8 +63,8 @@ def seed_etl(
     err: IO[str] = sys.stderr,
 ) -> int:
     """Fill the source with products, categories, promotions, orders and order items (scenario 3)."""
-    from pipelines import db
-    from pipelines.etl_seed import seed_etl as fill
+    from devkit.etl_seed import seed_etl as fill
+    from pipelines.adapters import db
 
     target = url or db.source_url()
     where = db.DatabaseUrl.parse(target).render()
@@ -111,7 +111,7 @@ def seed_queue(
 ) -> int:
     """Publish deterministic order events to every target's queue of ``stream`` (scenario 2)."""
     from bridge.devstack import StackSettings
-    from pipelines.queue_seed import publish_orders
+    from devkit.producer import publish_orders
 
     url = StackSettings.from_env().sqs_url if broker == "sqs" else None
     with database_errors(f"{broker} stream {stream}"):

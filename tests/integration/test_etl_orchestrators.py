@@ -13,10 +13,10 @@ from psycopg import sql
 from bridge.backends.airflow import AirflowBackend
 from bridge.backends.base import RunRef, RunState
 from bridge.backends.prefect import PrefectBackend
-from pipelines import db
-from pipelines.etl import WORKFLOW_TABLES
-from pipelines.etl_seed import late_order_updates, seed_etl
-from pipelines.etl_tables import EtlTable
+from devkit.etl_seed import late_order_updates, seed_etl
+from pipelines.adapters import db
+from pipelines.etl.jobs import WORKFLOW_TABLES
+from pipelines.etl.tables import EtlTable
 from tests.helpers import wait_for_dags
 
 pytestmark = pytest.mark.integration

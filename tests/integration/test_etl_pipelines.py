@@ -21,11 +21,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pipelines import db
-from pipelines.etl import etl_orders, etl_products, full_migration, prepare_etl_target
-from pipelines.etl_extract import ExtractConfig, ExtractError
-from pipelines.etl_seed import DEFAULT_ANCHOR, late_order_updates, seed_etl
-from pipelines.etl_tables import ALL_TABLES, BY_NAME, ORDER_ITEMS, ORDERS, PRODUCTS, EtlTable
+from devkit.etl_seed import DEFAULT_ANCHOR, late_order_updates, seed_etl
+from pipelines.adapters import db
+from pipelines.adapters.mysql_extract import ExtractConfig
+from pipelines.errors import ExtractError
+from pipelines.etl.jobs import etl_orders, etl_products, full_migration_weekly, prepare_etl_target
+from pipelines.etl.tables import ALL_TABLES, BY_NAME, ORDER_ITEMS, ORDERS, PRODUCTS, EtlTable
 
 pytestmark = pytest.mark.integration
 
@@ -137,7 +138,7 @@ def state(warehouse: str, target: str) -> list[tuple[object, ...]]:
 def test_full_migration_copies_every_value_of_every_table(
     source: str, warehouse: str, target: str, reader: str
 ) -> None:
-    summary = full_migration(source, warehouse, target, DAY, extract=ExtractConfig(reader, 64 * 1024))
+    summary = full_migration_weekly(source, warehouse, target, DAY, extract=ExtractConfig(reader, 64 * 1024))
     for table in ALL_TABLES:
         assert dump(warehouse, target, table) == source_rows(source, table), table.name
     assert summary["rows_total"]["products"] == 1500
@@ -149,7 +150,7 @@ def test_full_migration_copies_every_value_of_every_table(
 
 def test_both_readers_and_any_chunk_size_give_the_same_target(source: str, warehouse: str) -> None:
     summaries = [
-        full_migration(
+        full_migration_weekly(
             source, warehouse, f"etl_{secrets.token_hex(4)}", DAY, extract=ExtractConfig(reader, chunk)
         )["checksums"]
         for reader, chunk in (("client", 1 << 20), ("client", 1000), ("pymysql", 1 << 20), ("pymysql", 700))
@@ -346,7 +347,7 @@ def _insert_edges(url: str) -> None:
 def test_type_fidelity_case_by_case(scratch: str, warehouse: str, target: str, reader: str) -> None:
     seed_etl(scratch, 20, 1)
     _insert_edges(scratch)
-    full_migration(scratch, warehouse, target, DAY, extract=ExtractConfig(reader))
+    full_migration_weekly(scratch, warehouse, target, DAY, extract=ExtractConfig(reader))
     products = {row[0]: row for row in dump(warehouse, target, PRODUCTS)}
     for edge in EDGE_PRODUCTS:
         stored = products[edge[0]]
@@ -429,7 +430,7 @@ def test_incremental_orders_merge_late_updates_and_new_orders(
     )
     reference = f"etl_{secrets.token_hex(4)}"
     assert (
-        full_migration(scratch, warehouse, reference, DAY)["checksums"]["orders"]
+        full_migration_weekly(scratch, warehouse, reference, DAY)["checksums"]["orders"]
         == third["checksums"]["orders"]
     )
 
@@ -467,7 +468,7 @@ def test_the_newest_version_wins_when_the_target_is_ahead(scratch: str, warehous
 # -- reruns and crashes ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("job", [etl_products, etl_orders, full_migration])
+@pytest.mark.parametrize("job", [etl_products, etl_orders, full_migration_weekly])
 def test_a_rerun_gives_an_identical_target(source: str, warehouse: str, target: str, job) -> None:  # type: ignore[no-untyped-def]
     first = job(source, warehouse, target, DAY)
     dumps = {t: dump(warehouse, target, BY_NAME[t]) for t in first["checksums"]}
@@ -479,7 +480,8 @@ def test_a_rerun_gives_an_identical_target(source: str, warehouse: str, target: 
 
 _SLOW_LOADER = """
 import sys, time
-from pipelines import etl, etl_load
+from pipelines.etl import jobs as etl
+from pipelines.adapters import loader as etl_load
 original = etl_load.to_pg_copy
 def slow(chunk):
     print("chunk", flush=True)
@@ -529,17 +531,17 @@ def _kill_mid_load(job: str, source: str, warehouse: str, target: str) -> None:
             time.sleep(0.2)
 
 
-@pytest.mark.parametrize("job", ["full_migration", "etl_orders"])
+@pytest.mark.parametrize("job", ["full_migration_weekly", "etl_orders"])
 def test_a_loader_killed_mid_load_leaves_the_target_as_before_and_a_rerun_completes_it(
     scratch: str, warehouse: str, target: str, job: str
 ) -> None:
-    run = {"full_migration": full_migration, "etl_orders": etl_orders}[job]
+    run = {"full_migration_weekly": full_migration_weekly, "etl_orders": etl_orders}[job]
     seed_etl(scratch, 1200, 21)
     run(scratch, warehouse, target, DAY)
-    tables = [t for t in ALL_TABLES if job == "full_migration" or t in (ORDERS, ORDER_ITEMS)]
+    tables = [t for t in ALL_TABLES if job == "full_migration_weekly" or t in (ORDERS, ORDER_ITEMS)]
     before = {t.name: dump(warehouse, target, t) for t in tables}
     state_before = state(warehouse, target)
-    if job == "full_migration":
+    if job == "full_migration_weekly":
         seed_etl(scratch, 1300, 22)  # a new source: every table changes
     else:
         late_order_updates(scratch, updated=300, inserted=200, seed=22)
@@ -555,7 +557,7 @@ def test_a_loader_killed_mid_load_leaves_the_target_as_before_and_a_rerun_comple
     reference = f"etl_{secrets.token_hex(4)}"
     prepare_etl_target(warehouse, reference)
     assert (
-        full_migration(scratch, warehouse, reference, DAY)["checksums"][ORDERS.name]
+        full_migration_weekly(scratch, warehouse, reference, DAY)["checksums"][ORDERS.name]
         == rerun["checksums"][ORDERS.name]
     )
 
@@ -564,8 +566,8 @@ def test_a_loader_killed_mid_load_leaves_the_target_as_before_and_a_rerun_comple
 
 
 def test_seed_is_deterministic_and_scenario_1_runs_on_it(scratch: str, warehouse: str, target: str) -> None:
-    from pipelines.prices import update_prices
-    from pipelines.products import process_products
+    from pipelines.cron.prices import update_prices
+    from pipelines.cron.products import process_products
 
     first = seed_etl(scratch, 300, 9)
     dump_first = source_rows(scratch, PRODUCTS)

@@ -17,15 +17,15 @@ from decimal import Decimal
 import pytest
 from psycopg import sql
 
-from pipelines import db
-from pipelines.prices import PRICE_HISTORY, update_prices
-from pipelines.pricing import DEFAULT_MARGIN_PCT, compute_price
-from pipelines.products import PROCESSED_PRODUCTS, process_products, window_end
-from pipelines.seed import DEFAULT_ANCHOR, seed_products
-from pipelines.summary import checksum_rows
-from pipelines.targets import InvalidTargetError
-from pipelines.validation import SKU_PATTERN
-from pipelines.warehouse import read_rows
+from devkit.catalog_seed import DEFAULT_ANCHOR, seed_products
+from pipelines.adapters import db
+from pipelines.adapters.warehouse import read_rows
+from pipelines.common.summary import checksum_rows
+from pipelines.cron.prices import PRICE_HISTORY, update_prices
+from pipelines.cron.pricing import DEFAULT_MARGIN_PCT, compute_price
+from pipelines.cron.products import PROCESSED_PRODUCTS, process_products, window_end
+from pipelines.cron.validation import SKU_PATTERN
+from pipelines.errors import InvalidTargetError
 
 pytestmark = pytest.mark.integration
 

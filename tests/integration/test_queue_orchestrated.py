@@ -25,12 +25,12 @@ import pytest
 from bridge.backends.airflow import AirflowBackend
 from bridge.backends.base import Observation, RunRef, RunState
 from bridge.backends.prefect import PrefectBackend
-from pipelines.order_events import message_id_for
-from pipelines.queue_names import QueueNames
-from pipelines.queue_rabbitmq import connect, rabbitmq_url
-from pipelines.queue_seed import publish_orders
-from pipelines.queue_store import read_outcomes
-from pipelines.queue_worker import _adapter
+from devkit.producer import publish_orders
+from pipelines.adapters.outcome_store import read_outcomes
+from pipelines.adapters.rabbitmq import connect, rabbitmq_url
+from pipelines.queues.events import message_id_for
+from pipelines.queues.names import QueueNames
+from pipelines.queues.worker import _adapter
 from tests.helpers import wait_for, wait_for_dags
 
 TOKEN = secrets.token_hex(3)

@@ -27,13 +27,13 @@ from typing import Any
 import pytest
 import requests
 
-from pipelines.order_events import DEAD_LETTERED, message_id_for
-from pipelines.queue_core import Batch, ConsumerSettings, Metrics, QueueConsumer
-from pipelines.queue_names import QueueNames
-from pipelines.queue_rabbitmq import rabbitmq_url
-from pipelines.queue_seed import publish_orders
-from pipelines.queue_store import prepare_outcomes, read_outcomes
-from pipelines.queue_worker import _adapter, open_consumer, resolve_worker_run
+from devkit.producer import publish_orders
+from pipelines.adapters.outcome_store import prepare_outcomes, read_outcomes
+from pipelines.adapters.rabbitmq import rabbitmq_url
+from pipelines.queues.consumer import Batch, ConsumerSettings, Metrics, QueueConsumer
+from pipelines.queues.events import DEAD_LETTERED, message_id_for
+from pipelines.queues.names import QueueNames
+from pipelines.queues.worker import _adapter, open_consumer, resolve_worker_run
 from tests.helpers import free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -209,7 +209,7 @@ def test_three_concurrent_consumers_write_every_outcome_exactly_once(lane: Lane)
     for t in threads:
         t.start()
     if lane.broker == "rabbitmq":
-        from pipelines.queue_rabbitmq import connect
+        from pipelines.adapters.rabbitmq import connect
 
         def consumers() -> bool:
             conn = connect(lane.url)

@@ -11,11 +11,11 @@ import pytest
 from bridge.backends.airflow import AirflowBackend
 from bridge.backends.base import RunState
 from bridge.backends.prefect import PrefectBackend
-from pipelines import db
-from pipelines.prices import PRICE_HISTORY
-from pipelines.products import PROCESSED_PRODUCTS
-from pipelines.seed import seed_products
-from pipelines.warehouse import read_rows
+from devkit.catalog_seed import seed_products
+from pipelines.adapters import db
+from pipelines.adapters.warehouse import read_rows
+from pipelines.cron.prices import PRICE_HISTORY
+from pipelines.cron.products import PROCESSED_PRODUCTS
 from tests.helpers import wait_for_dags
 
 WORKFLOWS = {

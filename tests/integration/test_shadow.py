@@ -10,7 +10,7 @@ import pytest
 from bridge import config, shadow
 from bridge.compare import model
 from bridge.operations import Backends
-from pipelines.etl_seed import seed_etl
+from devkit.etl_seed import seed_etl
 from tests.helpers import REPO, VENV_PY, wait_for_dags
 
 DAY = "2024-12-31"
@@ -131,8 +131,9 @@ def test_calibration_turns_random_values_into_noise(backends: Backends) -> None:
 @pytest.mark.parametrize("dag_id,broker", [("rabbitmq_worker", "rabbitmq"), ("sqs_worker", "sqs")])
 def test_queue_workers_match_message_by_message(backends: Backends, stack, dag_id: str, broker: str) -> None:  # type: ignore[no-untyped-def]
     """Both sides drain their own copy of the same order events; outcomes are compared by message id."""
-    from pipelines import queue_rabbitmq, queue_sqs
-    from pipelines.queue_seed import publish_orders
+    from devkit.producer import publish_orders
+    from pipelines.adapters import rabbitmq as queue_rabbitmq
+    from pipelines.adapters import sqs as queue_sqs
 
     primary, shadow_target, stream = _target("q_af"), _target("q_pf"), _target("s")
     b = _with_shadow_target(backends, dag_id, shadow_target)

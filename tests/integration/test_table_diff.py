@@ -20,7 +20,7 @@ from bridge.compare import buckets, tables
 from bridge.compare.model import TableSide
 from bridge.compare.tables import diff_tables, table_checksum
 from bridge.errors import BackendUnavailableError, UsageError
-from pipelines import db
+from pipelines.adapters import db
 
 pytestmark = pytest.mark.integration
 

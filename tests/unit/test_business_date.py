@@ -10,19 +10,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 
-from pipelines.business_date import (
+from pipelines.common.business_date import (
     business_date,
     interval_start_date,
     parse_business_date,
     resolve_business_date,
 )
-from pipelines.schedules import PROCESS_PRODUCTS, UPDATE_PRICES_DAILY, CronSchedule
+from pipelines.common.schedules import CronSchedule
+from pipelines.common.workflows import workflow
 
 pytestmark = pytest.mark.unit
 
 UTC = UTC
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 AIRFLOW_PY = Path(__file__).resolve().parents[2] / ".venv-airflow" / "bin" / "python"
+
+PROCESS_PRODUCTS = workflow("process_products").schedule
+UPDATE_PRICES_DAILY = workflow("update_prices_daily").schedule
 
 
 def utc(*args: int) -> datetime:

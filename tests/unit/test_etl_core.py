@@ -9,16 +9,29 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipelines import etl_extract
-from pipelines.business_date import business_date
-from pipelines.etl_extract import MARKER, ExtractConfig, ExtractError, Extraction, split_result
-from pipelines.etl_load import LoadConfig, checksum_sql, merge_children_sql, merge_sql, swap_sql, to_pg_copy
-from pipelines.etl_schedules import ETL_ORDERS, ETL_PRODUCTS, FULL_MIGRATION_WEEKLY, WeeklySchedule
-from pipelines.etl_seed import generate_orders, generate_products, order_total, tsv_field
-from pipelines.etl_tables import ORDER_ITEMS, ORDERS, PRODUCTS, Column, EtlTable, mysql_datetime_literal
-from pipelines.seed import DEFAULT_ANCHOR
+from devkit.catalog_seed import DEFAULT_ANCHOR
+from devkit.etl_seed import generate_orders, generate_products, order_total, tsv_field
+from pipelines.adapters import mysql_extract as etl_extract
+from pipelines.adapters.loader import (
+    LoadConfig,
+    checksum_sql,
+    merge_children_sql,
+    merge_sql,
+    swap_sql,
+    to_pg_copy,
+)
+from pipelines.adapters.mysql_extract import MARKER, ExtractConfig, Extraction, split_result
+from pipelines.common.business_date import business_date
+from pipelines.common.schedules import WeeklySchedule
+from pipelines.common.workflows import workflow
+from pipelines.errors import ExtractError
+from pipelines.etl.tables import ORDER_ITEMS, ORDERS, PRODUCTS, Column, EtlTable, mysql_datetime_literal
 
 SOURCE = "mysql+pymysql://root@127.0.0.1:3306/unit_never_connected"
+
+ETL_PRODUCTS = workflow("etl_products").schedule
+ETL_ORDERS = workflow("etl_orders").schedule
+FULL_MIGRATION_WEEKLY = workflow("full_migration_weekly").schedule
 
 
 # -- MySQL batch format -> PostgreSQL COPY text ----------------------------------------------------------

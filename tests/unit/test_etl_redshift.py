@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from psycopg import sql
 
-from pipelines.etl_redshift import NULL_MARKER, S3Parts, S3Settings, S3Stager, copy_sql, to_csv
+from pipelines.adapters.redshift import NULL_MARKER, S3Parts, S3Settings, S3Stager, copy_sql, to_csv
 
 BUCKET = "bridge-etl-test"
 

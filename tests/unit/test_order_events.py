@@ -8,12 +8,12 @@ from collections import Counter
 
 import pytest
 
-from pipelines.order_events import (
+from devkit.producer import order_messages, special_indexes
+from pipelines.errors import EventError, MalformedMessageError
+from pipelines.queues.events import (
     ACCEPTED,
     DEAD_LETTERED,
     REJECTED,
-    EventError,
-    MalformedMessage,
     body_id,
     dead_letter_outcome,
     decode_message,
@@ -25,7 +25,6 @@ from pipelines.order_events import (
     message_id_for,
     price_cents,
 )
-from pipelines.queue_seed import order_messages, special_indexes
 
 
 def event(**order: object) -> dict[str, object]:
@@ -57,7 +56,7 @@ def test_decode_accepts_an_object_with_a_message_id() -> None:
     ],
 )
 def test_decode_refuses_what_is_not_an_event(body: bytes, fragment: str) -> None:
-    with pytest.raises(MalformedMessage) as err:
+    with pytest.raises(MalformedMessageError) as err:
         decode_message(body)
     assert fragment in str(err.value)
 
@@ -142,7 +141,7 @@ def test_poison_raises_on_every_attempt_and_malformed_does_not_parse() -> None:
     for _ in range(3):
         with pytest.raises(EventError):
             handle_event(poison)
-    with pytest.raises(MalformedMessage):
+    with pytest.raises(MalformedMessageError):
         decode_message(make_malformed(7, 3))
 
 
@@ -173,7 +172,7 @@ def test_the_producer_spreads_poison_and_malformed_and_appends_duplicates() -> N
         try:
             handle_event(decode_message(body))
             kinds["ok"] += 1
-        except MalformedMessage:
+        except MalformedMessageError:
             kinds["malformed"] += 1
         except EventError:
             kinds["poison"] += 1

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from pipelines.prices import price_rows
-from pipelines.pricing import (
+from pipelines.cron.prices import price_rows
+from pipelines.cron.pricing import (
     DEFAULT_MARGIN_PCT,
     Promotion,
     best_promotion,

@@ -9,27 +9,13 @@ from typing import Any
 
 import pytest
 
-from pipelines.order_events import (
-    DEAD_LETTERED,
-    EventError,
-    encode_event,
-    handle_event,
-    make_event,
-    message_id_for,
-)
-from pipelines.queue_core import (
-    Batch,
-    BrokerUnavailable,
-    ConsumerSettings,
-    Metrics,
-    QueueConsumer,
-    StoreUnavailable,
-    backoff_delay,
-)
-from pipelines.queue_memory import MemoryBroker, MemoryOutcomeStore
-from pipelines.queue_names import InvalidQueueName, QueueNames
-from pipelines.queue_params import DEFAULTS, PARAM_SPECS, settings_from_params
-from pipelines.queue_seed import order_messages
+from devkit.fakes import MemoryBroker, MemoryOutcomeStore
+from devkit.producer import order_messages
+from pipelines.errors import BrokerUnavailableError, EventError, InvalidQueueNameError, StoreUnavailableError
+from pipelines.queues.consumer import Batch, ConsumerSettings, Metrics, QueueConsumer, backoff_delay
+from pipelines.queues.events import DEAD_LETTERED, encode_event, handle_event, make_event, message_id_for
+from pipelines.queues.names import QueueNames
+from pipelines.queues.params import DEFAULTS, PARAM_SPECS, settings_from_params
 
 REPO = Path(__file__).resolve().parents[2]
 FAST = {"idle_seconds": 0.05, "retry_base_seconds": 0.0, "fill_seconds": 0.0}
@@ -170,7 +156,7 @@ def test_reconnecting_gives_up_after_the_limit() -> None:
     with consumer:
         broker.fail("fetch")
         broker.fail("open", 3)
-        with pytest.raises(BrokerUnavailable, match="no connection after 3 attempts"):
+        with pytest.raises(BrokerUnavailableError, match="no connection after 3 attempts"):
             consumer.run()
 
 
@@ -184,7 +170,7 @@ def test_a_lost_store_connection_is_retried() -> None:
 def test_a_store_that_stays_down_fails_the_run_and_nothing_is_acked() -> None:
     broker, store = loaded(20), MemoryOutcomeStore()
     store.fail("write", 10)
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(StoreUnavailableError):
         consume(broker, store, store_attempts=3)
     assert not broker.acked and len(broker.ready) == 20
 
@@ -257,7 +243,7 @@ def test_queue_names_follow_stream_and_target_and_fit_sqs() -> None:
     for stream, target in (("Orders", "t"), ("orders-x", "t"), ("o" * 41, "t"), ("o" * 20, "a" * 63)):
         with pytest.raises(ValueError):
             QueueNames(stream, target)
-    assert issubclass(InvalidQueueName, ValueError)
+    assert issubclass(InvalidQueueNameError, ValueError)
 
 
 def test_a_handler_that_raises_anything_is_retried_not_crashed() -> None:

@@ -1,7 +1,7 @@
 """Deterministic source data for scenario 3: ``categories``, ``products``, ``promotions``, ``orders``,
 ``order_items`` in MySQL/MariaDB, at any size (``bridge seed etl --rows N --seed S``).
 
-Compatible with scenario 1 (``pipelines.seed``): ``categories`` and ``promotions`` have its columns, and
+Compatible with scenario 1 (``devkit.catalog_seed``): ``categories`` and ``promotions`` have its columns, and
 ``products`` has its eight columns first, then ``description`` (TEXT), ``weight_kg`` (DECIMAL(10,3)) and
 ``created_at`` (DATETIME(6)); scenario 1 reads only its own columns, so its pipelines run on this source.
 Seeding replaces all five tables.
@@ -26,8 +26,15 @@ from datetime import datetime, timedelta
 
 import pymysql
 
-from pipelines.db import DatabaseUrl, DatabaseUrlError, ensure_source_database, quote_mysql, source_url
-from pipelines.seed import CATEGORIES, CATEGORIES_DDL, DEFAULT_ANCHOR, PROMOTIONS_DDL, UNKNOWN_CATEGORY_ID
+from devkit.catalog_seed import (
+    CATEGORIES,
+    CATEGORIES_DDL,
+    DEFAULT_ANCHOR,
+    PROMOTIONS_DDL,
+    UNKNOWN_CATEGORY_ID,
+)
+from pipelines.adapters.db import DatabaseUrl, ensure_source_database, quote_mysql, source_url
+from pipelines.errors import DatabaseUrlError
 
 CHUNK_ROWS = 50_000
 STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled", "refunded")

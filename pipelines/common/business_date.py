@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from pipelines.schedules import CronSchedule
+from pipelines.common.schedules import CronSchedule
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipelines.queue_core import ConsumerSettings
-from pipelines.queue_names import DEFAULT_STREAM, STREAM_PATTERN
-from pipelines.targets import DEFAULT_TARGET, TARGET_PATTERN
+from pipelines.common.targets import DEFAULT_TARGET, TARGET_PATTERN
+from pipelines.queues.consumer import ConsumerSettings
+from pipelines.queues.names import DEFAULT_STREAM, STREAM_PATTERN
 
 DEFAULTS: dict[str, Any] = {
     "target": DEFAULT_TARGET,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from pipelines.errors import InvalidTargetError
+
 #: Lower-case SQL identifier, at most 63 bytes (PostgreSQL's NAMEDATALEN - 1). Upper case is refused
 #: rather than folded so that ``Shadow`` and ``shadow`` can never name two different targets.
 TARGET_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
@@ -14,10 +16,6 @@ _RESERVED_NAMES = frozenset({"information_schema"})
 
 #: What the DAGs and flows write to unless told otherwise.
 DEFAULT_TARGET = "warehouse"
-
-
-class InvalidTargetError(ValueError):
-    """The target is not a schema name a pipeline may write into."""
 
 
 def validate_target(target: object) -> str:

@@ -2,7 +2,7 @@
 
 Reads the catalogue as it is when the run reads it (categories with their margins, products, promotions
 active on the business date), prices each active product with a valid cost by the rules of
-``pipelines.pricing``, and upserts ``<target>.price_history`` on ``(product_id, business_date)``.
+``pipelines.cron.pricing``, and upserts ``<target>.price_history`` on ``(product_id, business_date)``.
 Products with a NULL, zero or negative cost are skipped and counted (``skipped_invalid_cost``), as are
 inactive products (``skipped_inactive``). No column holds the run time: a rerun for the same date over
 the same catalogue writes the same rows.
@@ -15,19 +15,19 @@ from decimal import Decimal
 
 import psycopg
 
-from pipelines.business_date import parse_business_date
-from pipelines.db import (
+from pipelines.adapters.db import (
     SourceLike,
     WarehouseLike,
     ensure_warehouse_database,
     source_connection,
     warehouse_connection,
 )
-from pipelines.pricing import DEFAULT_MARGIN_PCT, Promotion, best_promotion, compute_price, valid_cost
-from pipelines.summary import build_summary
-from pipelines.targets import validate_target
-from pipelines.validation import normalize_cost, normalize_sku
-from pipelines.warehouse import TableSpec, prepare_target, upsert_rows
+from pipelines.adapters.warehouse import TableSpec, prepare_target, upsert_rows
+from pipelines.common.business_date import parse_business_date
+from pipelines.common.summary import build_summary
+from pipelines.common.targets import validate_target
+from pipelines.cron.pricing import DEFAULT_MARGIN_PCT, Promotion, best_promotion, compute_price, valid_cost
+from pipelines.cron.validation import normalize_cost, normalize_sku
 
 WORKFLOW = "update_prices_daily"
 

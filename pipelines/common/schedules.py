@@ -1,11 +1,14 @@
-"""The cron schedules of scenario 1 and the fire-time arithmetic the business date needs.
+"""The schedule shapes the workflows use and the fire-time arithmetic the business date needs.
 
-Only the two shapes the jobs use are supported, with ``zoneinfo`` instead of croniter:
-``M * * * *`` (every hour at minute M) and ``M H * * *`` (every day at H:M, wall-clock time in the
-schedule's timezone). Hourly steps are taken in absolute time; daily fire times are local wall-clock
-times, so a daily schedule keeps its local hour across DST changes. A daily fire time that falls in a DST
-gap or overlap resolves the way ``zoneinfo`` does (``fold=0``); the shipped schedules never hit one
-(UTC, and 06:00 in America/Sao_Paulo, which has had no DST since 2019 and never changed clocks at 06:00).
+Only the three shapes the jobs use are supported, with ``zoneinfo`` instead of croniter:
+``M * * * *`` (every hour at minute M), ``M H * * *`` (every day at H:M, wall-clock time in the
+schedule's timezone) and ``M H * * D`` (``WeeklySchedule``: once a week, on weekday D, 0 = Sunday).
+The schedules themselves are written once, in the workflow registry (``pipelines.common.workflows``).
+
+Hourly steps are taken in absolute time; daily and weekly fire times are local wall-clock times, so they
+keep their local hour across DST changes. A fire time that falls in a DST gap or overlap resolves the way
+``zoneinfo`` does (``fold=0``); the shipped schedules never hit one (their zones are UTC and one that has
+had no DST since 2019 and never changed clocks at their hours).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
+_WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,42 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-#: ``process_products``: hourly, on the hour, UTC (Airflow's ``@hourly``).
-PROCESS_PRODUCTS = CronSchedule(minute=0, hour=None, timezone="UTC")
-#: ``update_prices_daily``: every day at 06:00 in America/Sao_Paulo.
-UPDATE_PRICES_DAILY = CronSchedule(minute=0, hour=6, timezone="America/Sao_Paulo")
+@dataclass(frozen=True)
+class WeeklySchedule(CronSchedule):
+    """Every week on ``weekday`` (0 = Sunday ... 6 = Saturday) at ``hour:minute`` in ``timezone``."""
+
+    weekday: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.hour is None or not 0 <= self.weekday <= 6:
+            raise ValueError(f"a weekly schedule needs an hour and a weekday 0-6, got {self}")
+
+    @property
+    def cron(self) -> str:
+        return f"{self.minute} {self.hour} * * {self.weekday}"
+
+    @property
+    def interval(self) -> str:
+        return "weekly"
+
+    def _weekly(self, day: date) -> datetime:
+        """The fire time in the week of ``day``, on or before ``day``."""
+        back = (day.isoweekday() % 7 - self.weekday) % 7  # isoweekday: Monday 1 .. Sunday 7 -> cron 1..0
+        assert self.hour is not None
+        return datetime.combine(day - timedelta(days=back), time(self.hour, self.minute), tzinfo=self.zone)
+
+    def fire_at_or_before(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError(f"an aware datetime is required, got naive {moment!r}")
+        local = moment.astimezone(self.zone)
+        candidate = self._weekly(local.date())
+        if candidate > moment:
+            candidate = self._weekly(local.date() - _WEEK)
+        return candidate
+
+    def previous_fire(self, fire: datetime) -> datetime:
+        return self._weekly(fire.astimezone(self.zone).date() - _WEEK)
+
+    def next_fire(self, moment: datetime) -> datetime:
+        return self._weekly(self.fire_at_or_before(moment).astimezone(self.zone).date() + _WEEK)

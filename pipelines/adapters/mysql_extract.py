@@ -2,7 +2,7 @@
 
 Two readers produce the same bytes, MySQL's batch format: one row per line, fields separated by tabs,
 NUL / tab / newline / backslash in values escaped as ``\\0 \\t \\n \\\\``, SQL NULL written ``NULL``
-(a value that *is* the string ``NULL`` arrives as ``NULL\\0``: ``pipelines.etl_tables`` selects it so).
+(a value that *is* the string ``NULL`` arrives as ``NULL\\0``: ``pipelines.etl.tables`` selects it so).
 Carriage returns pass through raw. Every raw newline ends a row, so a chunk is a run of whole rows.
 
 - ``client`` (default when ``mariadb`` or ``mysql`` is on PATH): the command-line client with
@@ -32,7 +32,8 @@ import pymysql
 import pymysql.converters
 import pymysql.cursors
 
-from pipelines.db import DatabaseUrl, DatabaseUrlError, source_url
+from pipelines.adapters.db import DatabaseUrl, source_url
+from pipelines.errors import DatabaseUrlError, ExtractError
 
 MARKER = b"--bridge-etl-end-of-result--"
 _MARKER_LINE = MARKER + b"\n"
@@ -48,10 +49,6 @@ _END = object()  # end of one result in the flat stream
 _ENCODERS_ONLY = {k: v for k, v in pymysql.converters.conversions.items() if not isinstance(k, int)}
 
 Item = bytes | object
-
-
-class ExtractError(RuntimeError):
-    """The source could not be read to the end (SQL error, lost connection, killed client)."""
 
 
 @dataclass(frozen=True)

@@ -25,18 +25,18 @@ from datetime import UTC, date, datetime, time, timedelta
 import psycopg
 from psycopg import sql
 
-from pipelines.business_date import parse_business_date
-from pipelines.db import (
+from pipelines.adapters.db import (
     SourceLike,
     WarehouseLike,
     ensure_warehouse_database,
     source_connection,
     warehouse_connection,
 )
-from pipelines.summary import build_summary
-from pipelines.targets import validate_target
-from pipelines.validation import ProcessedProduct, RawProduct, normalize_product
-from pipelines.warehouse import TableSpec, prepare_target, qualified, upsert_rows
+from pipelines.adapters.warehouse import TableSpec, prepare_target, qualified, upsert_rows
+from pipelines.common.business_date import parse_business_date
+from pipelines.common.summary import build_summary
+from pipelines.common.targets import validate_target
+from pipelines.cron.validation import ProcessedProduct, RawProduct, normalize_product
 
 WORKFLOW = "process_products"
 

@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipelines.db import quote_mysql
-from pipelines.warehouse import TableSpec
+from pipelines.adapters.db import quote_mysql
+from pipelines.adapters.warehouse import TableSpec
 
 KINDS = frozenset({"int", "decimal", "text", "bool", "datetime", "timestamp", "date"})
 
@@ -84,7 +84,7 @@ class EtlTable:
 
     @property
     def spec(self) -> TableSpec:
-        """The warehouse table (``pipelines.warehouse``): types with NOT NULL where the source forbids NULL."""
+        """The warehouse table (``pipelines.adapters.warehouse``): types with NOT NULL where the source forbids NULL."""
         return TableSpec(
             name=self.name,
             columns=tuple(
@@ -126,7 +126,7 @@ CATEGORIES = EtlTable(
     key=("id",),
 )
 
-#: Scenario 1's ``products`` columns first (``pipelines.seed``), then the ones ``pipelines.etl_seed`` adds.
+#: Scenario 1's ``products`` columns first (``devkit.catalog_seed``), then the ones ``devkit.etl_seed`` adds.
 PRODUCTS = EtlTable(
     "products",
     (

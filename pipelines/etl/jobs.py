@@ -1,4 +1,4 @@
-"""Scenario 3's three ETLs, MySQL -> warehouse, each one transaction on its target (``pipelines.etl_load``).
+"""Scenario 3's three ETLs, MySQL -> warehouse, each one transaction on its target (``pipelines.adapters.loader``).
 
 - ``etl_products``: full refresh of the products dimension (``categories`` and ``products``), swapped in.
 - ``etl_orders``: incremental by ``orders.updated_at``. The watermark lives in the target
@@ -8,7 +8,7 @@
   inclusive: the rows at exactly the watermark are read again (harmless: the merge keeps the newest) so a
   row written in the same microsecond as the last one read is never skipped. Deletions in the source are
   not seen by the increment; the weekly full migration puts them right.
-- ``full_migration``: every table (``pipelines.etl_tables.ALL_TABLES``) from one snapshot, swapped in
+- ``full_migration_weekly``: every table (``pipelines.etl.tables.ALL_TABLES``) from one snapshot, swapped in
   together; the orders watermark becomes the largest ``updated_at`` loaded.
 
 A run killed before its commit leaves the target as it was; a rerun over the same source gives the same
@@ -26,30 +26,29 @@ from typing import Any
 
 import psycopg
 
-from pipelines.business_date import parse_business_date
-from pipelines.db import WarehouseLike, ensure_warehouse_database, quote_mysql, warehouse_connection
-from pipelines.etl_extract import ExtractConfig, Extraction
-from pipelines.etl_load import STATE, Load, LoadConfig, TableResult, open_load
-from pipelines.etl_tables import (
+from pipelines.adapters.db import WarehouseLike, ensure_warehouse_database, quote_mysql, warehouse_connection
+from pipelines.adapters.loader import STATE, Load, LoadConfig, TableResult, open_load
+from pipelines.adapters.mysql_extract import ExtractConfig, Extraction
+from pipelines.adapters.warehouse import prepare_target
+from pipelines.common.business_date import parse_business_date
+from pipelines.common.summary import build_summary, combine_checksums
+from pipelines.common.targets import validate_target
+from pipelines.common.workflows import workflow
+from pipelines.etl.tables import (
     ALL_TABLES,
-    CATEGORIES,
     ORDER_ITEMS,
     ORDERS,
-    PRODUCTS,
     EtlTable,
     mysql_datetime_literal,
+    tables,
 )
-from pipelines.summary import build_summary, combine_checksums
-from pipelines.targets import validate_target
-from pipelines.warehouse import prepare_target
 
-PRODUCT_TABLES = (CATEGORIES, PRODUCTS)
-ORDER_TABLES = (ORDERS, ORDER_ITEMS)
+#: The tables each ETL workflow writes, as the registry lists them.
 WORKFLOW_TABLES: dict[str, tuple[EtlTable, ...]] = {
-    "etl_products": PRODUCT_TABLES,
-    "etl_orders": ORDER_TABLES,
-    "full_migration_weekly": ALL_TABLES,
+    name: tables(workflow(name).tables) for name in ("etl_products", "etl_orders", "full_migration_weekly")
 }
+PRODUCT_TABLES = WORKFLOW_TABLES["etl_products"]
+ORDER_TABLES = WORKFLOW_TABLES["etl_orders"]
 
 
 def prepare_etl_target(
@@ -188,7 +187,7 @@ def etl_orders(
     )
 
 
-def full_migration(
+def full_migration_weekly(
     source: str | None,
     warehouse: WarehouseLike,
     target: str,
@@ -209,3 +208,11 @@ def full_migration(
         extract,
         load,
     )
+
+
+#: workflow id -> its job: ``job(source, warehouse, target, business_date)``.
+JOBS: dict[str, Callable[..., dict[str, Any]]] = {
+    "etl_products": etl_products,
+    "etl_orders": etl_orders,
+    "full_migration_weekly": full_migration_weekly,
+}

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipelines.targets import validate_target
+from pipelines.common.targets import validate_target
+from pipelines.errors import InvalidQueueNameError
 
 DEFAULT_STREAM = "orders"
 STREAM_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
@@ -26,13 +27,9 @@ SQS_NAME_LIMIT = 80
 _LONGEST_SUFFIX = "-retry"
 
 
-class InvalidQueueName(ValueError):
-    """A stream or target that cannot name a queue on both brokers."""
-
-
 def validate_stream(stream: object) -> str:
     if not isinstance(stream, str) or not _STREAM_RE.fullmatch(stream):
-        raise InvalidQueueName(
+        raise InvalidQueueNameError(
             f"invalid stream {stream!r}: expected a lower-case name matching {STREAM_PATTERN}"
         )
     return stream
@@ -49,7 +46,7 @@ class QueueNames:
         validate_stream(self.stream)
         validate_target(self.target)
         if len(self.main + _LONGEST_SUFFIX) > SQS_NAME_LIMIT:
-            raise InvalidQueueName(
+            raise InvalidQueueNameError(
                 f"queue name {self.main!r} is too long: stream and target together "
                 f"must stay under {SQS_NAME_LIMIT - len(_LONGEST_SUFFIX)} characters"
             )

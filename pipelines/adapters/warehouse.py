@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from pipelines.summary import checksum_rows
-from pipelines.targets import validate_target
+from pipelines.common.summary import checksum_rows
+from pipelines.common.targets import validate_target
 
 _INSERT_BATCH = 500  # rows per multi-row INSERT: well under the 65535 bind-parameter limit
 _DDL_RACES = (

@@ -33,8 +33,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from pipelines.queue_core import LOG, BrokerUnavailable, Delivery
-from pipelines.queue_names import QueueNames
+from pipelines.errors import BrokerUnavailableError
+from pipelines.queues.consumer import LOG, Delivery
+from pipelines.queues.names import QueueNames
 
 SQS_ENDPOINT_ENV = "BRIDGE_SQS_ENDPOINT"
 REDRIVE_SAFETY_NET = 20
@@ -77,16 +78,16 @@ def sqs_client(endpoint: str | None = None, max_attempts: int = 3) -> Any:
 
 @contextmanager
 def translate_errors(what: str) -> Iterator[None]:
-    """Connection failures, throttling and 5xx become ``BrokerUnavailable``; other errors pass."""
+    """Connection failures, throttling and 5xx become ``BrokerUnavailableError``; other errors pass."""
     try:
         yield
     except (BotoConnectionError, HTTPClientError) as exc:
-        raise BrokerUnavailable(f"sqs {what}: {exc}") from exc
+        raise BrokerUnavailableError(f"sqs {what}: {exc}") from exc
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code in _TRANSIENT_CODES or status >= 500:
-            raise BrokerUnavailable(f"sqs {what}: {code or status}: {exc}") from exc
+            raise BrokerUnavailableError(f"sqs {what}: {code or status}: {exc}") from exc
         raise
 
 
@@ -157,7 +158,7 @@ class SQSBroker:
 
     def _sqs(self) -> Any:
         if self._client is None:
-            raise BrokerUnavailable("sqs: not connected")
+            raise BrokerUnavailableError("sqs: not connected")
         return self._client
 
     def _receive(self, count: int, wait: int) -> list[dict[str, Any]]:

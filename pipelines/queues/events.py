@@ -13,7 +13,7 @@ message attribute), so even a body that is not JSON can be dead-lettered under i
 
 Three things can happen to a delivery:
 
-- ``decode_message`` refuses it (not JSON, not an object, no ``message_id``): ``MalformedMessage``.
+- ``decode_message`` refuses it (not JSON, not an object, no ``message_id``): ``MalformedMessageError``.
   Retrying cannot help; the consumer dead-letters it at once, the parse error as the reason.
 - ``handle_event`` raises (here ``EventError``: an unknown type, a field of the wrong shape; in general
   anything, a bug or a blip): the consumer cannot tell which, so it retries with backoff and
@@ -32,6 +32,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from pipelines.errors import EventError, MalformedMessageError
+
 EVENT_TYPES = ("order.created", "order.paid", "order.cancelled")
 CURRENCIES = frozenset({"BRL", "USD", "EUR"})
 MAX_ID_LENGTH = 128
@@ -39,14 +41,6 @@ MAX_ID_LENGTH = 128
 ACCEPTED = "accepted"
 REJECTED = "rejected"
 DEAD_LETTERED = "dead_lettered"
-
-
-class MalformedMessage(ValueError):
-    """The body cannot be read as an order event at all (it is not a JSON object with a message id)."""
-
-
-class EventError(ValueError):
-    """A readable message whose event does not have the expected shape."""
 
 
 class Outcome(NamedTuple):
@@ -70,16 +64,16 @@ OUTCOME_COLUMNS = Outcome._fields
 
 
 def decode_message(body: bytes | str) -> dict[str, Any]:
-    """The event in ``body``; ``MalformedMessage`` if it is not a JSON object with a string ``message_id``."""
+    """The event in ``body``; ``MalformedMessageError`` if it is not a JSON object with a string ``message_id``."""
     try:
         event = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
-        raise MalformedMessage(f"invalid JSON: {exc}") from exc
+        raise MalformedMessageError(f"invalid JSON: {exc}") from exc
     if not isinstance(event, dict):
-        raise MalformedMessage(f"expected a JSON object, got {type(event).__name__}")
+        raise MalformedMessageError(f"expected a JSON object, got {type(event).__name__}")
     message_id = event.get("message_id")
     if not isinstance(message_id, str) or not message_id or len(message_id) > MAX_ID_LENGTH:
-        raise MalformedMessage(f"no usable message_id (a string of 1-{MAX_ID_LENGTH} characters)")
+        raise MalformedMessageError(f"no usable message_id (a string of 1-{MAX_ID_LENGTH} characters)")
     return event
 
 

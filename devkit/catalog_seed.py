@@ -22,8 +22,8 @@ from decimal import Decimal
 
 from pymysql.connections import Connection as MySQLConnection
 
-from pipelines.db import SourceLike, ensure_source_database, source_connection
-from pipelines.summary import checksum_rows, combine_checksums
+from pipelines.adapters.db import SourceLike, ensure_source_database, source_connection
+from pipelines.common.summary import checksum_rows, combine_checksums
 
 DEFAULT_ANCHOR = datetime(2025, 1, 1)
 HISTORY_DAYS = 30
@@ -76,7 +76,7 @@ DIRTY_RATES: dict[str, float] = {
 }
 _PERCENTS = (5, 10, 15, 20, 25, 30, 40, 50)
 
-#: Also the scenario-3 source's (``pipelines.etl_seed``): both scenarios read these two tables alike.
+#: Also the scenario-3 source's (``devkit.etl_seed``): both scenarios read these two tables alike.
 CATEGORIES_DDL = """CREATE TABLE categories (
     id INT NOT NULL PRIMARY KEY,
     name VARCHAR(100) NOT NULL,
@@ -201,7 +201,7 @@ def seed_products(
 
     ``conn_or_url``: an open pymysql connection, a ``mysql://`` URL (the database is created if missing)
     or ``None`` (``$BRIDGE_SOURCE_URL``). The summary holds the row counts per table, the count per dirty
-    kind, and ``checksum``: the sha256 of the three tables as read back (``pipelines.summary``).
+    kind, and ``checksum``: the sha256 of the three tables as read back (``pipelines.common.summary``).
     """
     if rows < 0:
         raise ValueError(f"rows must be >= 0, got {rows}")

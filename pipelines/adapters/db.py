@@ -23,6 +23,8 @@ import pymysql
 from psycopg import sql
 from pymysql.connections import Connection as MySQLConnection
 
+from pipelines.errors import DatabaseUrlError
+
 SOURCE_URL_ENV = "BRIDGE_SOURCE_URL"
 WAREHOUSE_URL_ENV = "BRIDGE_WAREHOUSE_URL"
 DEFAULT_SOURCE_URL = "mysql+pymysql://root@127.0.0.1:3306/bridge_source"
@@ -41,10 +43,6 @@ _MAINTENANCE_DB = {"postgresql": "postgres", "redshift": "dev"}
 
 SourceLike = MySQLConnection | str | None
 WarehouseLike = psycopg.Connection | str | None
-
-
-class DatabaseUrlError(ValueError):
-    """A database URL that cannot be used (unknown dialect, no database name, wrong kind)."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 ``MemoryBroker`` behaves like one RabbitMQ queue with its retry and dead-letter queues: unacked deliveries
 return to the front of the queue, flagged redelivered, when the connection closes; a retried message
 comes back after its delay with ``attempt + 1``. ``MemoryOutcomeStore`` is a dict keyed by message id.
-Both can be told to fail: ``fail("ack")`` makes the next ``ack`` raise ``BrokerUnavailable``.
+Both can be told to fail: ``fail("ack")`` makes the next ``ack`` raise ``BrokerUnavailableError``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from collections import deque
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from pipelines.order_events import Outcome
-from pipelines.queue_core import BrokerUnavailable, Delivery, StoreUnavailable
+from pipelines.errors import BrokerUnavailableError, StoreUnavailableError
+from pipelines.queues.consumer import Delivery
+from pipelines.queues.events import Outcome
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class MemoryBroker(_Faults):
 
     # -- Broker -----------------------------------------------------------------------------------
     def open(self) -> None:
-        self._check("open", BrokerUnavailable)
+        self._check("open", BrokerUnavailableError)
         self.is_open = True
         self.opens += 1
 
@@ -83,9 +84,9 @@ class MemoryBroker(_Faults):
         self.ready.extend(due)
 
     def fetch(self, max_count: int, first_wait: float, fill_wait: float) -> list[Delivery]:
-        self._check("fetch", BrokerUnavailable)
+        self._check("fetch", BrokerUnavailableError)
         if not self.is_open:
-            raise BrokerUnavailable("not connected")
+            raise BrokerUnavailableError("not connected")
         self._release_due()
         if not self.ready and first_wait > 0:
             time.sleep(min(first_wait, 0.01))
@@ -99,22 +100,22 @@ class MemoryBroker(_Faults):
         return out
 
     def retry(self, delivery: Delivery, delay: float, reason: str) -> None:
-        self._check("retry", BrokerUnavailable)
+        self._check("retry", BrokerUnavailableError)
         again = Delivery(delivery.body, delivery.message_id, delivery.attempt + 1, False)
         self.delayed.append((time.monotonic() + delay, again))
 
     def dead_letter(self, delivery: Delivery, reason: str) -> None:
-        self._check("dead_letter", BrokerUnavailable)
+        self._check("dead_letter", BrokerUnavailableError)
         self.dead.append(DeadLetter(delivery.body, delivery.message_id, reason, delivery.attempt))
 
     def ack(self, deliveries: Sequence[Delivery]) -> None:
-        self._check("ack", BrokerUnavailable)
+        self._check("ack", BrokerUnavailableError)
         for d in deliveries:
             if self.unacked.pop(d.handle, None) is not None:
                 self.acked.append(d)
 
     def pending(self) -> int:
-        self._check("pending", BrokerUnavailable)
+        self._check("pending", BrokerUnavailableError)
         self._release_due()
         return len(self.ready) + len(self.delayed)
 
@@ -127,11 +128,11 @@ class MemoryOutcomeStore(_Faults):
         self.resets = 0
 
     def existing(self, message_ids: Collection[str]) -> set[str]:
-        self._check("existing", StoreUnavailable)
+        self._check("existing", StoreUnavailableError)
         return {m for m in message_ids if m in self.rows}
 
     def write(self, rows: Sequence[Outcome]) -> set[str]:
-        self._check("write", StoreUnavailable)
+        self._check("write", StoreUnavailableError)
         inserted = set()
         for row in rows:
             if row.message_id not in self.rows:

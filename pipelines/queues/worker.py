@@ -5,7 +5,7 @@ Both the legacy DAGs (``dags_legacy/rabbitmq_worker.py``, ``sqs_worker.py``) and
 same work on either side. Brokers are picked by name from ``BROKERS`` and imported only when used (pika
 and boto3 are not free to import, and a DAG file is parsed every few seconds).
 
-The run parameters, their defaults and their schema are in ``pipelines.queue_params``.
+The run parameters, their defaults and their schema are in ``pipelines.queues.params``.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pipelines.order_events import handle_event
-from pipelines.queue_core import LOG, Broker, CommitHook, ConsumerSettings, Handler, QueueConsumer
-from pipelines.queue_names import DEFAULT_STREAM, QueueNames
-from pipelines.queue_store import PostgresOutcomeStore, outcome_table_summary, prepare_outcomes
-from pipelines.targets import validate_target
+from pipelines.adapters.outcome_store import PostgresOutcomeStore, outcome_table_summary, prepare_outcomes
+from pipelines.common.targets import validate_target
+from pipelines.queues.consumer import LOG, Broker, CommitHook, ConsumerSettings, Handler, QueueConsumer
+from pipelines.queues.events import handle_event
+from pipelines.queues.names import DEFAULT_STREAM, QueueNames
 
 #: broker name -> (adapter module, its Broker class, the Airflow dag_id of its worker)
 BROKERS: dict[str, tuple[str, str, str]] = {
-    "rabbitmq": ("pipelines.queue_rabbitmq", "RabbitMQBroker", "rabbitmq_worker"),
-    "sqs": ("pipelines.queue_sqs", "SQSBroker", "sqs_worker"),
+    "rabbitmq": ("pipelines.adapters.rabbitmq", "RabbitMQBroker", "rabbitmq_worker"),
+    "sqs": ("pipelines.adapters.sqs", "SQSBroker", "sqs_worker"),
 }
 
 

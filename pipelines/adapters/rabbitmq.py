@@ -1,6 +1,6 @@
 """RabbitMQ through pika: a stream's topology, the consumer side of the core's ``Broker``, and publishing.
 
-Topology of a stream and its targets (see ``pipelines.queue_names``), all durable::
+Topology of a stream and its targets (see ``pipelines.queues.names``), all durable::
 
     exchange <stream> (fanout) --> <stream>-<target>        one queue per target: each gets every message
     <stream>-<target>-retry    x-dead-letter-exchange "" -> <stream>-<target>: a retried message waits here
@@ -28,8 +28,9 @@ import pika
 import pika.exceptions as pe
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
-from pipelines.queue_core import BrokerUnavailable, Delivery
-from pipelines.queue_names import QueueNames
+from pipelines.errors import BrokerUnavailableError
+from pipelines.queues.consumer import Delivery
+from pipelines.queues.names import QueueNames
 
 RABBITMQ_URL_ENV = "BRIDGE_RABBITMQ_URL"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -58,7 +59,7 @@ def rabbitmq_url(url: str | None = None) -> str:
 
 @contextmanager
 def translate_errors(what: str) -> Iterator[None]:
-    """pika's transient errors become ``BrokerUnavailable``; authentication and protocol errors pass."""
+    """pika's transient errors become ``BrokerUnavailableError``; authentication and protocol errors pass."""
     try:
         yield
     except _PERMANENT:
@@ -66,13 +67,13 @@ def translate_errors(what: str) -> Iterator[None]:
     except pe.ConnectionClosedByBroker as exc:
         if exc.reply_code in _REFUSED:
             raise
-        raise BrokerUnavailable(f"rabbitmq {what}: connection closed by the broker: {exc}") from exc
+        raise BrokerUnavailableError(f"rabbitmq {what}: connection closed by the broker: {exc}") from exc
     except pe.ChannelClosedByBroker as exc:
         if exc.reply_code != 320:  # 320 connection-forced; others (404, 406) are our mistakes
             raise
-        raise BrokerUnavailable(f"rabbitmq {what}: channel closed by the broker: {exc}") from exc
+        raise BrokerUnavailableError(f"rabbitmq {what}: channel closed by the broker: {exc}") from exc
     except _TRANSIENT as exc:
-        raise BrokerUnavailable(f"rabbitmq {what}: {type(exc).__name__}: {exc}") from exc
+        raise BrokerUnavailableError(f"rabbitmq {what}: {type(exc).__name__}: {exc}") from exc
 
 
 def connect(url: str | None = None) -> BlockingConnection:
@@ -156,7 +157,7 @@ class RabbitMQBroker:
 
     def _connection(self) -> BlockingConnection:
         if self._conn is None or not self._conn.is_open:
-            raise BrokerUnavailable("rabbitmq: not connected")
+            raise BrokerUnavailableError("rabbitmq: not connected")
         return self._conn
 
     def fetch(self, max_count: int, first_wait: float, fill_wait: float) -> list[Delivery]:

@@ -7,7 +7,7 @@ retry backoff), after ``max_messages`` deliveries, or when ``max_seconds`` have 
 
 Each batch, in this order:
 
-1. decode every body; one that is not an event (``MalformedMessage``) is dead-lettered at once;
+1. decode every body; one that is not an event (``MalformedMessageError``) is dead-lettered at once;
 2. redelivered messages whose outcome already exists are duplicates: settled without handling;
 3. handle the rest; a handler error schedules a retry (``attempt < max_attempts``, delay
    ``retry_base_seconds * 2**(attempt-1)`` capped at ``retry_max_seconds``), else a dead letter;
@@ -18,8 +18,8 @@ Each batch, in this order:
 
 At-least-once, outcome exactly once: a crash anywhere before 6 leaves the messages unacked, the broker
 delivers them again, and step 2 or 5 turns the second delivery into a duplicate. A lost broker
-connection (``BrokerUnavailable``) abandons the batch in hand (the broker requeues it) and reconnects with
-backoff; a lost database connection (``StoreUnavailable``) retries the write with backoff.
+connection (``BrokerUnavailableError``) abandons the batch in hand (the broker requeues it) and reconnects with
+backoff; a lost database connection (``StoreUnavailableError``) retries the write with backoff.
 
 Every delivery ends in exactly one bucket::
 
@@ -37,9 +37,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, NamedTuple, Protocol
 
-from pipelines.order_events import (
+from pipelines.errors import BrokerUnavailableError, MalformedMessageError, StoreUnavailableError
+from pipelines.queues.events import (
     REJECTED,
-    MalformedMessage,
     Outcome,
     body_id,
     dead_letter_outcome,
@@ -49,14 +49,6 @@ from pipelines.order_events import (
 
 LOG = logging.getLogger("pipelines.queue")
 _POLL_SECONDS = 1.0  # longest single wait for a message, so the budget and idleness are checked often
-
-
-class BrokerUnavailable(ConnectionError):
-    """The broker connection failed in a way a reconnect may cure (dropped, refused, timed out)."""
-
-
-class StoreUnavailable(ConnectionError):
-    """The outcome store failed in a way a retry may cure (connection lost, server restarting)."""
 
 
 class Delivery(NamedTuple):
@@ -87,7 +79,7 @@ class Batch:
 
 
 class Broker(Protocol):
-    """One queue of one broker. Every method may raise ``BrokerUnavailable``."""
+    """One queue of one broker. Every method may raise ``BrokerUnavailableError``."""
 
     name: str
     queue: str
@@ -115,7 +107,7 @@ class Broker(Protocol):
 
 
 class OutcomeStore(Protocol):
-    """Where outcomes go, keyed by message id. Methods may raise ``StoreUnavailable``."""
+    """Where outcomes go, keyed by message id. Methods may raise ``StoreUnavailableError``."""
 
     def existing(self, message_ids: Collection[str]) -> set[str]: ...
 
@@ -123,7 +115,7 @@ class OutcomeStore(Protocol):
         """Insert the rows whose message id is new, commit; return the ids inserted."""
 
     def reset(self) -> None:
-        """After a ``StoreUnavailable``: drop the connection so the next call opens a new one."""
+        """After a ``StoreUnavailableError``: drop the connection so the next call opens a new one."""
 
     def close(self) -> None: ...
 
@@ -269,7 +261,7 @@ class QueueConsumer:
         """Connect (with the same backoff as a reconnect) and start the clock."""
         try:
             self.broker.open()
-        except BrokerUnavailable as exc:
+        except BrokerUnavailableError as exc:
             self._reconnect(exc, count=False)
         self._started = self._last_activity = self.clock()
 
@@ -317,7 +309,7 @@ class QueueConsumer:
             )
             try:
                 deliveries = self.broker.fetch(want, max(0.0, first_wait), s.fill_seconds)
-            except BrokerUnavailable as exc:
+            except BrokerUnavailableError as exc:
                 self._reconnect(exc)
                 continue
             if deliveries:
@@ -332,7 +324,7 @@ class QueueConsumer:
                 self._next_pending_check = now + min(_POLL_SECONDS, idle_limit)
                 try:
                     pending = self.broker.pending()
-                except BrokerUnavailable as exc:
+                except BrokerUnavailableError as exc:
                     self._reconnect(exc)
                     continue
                 if pending == 0:
@@ -352,7 +344,7 @@ class QueueConsumer:
                 self.broker.dead_letter(delivery, reason)
             for delivery, delay, reason in settled.retries:
                 self.broker.retry(delivery, delay, reason)
-        except BrokerUnavailable as exc:  # nothing acked, nothing written: the broker redelivers it all
+        except BrokerUnavailableError as exc:  # nothing acked, nothing written: the broker redelivers it all
             m.requeued, m.duplicates, m.malformed = len(batch), 0, 0
             self._reconnect(exc)
             return self._done(batch, m, started)
@@ -371,7 +363,7 @@ class QueueConsumer:
             self.on_commit(batch)
         try:
             self.broker.ack(batch.deliveries)
-        except BrokerUnavailable as exc:  # written but not acked: they come back and are duplicates then
+        except BrokerUnavailableError as exc:  # written but not acked: they come back and are duplicates then
             self._reconnect(exc)
         return self._done(batch, m, started)
 
@@ -384,7 +376,7 @@ class QueueConsumer:
             try:
                 event = decode_message(d.body)
                 decoded.append((d, event, event["message_id"], None))
-            except MalformedMessage as exc:
+            except MalformedMessageError as exc:
                 decoded.append((d, None, d.message_id or body_id(d.body), f"malformed message: {exc}"))
         again = [mid for d, _, mid, _ in decoded if d.redelivered or d.attempt > 1]
         known = self._store_call(self.store.existing, again) if again else set()
@@ -418,26 +410,26 @@ class QueueConsumer:
         return {"batch": batch.number, **m.as_dict()}
 
     # -- recovery -------------------------------------------------------------------------------
-    def _reconnect(self, exc: BrokerUnavailable, *, count: bool = True) -> None:
+    def _reconnect(self, exc: BrokerUnavailableError, *, count: bool = True) -> None:
         """Close, then reopen with backoff (0.5 s doubling to 10 s); give up after ``reconnect_limit`` tries."""
         if count:
             self.metrics.reconnects += 1
         self.log.warning(
             "%s %s: connection lost (%s); reconnecting", self.broker.name, self.broker.queue, exc
         )
-        last: BrokerUnavailable = exc
+        last: BrokerUnavailableError = exc
         for attempt in range(1, self.settings.reconnect_limit + 1):
             self.broker.close()
             self.sleep(backoff_delay(attempt, 0.5, 10.0))
             try:
                 self.broker.open()
-            except BrokerUnavailable as again:
+            except BrokerUnavailableError as again:
                 last = again
                 self.log.warning("%s: reconnect attempt %d failed: %s", self.broker.name, attempt, again)
                 continue
             self.log.info("%s %s: reconnected", self.broker.name, self.broker.queue)
             return
-        raise BrokerUnavailable(
+        raise BrokerUnavailableError(
             f"{self.broker.name}: no connection after {self.settings.reconnect_limit} attempts: {last}"
         ) from last
 
@@ -446,7 +438,7 @@ class QueueConsumer:
         for attempt in range(1, attempts + 1):
             try:
                 return fn(arg)
-            except StoreUnavailable as exc:
+            except StoreUnavailableError as exc:
                 if attempt == attempts:
                     raise
                 self.metrics.store_retries += 1

@@ -7,7 +7,7 @@ and Redshift roll the transaction back, staging tables and all, and the target i
 
 Staging (``stage``): PostgreSQL gets the rows through ``COPY ... FROM STDIN`` in text format with
 ``NULL 'NULL'``, nearly as the source client wrote them (``to_pg_copy``: carriage returns escaped, the
-marked string ``NULL`` turned into ``\\x4eULL``). Redshift gets them from S3 (``pipelines.etl_redshift``),
+marked string ``NULL`` turned into ``\\x4eULL``). Redshift gets them from S3 (``pipelines.adapters.redshift``),
 selected by ``LoadConfig``.
 
 Publishing:
@@ -38,10 +38,10 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
-from pipelines.db import DatabaseUrl, warehouse_url
-from pipelines.etl_tables import EtlTable
-from pipelines.targets import validate_target
-from pipelines.warehouse import TableSpec, qualified
+from pipelines.adapters.db import DatabaseUrl, warehouse_url
+from pipelines.adapters.warehouse import TableSpec, qualified
+from pipelines.common.targets import validate_target
+from pipelines.etl.tables import EtlTable
 
 STATE = TableSpec(
     name="etl_state",
@@ -87,7 +87,7 @@ class LoadConfig:
     """Where staged rows go: ``copy`` (COPY FROM STDIN) or ``s3`` (files in S3, then Redshift's COPY).
 
     ``auto`` picks ``s3`` for a ``redshift://`` warehouse URL and ``copy`` otherwise. The S3 settings
-    (``BRIDGE_ETL_S3_*``) are read by ``pipelines.etl_redshift``.
+    (``BRIDGE_ETL_S3_*``) are read by ``pipelines.adapters.redshift``.
     """
 
     staging: str = "auto"
@@ -104,7 +104,7 @@ class LoadConfig:
             staging = "s3" if dialect == "redshift" else "copy"
         s3 = None
         if staging == "s3":
-            from pipelines.etl_redshift import S3Settings
+            from pipelines.adapters.redshift import S3Settings
 
             s3 = S3Settings.from_env()
         return cls(staging=staging, dialect=dialect, s3=s3)
@@ -147,7 +147,7 @@ class CopyStager:
 
 def make_stager(config: LoadConfig) -> Stager:
     if config.staging == "s3":
-        from pipelines.etl_redshift import S3Stager
+        from pipelines.adapters.redshift import S3Stager
 
         return S3Stager(config.s3)
     return CopyStager()

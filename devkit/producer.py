@@ -1,6 +1,6 @@
 """The producer: publish a deterministic stream of order events to RabbitMQ or SQS (``bridge seed queue``).
 
-    python -m pipelines.queue_seed rabbitmq 1000 --seed 7 --target warehouse --target shadow_prefect
+    python -m devkit.producer rabbitmq 1000 --seed 7 --target warehouse --target shadow_prefect
 
 Every target named gets its own copy of every message (RabbitMQ: the targets' queues are declared and
 bound to the stream's fanout exchange before the first publish; SQS: the publisher tees each batch to
@@ -21,9 +21,9 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from pipelines.order_events import encode_event, make_event, make_malformed, make_poison, message_id_for
-from pipelines.queue_names import DEFAULT_STREAM, QueueNames
-from pipelines.targets import DEFAULT_TARGET
+from pipelines.common.targets import DEFAULT_TARGET
+from pipelines.queues.events import encode_event, make_event, make_malformed, make_poison, message_id_for
+from pipelines.queues.names import DEFAULT_STREAM, QueueNames
 
 
 def special_indexes(count: int, poison: int, malformed: int, start: int = 0) -> tuple[set[int], set[int]]:
@@ -85,11 +85,11 @@ def publish_orders(
     )
     started = time.monotonic()
     if broker == "rabbitmq":
-        from pipelines import queue_rabbitmq
+        from pipelines.adapters import rabbitmq as queue_rabbitmq
 
         published = queue_rabbitmq.publish(messages, stream, list(targets), url=url)
     elif broker == "sqs":
-        from pipelines import queue_sqs
+        from pipelines.adapters import sqs as queue_sqs
 
         published = queue_sqs.publish(messages, stream, list(targets), endpoint=url)
     else:
@@ -113,9 +113,7 @@ def publish_orders(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipelines.queue_seed", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m devkit.producer", description=__doc__.splitlines()[0])
     parser.add_argument("broker", choices=("rabbitmq", "sqs"))
     parser.add_argument("count", type=int)
     parser.add_argument("--seed", type=int, default=1)

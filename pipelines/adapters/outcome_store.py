@@ -6,7 +6,7 @@ wrote, every other one was already there (a redelivery, or a competing consumer 
 transaction per batch; the broker is acked only after it commits.
 
 ``ON CONFLICT`` is PostgreSQL's (Redshift has none): the outcome store is the PostgreSQL warehouse, the
-same database the other pipelines write into through ``pipelines.db``.
+same database the other pipelines write into through ``pipelines.adapters.db``.
 """
 
 from __future__ import annotations
@@ -19,12 +19,17 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pipelines.db import WarehouseLike, connect_warehouse, ensure_warehouse_database, warehouse_connection
-from pipelines.order_events import OUTCOME_COLUMNS, Outcome
-from pipelines.queue_core import StoreUnavailable
-from pipelines.summary import checksum_rows
-from pipelines.targets import validate_target
-from pipelines.warehouse import TableSpec, prepare_target, qualified
+from pipelines.adapters.db import (
+    WarehouseLike,
+    connect_warehouse,
+    ensure_warehouse_database,
+    warehouse_connection,
+)
+from pipelines.adapters.warehouse import TableSpec, prepare_target, qualified
+from pipelines.common.summary import checksum_rows
+from pipelines.common.targets import validate_target
+from pipelines.errors import StoreUnavailableError
+from pipelines.queues.events import OUTCOME_COLUMNS, Outcome
 
 ORDER_OUTCOMES = TableSpec(
     name="order_outcomes",
@@ -97,7 +102,7 @@ class PostgresOutcomeStore:
             ).fetchall()
             conn.commit()
         except _TRANSIENT as exc:
-            raise StoreUnavailable(f"outcome store: {exc}") from exc
+            raise StoreUnavailableError(f"outcome store: {exc}") from exc
         return {r[0] for r in rows}
 
     def write(self, rows: Sequence[Outcome]) -> set[str]:
@@ -116,7 +121,7 @@ class PostgresOutcomeStore:
                     conn.rollback()
                 raise
         except _TRANSIENT as exc:
-            raise StoreUnavailable(f"outcome store: {exc}") from exc
+            raise StoreUnavailableError(f"outcome store: {exc}") from exc
         return inserted
 
     def reset(self) -> None:
@@ -142,7 +147,7 @@ def read_outcomes(target: str, warehouse: WarehouseLike = None) -> list[tuple[An
 
 
 def outcome_table_summary(target: str, warehouse: WarehouseLike = None) -> dict[str, Any]:
-    """``{"rows", "by_status", "checksum"}`` of the whole table (``pipelines.summary`` checksum rule)."""
+    """``{"rows", "by_status", "checksum"}`` of the whole table (``pipelines.common.summary`` checksum rule)."""
     rows = read_outcomes(target, warehouse)
     status = OUTCOME_COLUMNS.index("status")
     return {
