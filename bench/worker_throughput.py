@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from devkit.producer import order_messages  # noqa: E402
 from pipelines.adapters import db  # noqa: E402
-from pipelines.queues.consumer import ConsumerSettings  # noqa: E402
+from pipelines.queues.contracts import ConsumerSettings  # noqa: E402
 from pipelines.queues.names import QueueNames  # noqa: E402
 from pipelines.queues.worker import open_consumer, prepare_worker_target, resolve_worker_run  # noqa: E402
 
@@ -50,10 +50,10 @@ PREFETCH = 1000
 
 
 def publish_rabbitmq(stream: str, target: str, count: int) -> float:
-    from pipelines.adapters import rabbitmq as queue_rabbitmq
+    from pipelines.adapters import rabbitmq_admin
 
     started = time.perf_counter()
-    queue_rabbitmq.publish(order_messages(count, SEED), stream, [target])
+    rabbitmq_admin.publish(order_messages(count, SEED), stream, [target])
     return count / (time.perf_counter() - started)
 
 
@@ -179,7 +179,7 @@ def raw_sqs(endpoint: str, stream: str, target: str, count: int) -> float:
 
 
 def sqs_figures(count: int, stream: str, targets: list[str]) -> dict[str, float]:
-    from pipelines.adapters import sqs as queue_sqs
+    from pipelines.adapters import sqs_admin
 
     endpoint, proc = os.environ.get("BRIDGE_SQS_ENDPOINT"), None
     if not endpoint:
@@ -187,13 +187,13 @@ def sqs_figures(count: int, stream: str, targets: list[str]) -> dict[str, float]
     try:
         raw_target, core_target = targets
         started = time.perf_counter()
-        queue_sqs.publish(order_messages(count, SEED), stream, [raw_target, core_target], endpoint=endpoint)
+        sqs_admin.publish(order_messages(count, SEED), stream, [raw_target, core_target], endpoint=endpoint)
         publish_rate = 2 * count / (time.perf_counter() - started)
         raw = raw_sqs(endpoint, stream, raw_target, count)
         prepare_worker_target_sqs(stream, core_target, endpoint)
         window = core_window("sqs", stream, core_target, count, 10.0, {"endpoint": endpoint})
         core = window["received"] / (window["last"] - window["first"])
-        queue_sqs.delete_stream(stream, targets, endpoint)
+        sqs_admin.delete_stream(stream, targets, endpoint)
         return {"publish": publish_rate, "raw": raw, "core": core}
     finally:
         if proc is not None:
@@ -203,7 +203,7 @@ def sqs_figures(count: int, stream: str, targets: list[str]) -> dict[str, float]
 
 def prepare_worker_target_sqs(stream: str, target: str, endpoint: str) -> None:
     from pipelines.adapters.outcome_store import prepare_outcomes
-    from pipelines.adapters.sqs import prepare
+    from pipelines.adapters.sqs_admin import prepare
 
     prepare_outcomes(target)
     prepare(QueueNames(stream, target), endpoint)
@@ -233,7 +233,7 @@ def main() -> int:
         print(json.dumps(core_window("rabbitmq", stream, target, None, 30.0)))
         return 0
 
-    from pipelines.adapters import rabbitmq as queue_rabbitmq
+    from pipelines.adapters import rabbitmq_admin
 
     db.ensure_warehouse_database()
     token = secrets.token_hex(3)
@@ -271,7 +271,7 @@ def main() -> int:
         sqs = sqs_figures(args.sqs_messages, stream, sqs_targets) if args.sqs_messages else None
     finally:
         for stream_, target in lanes:
-            queue_rabbitmq.delete_stream(stream_, [target])
+            rabbitmq_admin.delete_stream(stream_, [target])
         drop_schemas(targets + sqs_targets)
     raw, one, two = (statistics.median(figures[k]) for k in ("raw", "one", "two"))
     print()

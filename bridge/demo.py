@@ -68,17 +68,16 @@ def fill_queues(catalog: Any, sqs_endpoint: str, say: Callable[[str], None]) -> 
     """Empty the demo streams, then publish the same order events to the primary's and the shadow's queue
     of each broker (a few poison and malformed ones included: they must end in both dead-letter queues)."""
     from devkit.producer import publish_orders
-    from pipelines.adapters import rabbitmq as queue_rabbitmq
-    from pipelines.adapters import sqs as queue_sqs
+    from pipelines.adapters import rabbitmq_admin, sqs_admin
 
     for dag_id, broker in QUEUE_WORKERS.items():
         conf = DEMO_CONF[dag_id]
         targets = [conf["target"], catalog.entry(dag_id).shadow.shadow_target(conf["target"])]
         url = sqs_endpoint if broker == "sqs" else None
         if broker == "sqs":
-            queue_sqs.delete_stream(conf["stream"], targets, endpoint=url)
+            sqs_admin.delete_stream(conf["stream"], targets, endpoint=url)
         else:
-            queue_rabbitmq.delete_stream(conf["stream"], targets)
+            rabbitmq_admin.delete_stream(conf["stream"], targets)
         publish_orders(
             broker,
             DEMO_MESSAGES[broker],

@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from pipelines.errors import BrokerUnavailableError, StoreUnavailableError
-from pipelines.queues.consumer import Delivery
+from pipelines.queues.contracts import Delivery
 from pipelines.queues.events import Outcome
 
 

@@ -85,13 +85,13 @@ def publish_orders(
     )
     started = time.monotonic()
     if broker == "rabbitmq":
-        from pipelines.adapters import rabbitmq as queue_rabbitmq
+        from pipelines.adapters import rabbitmq_admin
 
-        published = queue_rabbitmq.publish(messages, stream, list(targets), url=url)
+        published = rabbitmq_admin.publish(messages, stream, list(targets), url=url)
     elif broker == "sqs":
-        from pipelines.adapters import sqs as queue_sqs
+        from pipelines.adapters import sqs_admin
 
-        published = queue_sqs.publish(messages, stream, list(targets), endpoint=url)
+        published = sqs_admin.publish(messages, stream, list(targets), endpoint=url)
     else:
         raise ValueError(f"unknown broker {broker!r}; expected rabbitmq or sqs")
     seconds = time.monotonic() - started

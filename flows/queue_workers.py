@@ -24,7 +24,8 @@ from flows.common import RESULTS
 from flows.spec import DeploymentSpec
 from pipelines.common.targets import DEFAULT_TARGET
 from pipelines.common.workflows import workflow
-from pipelines.queues.consumer import Batch, QueueConsumer
+from pipelines.queues.consumer import QueueConsumer
+from pipelines.queues.contracts import Batch
 from pipelines.queues.names import DEFAULT_STREAM
 from pipelines.queues.params import settings_from_params
 from pipelines.queues.worker import (

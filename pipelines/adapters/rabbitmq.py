@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,7 +29,7 @@ import pika.exceptions as pe
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
 from pipelines.errors import BrokerUnavailableError
-from pipelines.queues.consumer import Delivery
+from pipelines.queues.contracts import Delivery
 from pipelines.queues.names import QueueNames
 
 RABBITMQ_URL_ENV = "BRIDGE_RABBITMQ_URL"
@@ -132,7 +132,7 @@ class RabbitMQBroker:
                 side.confirm_delivery()
                 channel.basic_consume(self.names.main, self._on_message)
         except BaseException:
-            _close_quietly(conn)
+            close_quietly(conn)
             raise
         self._conn, self._channel, self._side = conn, channel, side
 
@@ -140,7 +140,7 @@ class RabbitMQBroker:
         conn, self._conn, self._channel, self._side = self._conn, None, None, None
         self._buffer = []
         if conn is not None:
-            _close_quietly(conn)
+            close_quietly(conn)
 
     def _on_message(self, _ch: Any, method: Any, props: Any, body: bytes) -> None:
         headers = props.headers
@@ -230,119 +230,9 @@ class RabbitMQBroker:
         return int(ready) + int(waiting) + len(self._buffer)
 
 
-def _close_quietly(conn: BlockingConnection) -> None:
+def close_quietly(conn: BlockingConnection) -> None:
     try:
         if conn.is_open:
             conn.close()
     except Exception:
         pass
-
-
-# -- producing and inspecting ----------------------------------------------------------------------------
-
-
-def publish(
-    messages: Iterable[tuple[bytes, str | None]], stream: str, targets: Sequence[str], url: str | None = None
-) -> int:
-    """Publish ``(body, message_id)`` pairs to the stream's fanout exchange, persistent, after declaring
-    every target's queues (so each target, primary and shadow, gets its copy). Returns the count.
-
-    No publisher confirms per message (they would cap this at a few hundred per second); instead a
-    synchronous call on the same channel at the end proves the broker has routed everything before."""
-    if not targets:
-        raise ValueError("publish needs at least one target: a fanout with no queue bound drops everything")
-    names = [QueueNames(stream, t) for t in targets]
-    conn = connect(url)
-    try:
-        with translate_errors("publish"):
-            channel = conn.channel()
-            for n in names:
-                declare_topology(channel, n)
-            count = 0
-            for body, message_id in messages:
-                channel.basic_publish(
-                    stream,
-                    "",
-                    body,
-                    pika.BasicProperties(
-                        content_type=CONTENT_TYPE, delivery_mode=PERSISTENT, message_id=message_id
-                    ),
-                )
-                count += 1
-            for n in names:
-                channel.queue_declare(n.main, passive=True)
-        return count
-    finally:
-        _close_quietly(conn)
-
-
-def queue_depths(names: QueueNames, url: str | None = None) -> dict[str, int]:
-    """Ready messages in the target's queue, retry queue and DLQ (0 for a queue that does not exist)."""
-    conn = connect(url)
-    try:
-        depths = {}
-        for queue in (names.main, names.retry, names.dlq):
-            channel = conn.channel()
-            try:
-                depths[queue] = int(channel.queue_declare(queue, passive=True).method.message_count)
-                channel.close()
-            except pe.ChannelClosedByBroker:
-                depths[queue] = 0
-        return depths
-    finally:
-        _close_quietly(conn)
-
-
-def read_dead_letters(names: QueueNames, url: str | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
-    """The DLQ's messages with their reasons, left in place: ``message_id``, ``reason``, ``attempts``,
-    ``source_queue``, ``body``."""
-    conn = connect(url)
-    try:
-        channel = conn.channel()
-        out = []
-        while len(out) < limit:
-            method, props, body = channel.basic_get(names.dlq, auto_ack=False)
-            if method is None:
-                break
-            headers = props.headers or {}
-            out.append(
-                {
-                    "message_id": props.message_id,
-                    "reason": _text(headers.get(REASON_HEADER)),
-                    "attempts": headers.get(ATTEMPTS_HEADER),
-                    "source_queue": _text(headers.get(SOURCE_HEADER)),
-                    "body": body,
-                }
-            )
-        return out  # closing the connection returns them all to the queue
-    finally:
-        _close_quietly(conn)
-
-
-def _text(value: Any) -> Any:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
-def delete_stream(stream: str, targets: Sequence[str], url: str | None = None) -> None:
-    """Delete the targets' queues and the stream's exchange (test and benchmark cleanup)."""
-    conn = connect(url)
-    try:
-        channel = conn.channel()
-        for target in targets:
-            n = QueueNames(stream, target)
-            for queue in (n.main, n.retry, n.dlq):
-                channel.queue_delete(queue)
-        channel.exchange_delete(stream)
-    finally:
-        _close_quietly(conn)
-
-
-def prepare(names: QueueNames, url: str | None = None) -> list[str]:
-    """Declare the target's topology (idempotent); return its queue names."""
-    conn = connect(url)
-    try:
-        with translate_errors("declare"):
-            declare_topology(conn.channel(), names)
-    finally:
-        _close_quietly(conn)
-    return [names.main, names.retry, names.dlq]

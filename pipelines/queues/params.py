@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipelines.common.targets import DEFAULT_TARGET, TARGET_PATTERN
-from pipelines.queues.consumer import ConsumerSettings
+from pipelines.queues.contracts import ConsumerSettings
 from pipelines.queues.names import DEFAULT_STREAM, STREAM_PATTERN
 
 DEFAULTS: dict[str, Any] = {

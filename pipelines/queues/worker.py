@@ -14,34 +14,49 @@ import importlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipelines.adapters.outcome_store import PostgresOutcomeStore, outcome_table_summary, prepare_outcomes
 from pipelines.common.targets import validate_target
-from pipelines.queues.consumer import LOG, Broker, CommitHook, ConsumerSettings, Handler, QueueConsumer
+from pipelines.queues.consumer import LOG, QueueConsumer
+from pipelines.queues.contracts import Broker, CommitHook, ConsumerSettings, Handler
 from pipelines.queues.events import handle_event
 from pipelines.queues.names import DEFAULT_STREAM, QueueNames
 
-#: broker name -> (adapter module, its Broker class, the Airflow dag_id of its worker)
-BROKERS: dict[str, tuple[str, str, str]] = {
-    "rabbitmq": ("pipelines.adapters.rabbitmq", "RabbitMQBroker", "rabbitmq_worker"),
-    "sqs": ("pipelines.adapters.sqs", "SQSBroker", "sqs_worker"),
+class BrokerModules(NamedTuple):
+    """Where a broker lives: its consumer adapter module and ``Broker`` class, its admin tools module
+    (``prepare``, ``queue_depths``, ``read_dead_letters``, ``delete_stream``, ``publish``), and the
+    registry id of its worker workflow."""
+
+    adapter: str
+    broker_class: str
+    admin: str
+    workflow: str
+
+
+#: broker name -> its modules
+BROKERS: dict[str, BrokerModules] = {
+    "rabbitmq": BrokerModules(
+        "pipelines.adapters.rabbitmq", "RabbitMQBroker", "pipelines.adapters.rabbitmq_admin", "rabbitmq_worker"
+    ),
+    "sqs": BrokerModules("pipelines.adapters.sqs", "SQSBroker", "pipelines.adapters.sqs_admin", "sqs_worker"),
 }
 
 
-def _known(broker: str) -> tuple[str, str, str]:
+def _known(broker: str) -> BrokerModules:
     if broker not in BROKERS:
         raise ValueError(f"unknown broker {broker!r}; known: {', '.join(sorted(BROKERS))}")
     return BROKERS[broker]
 
 
-def _adapter(broker: str) -> Any:
-    return importlib.import_module(_known(broker)[0])
+def broker_admin(broker: str) -> Any:
+    """The admin tools module of ``broker`` (imported on first use)."""
+    return importlib.import_module(_known(broker).admin)
 
 
 def resolve_worker_run(broker: str, target: str, stream: str = DEFAULT_STREAM) -> dict[str, str]:
     """The identity of a run: ``{"workflow", "broker", "stream", "target", "queue"}`` (names validated)."""
-    workflow = _known(broker)[2]
+    workflow = _known(broker).workflow
     names = QueueNames(stream, validate_target(target))
     return {"workflow": workflow, "broker": broker, "stream": stream, "target": target, "queue": names.main}
 
@@ -49,14 +64,15 @@ def resolve_worker_run(broker: str, target: str, stream: str = DEFAULT_STREAM) -
 def prepare_worker_target(run: dict[str, str], warehouse: str | None = None) -> dict[str, Any]:
     """Create the outcome table and the broker's queues if missing (idempotent)."""
     prepared = prepare_outcomes(run["target"], warehouse)
-    queues = _adapter(run["broker"]).prepare(QueueNames(run["stream"], run["target"]))
+    queues = broker_admin(run["broker"]).prepare(QueueNames(run["stream"], run["target"]))
     return {**prepared, "queues": queues}
 
 
 def open_broker(run: dict[str, str], **options: Any) -> Broker:
     """The run's broker adapter, not yet connected. ``options`` go to its constructor (e.g. ``url``,
     ``prefetch`` for RabbitMQ; ``endpoint``, ``visibility_timeout`` for SQS)."""
-    cls = getattr(_adapter(run["broker"]), _known(run["broker"])[1])
+    modules = _known(run["broker"])
+    cls = getattr(importlib.import_module(modules.adapter), modules.broker_class)
     broker: Broker = cls(QueueNames(run["stream"], run["target"]), **options)
     return broker
 

@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from pipelines.queues.consumer import Batch, ConsumerSettings
+from pipelines.queues.contracts import Batch, ConsumerSettings
 from pipelines.queues.worker import open_consumer, prepare_worker_target, resolve_worker_run
 
 

@@ -30,7 +30,7 @@ from pipelines.adapters.outcome_store import read_outcomes
 from pipelines.adapters.rabbitmq import connect, rabbitmq_url
 from pipelines.queues.events import message_id_for
 from pipelines.queues.names import QueueNames
-from pipelines.queues.worker import _adapter
+from pipelines.queues.worker import broker_admin
 from tests.helpers import wait_for, wait_for_dags
 
 TOKEN = secrets.token_hex(3)
@@ -66,7 +66,7 @@ def lanes(stack, data_urls) -> Iterator[dict[str, Any]]:  # type: ignore[no-unty
         yield info
     finally:
         for broker, stream, targets in made:
-            _adapter(broker).delete_stream(stream, targets, info["urls"][broker])
+            broker_admin(broker).delete_stream(stream, targets, info["urls"][broker])
 
 
 def publish(
@@ -143,7 +143,7 @@ def test_both_orchestrators_write_identical_outcome_tables(
     ):
         assert left[key] == right[key], key
     assert left["processed"] == n - 2 and left["stopped"] == "empty"
-    adapter, url = _adapter(broker), lanes["urls"][broker]
+    adapter, url = broker_admin(broker), lanes["urls"][broker]
     dead = [
         sorted(
             (d["message_id"], d["reason"], d["attempts"])

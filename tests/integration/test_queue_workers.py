@@ -30,10 +30,11 @@ import requests
 from devkit.producer import publish_orders
 from pipelines.adapters.outcome_store import prepare_outcomes, read_outcomes
 from pipelines.adapters.rabbitmq import rabbitmq_url
-from pipelines.queues.consumer import Batch, ConsumerSettings, Metrics, QueueConsumer
+from pipelines.queues.consumer import QueueConsumer
+from pipelines.queues.contracts import Batch, ConsumerSettings, Metrics
 from pipelines.queues.events import DEAD_LETTERED, message_id_for
 from pipelines.queues.names import QueueNames
-from pipelines.queues.worker import _adapter, open_consumer, resolve_worker_run
+from pipelines.queues.worker import broker_admin, open_consumer, resolve_worker_run
 from tests.helpers import free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,7 +109,7 @@ class Lane:
         **settings: Any,
     ) -> Iterator[QueueConsumer]:
         prepare_outcomes(target, self.warehouse)
-        _adapter(self.broker).prepare(self.names(target), self.url)
+        broker_admin(self.broker).prepare(self.names(target), self.url)
         run = resolve_worker_run(self.broker, target, self.stream)
         options = {"idle_seconds": 1.0, "max_seconds": 90.0, "retry_base_seconds": 0.2, **settings}
         with open_consumer(
@@ -129,14 +130,14 @@ class Lane:
         return read_outcomes(target, self.warehouse)
 
     def depths(self, target: str) -> dict[str, int]:
-        return dict(_adapter(self.broker).queue_depths(self.names(target), self.url))
+        return dict(broker_admin(self.broker).queue_depths(self.names(target), self.url))
 
     def dead(self, target: str) -> list[dict[str, Any]]:
-        return list(_adapter(self.broker).read_dead_letters(self.names(target), self.url))
+        return list(broker_admin(self.broker).read_dead_letters(self.names(target), self.url))
 
     def cleanup(self) -> None:
         if self.targets:
-            _adapter(self.broker).delete_stream(self.stream, sorted(self.targets), self.url)
+            broker_admin(self.broker).delete_stream(self.stream, sorted(self.targets), self.url)
 
 
 @pytest.fixture(params=BROKERS)
@@ -195,7 +196,7 @@ def test_three_concurrent_consumers_write_every_outcome_exactly_once(lane: Lane)
     n = small(lane, 600, 150)
     target = lane.target("crowd")
     prepare_outcomes(target, lane.warehouse)
-    _adapter(lane.broker).prepare(lane.names(target), lane.url)
+    broker_admin(lane.broker).prepare(lane.names(target), lane.url)
     results: list[QueueConsumer] = []
     errors: list[BaseException] = []
 

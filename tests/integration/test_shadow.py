@@ -132,8 +132,7 @@ def test_calibration_turns_random_values_into_noise(backends: Backends) -> None:
 def test_queue_workers_match_message_by_message(backends: Backends, stack, dag_id: str, broker: str) -> None:  # type: ignore[no-untyped-def]
     """Both sides drain their own copy of the same order events; outcomes are compared by message id."""
     from devkit.producer import publish_orders
-    from pipelines.adapters import rabbitmq as queue_rabbitmq
-    from pipelines.adapters import sqs as queue_sqs
+    from pipelines.adapters import rabbitmq_admin, sqs_admin
 
     primary, shadow_target, stream = _target("q_af"), _target("q_pf"), _target("s")
     b = _with_shadow_target(backends, dag_id, shadow_target)
@@ -156,9 +155,9 @@ def test_queue_workers_match_message_by_message(backends: Backends, stack, dag_i
         )
     finally:
         if broker == "sqs":
-            queue_sqs.delete_stream(stream, [primary, shadow_target], endpoint=url)
+            sqs_admin.delete_stream(stream, [primary, shadow_target], endpoint=url)
         else:
-            queue_rabbitmq.delete_stream(stream, [primary, shadow_target])
+            rabbitmq_admin.delete_stream(stream, [primary, shadow_target])
     assert result.verdict == model.MATCH, (result.differences, [t.to_dict() for t in result.tables])
     (outcomes,) = result.tables
     assert outcomes.key == ("message_id",) and outcomes.airflow_rows == outcomes.prefect_rows == 150

@@ -12,7 +12,8 @@ import pytest
 from devkit.fakes import MemoryBroker, MemoryOutcomeStore
 from devkit.producer import order_messages
 from pipelines.errors import BrokerUnavailableError, EventError, InvalidQueueNameError, StoreUnavailableError
-from pipelines.queues.consumer import Batch, ConsumerSettings, Metrics, QueueConsumer, backoff_delay
+from pipelines.queues.consumer import QueueConsumer
+from pipelines.queues.contracts import Batch, ConsumerSettings, Metrics, backoff_delay
 from pipelines.queues.events import DEAD_LETTERED, encode_event, handle_event, make_event, message_id_for
 from pipelines.queues.names import QueueNames
 from pipelines.queues.params import DEFAULTS, PARAM_SPECS, settings_from_params
