@@ -23,6 +23,7 @@ from decimal import Decimal
 from pymysql.connections import Connection as MySQLConnection
 
 from pipelines.adapters.db import SourceLike, ensure_source_database, source_connection
+from pipelines.common.source_schema import PRODUCT_DETAIL_COLUMNS, create_statements
 from pipelines.common.summary import checksum_rows, combine_checksums
 
 DEFAULT_ANCHOR = datetime(2025, 1, 1)
@@ -77,38 +78,8 @@ DIRTY_RATES: dict[str, float] = {
 _PERCENTS = (5, 10, 15, 20, 25, 30, 40, 50)
 
 #: Also the scenario-3 source's (``devkit.etl_seed``): both scenarios read these two tables alike.
-CATEGORIES_DDL = """CREATE TABLE categories (
-    id INT NOT NULL PRIMARY KEY,
-    name VARCHAR(100) NOT NULL,
-    margin_pct DECIMAL(5,2) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"""
-PROMOTIONS_DDL = """CREATE TABLE promotions (
-    id INT NOT NULL PRIMARY KEY,
-    product_id BIGINT NULL,
-    category_id INT NULL,
-    percent_off DECIMAL(5,2) NOT NULL,
-    valid_from DATE NOT NULL,
-    valid_to DATE NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"""
-
-_DDL = (
-    "DROP TABLE IF EXISTS promotions",
-    "DROP TABLE IF EXISTS products",
-    "DROP TABLE IF EXISTS categories",
-    CATEGORIES_DDL,
-    """CREATE TABLE products (
-        id BIGINT NOT NULL PRIMARY KEY,
-        sku VARCHAR(64) NOT NULL,
-        name VARCHAR(255) NOT NULL,
-        category_id INT NULL,
-        cost DECIMAL(12,2) NULL,
-        stock INT NOT NULL,
-        active TINYINT(1) NOT NULL,
-        updated_at DATETIME NOT NULL,
-        KEY ix_products_updated_at (updated_at)
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin""",
-    PROMOTIONS_DDL,
-)
+#: Scenario 1's source tables: the products without the columns only scenario 3 reads.
+_DDL = create_statements(("categories", "products", "promotions"), without=PRODUCT_DETAIL_COLUMNS)
 _TABLES = {
     "categories": ("id", "name", "margin_pct"),
     "products": ("id", "sku", "name", "category_id", "cost", "stock", "active", "updated_at"),

@@ -23,6 +23,7 @@ from pipelines.queues.contracts import Broker, CommitHook, ConsumerSettings, Han
 from pipelines.queues.events import handle_event
 from pipelines.queues.names import DEFAULT_STREAM, QueueNames
 
+
 class BrokerModules(NamedTuple):
     """Where a broker lives: its consumer adapter module and ``Broker`` class, its admin tools module
     (``prepare``, ``queue_depths``, ``read_dead_letters``, ``delete_stream``, ``publish``), and the
@@ -37,7 +38,10 @@ class BrokerModules(NamedTuple):
 #: broker name -> its modules
 BROKERS: dict[str, BrokerModules] = {
     "rabbitmq": BrokerModules(
-        "pipelines.adapters.rabbitmq", "RabbitMQBroker", "pipelines.adapters.rabbitmq_admin", "rabbitmq_worker"
+        "pipelines.adapters.rabbitmq",
+        "RabbitMQBroker",
+        "pipelines.adapters.rabbitmq_admin",
+        "rabbitmq_worker",
     ),
     "sqs": BrokerModules("pipelines.adapters.sqs", "SQSBroker", "pipelines.adapters.sqs_admin", "sqs_worker"),
 }
