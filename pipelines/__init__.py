@@ -1,37 +1,37 @@
 """Shared business rules of the migrated batch jobs.
 
 Both orchestrations call these functions: the legacy Airflow DAGs in ``dags_legacy/`` and their Prefect
-ports in ``flows/``. Nothing here imports an orchestrator (or ``bridge``): the DAG and the flow are
-orchestration only, so a run for the same business date writes the same rows on either side.
+ports in ``flows/``. Nothing here imports an orchestrator, ``bridge`` or ``devkit``: the DAG and the flow
+are orchestration only, so a run for the same business date writes the same rows on either side.
 
-Modules, one job each:
-
-- ``db``: database URLs from the environment, connections (pymysql / psycopg 3), create-if-missing.
-- ``targets``: validate and quote the target schema a run writes into.
-- ``warehouse``: table specs, idempotent upsert through a staging table, read-back of written rows.
-- ``seed``: deterministic seed of the MySQL products catalogue.
-- ``validation``: normalize and validate one product record (pure).
-- ``products``: the ``process_products`` pipeline (incremental, watermark kept in the target).
-- ``pricing``: margin, promotion and .90/.99 rounding rules (pure).
-- ``prices``: the ``update_prices`` pipeline (one price-history row per product per business date).
-- ``schedules``: the two cron schedules and their fire-time arithmetic (zoneinfo only).
-- ``business_date``: which business date a run processes, the way Airflow's data interval does.
-- ``summary``: the run summary both orchestrators return, with a checksum of the rows written.
+- ``errors``: the one exception tree (``PipelineError``).
 - ``hello``: the smoke workflow's rule.
 
-Scenario 2, queue workers:
+``common/``: what the scenarios share.
 
-- ``order_events``: the message format, a deterministic generator, the rules deciding each outcome.
-- ``queue_core``: the consuming core (batches, dedupe, one transaction per batch, ack after commit,
-  retries with backoff, dead letters, metrics); ``queue_store``: the outcome table keyed by message id.
-- ``queue_rabbitmq`` / ``queue_sqs``: the broker adapters; ``queue_names``, ``queue_params``,
-  ``queue_worker`` (what a run does, for both orchestrations); ``queue_seed``: the producer;
-  ``queue_memory``: in-memory fakes for unit tests.
+- ``workflows``: the workflow registry: per workflow its id (the Airflow ``dag_id``), schedule, tags,
+  task names, tables and description; the Prefect names derived. The only place a schedule is written.
+- ``schedules``: the hourly, daily and weekly schedule shapes and their fire-time arithmetic (zoneinfo).
+- ``business_date``: which business date a run processes, the way Airflow's data interval does.
+- ``targets``: validate the target schema a run writes into.
+- ``summary``: the run summary both orchestrators return, with a checksum of the rows written.
+- ``source_schema``: the MySQL source tables, defined once (the dev seeders create them from here).
 
-Scenario 3, ETL:
+``cron/`` (scenario 1): ``validation`` and ``pricing`` (pure rules), ``products`` and ``prices`` (the
+``process_products`` and ``update_prices`` pipelines).
 
-- ``etl_tables``: the tables moved; ``etl_seed``: the deterministic source generator.
-- ``etl_extract``: streaming reads (the mariadb client, pymysql as fallback); ``etl_load``: COPY into
-  staging, swap or merge, checksums, one transaction; ``etl_redshift``: the S3 + COPY path.
-- ``etl_schedules``: the weekly schedule; ``etl``: the three ETLs.
+``queues/`` (scenario 2): ``events`` (the message format, the rules deciding each outcome),
+``contracts`` (delivery, batch, the broker and store protocols, settings, metrics), ``consumer`` (the
+consuming core: batches, dedupe, one transaction per batch, ack after commit, retries, dead letters),
+``names`` (queue names), ``params`` (run parameters), ``worker`` (what a run does, for both orchestrations).
+
+``etl/`` (scenario 3): ``tables`` (the tables moved), ``jobs`` (the three ETLs).
+
+``adapters/``: the I/O. ``db`` (database URLs, connections), ``warehouse`` (table specs, idempotent
+upsert, read-back), ``outcome_store`` (the queue outcome table), ``rabbitmq`` / ``sqs`` (the consumer
+adapters) and ``rabbitmq_admin`` / ``sqs_admin`` (publish, prepare, inspect, delete), ``mysql_extract``
+(streaming reads), ``loader`` and ``load_sql`` (COPY into staging, swap or merge, checksums, one
+transaction), ``redshift`` (the S3 + COPY path).
+
+Dev-data seeders and in-memory fakes live apart, in the top-level ``devkit`` package.
 """
