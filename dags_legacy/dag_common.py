@@ -1,3 +1,5 @@
+# mypy: disable-error-code="untyped-decorator"
+# (airflow is not installed where mypy runs, so its decorators are untyped there)
 """What the legacy DAGs share: the one shape of a scheduled workflow's DAG (``scheduled_workflow_dag``:
 resolve_run >> prepare_target >> its step, everything named and scheduled by the workflow registry
 ``pipelines.common.workflows``), the ETL DAGs' two steps, and the one shape of the scenario-2

@@ -97,7 +97,7 @@ def tsv_field(value: object) -> str:
     if value is None:
         return "\\N"
     if type(value) is str:
-        return value.translate(_ESCAPE)  # type: ignore[attr-defined]
+        return value.translate(_ESCAPE)
     return str(value)
 
 
@@ -129,8 +129,9 @@ def _text(rng: random.Random, null: float, empty: float, tricky: float) -> str |
 def generate_products(rows: int, rng: random.Random, anchor: datetime) -> Iterator[Row]:
     prefixes = {cid: prefix for cid, _, prefix, _ in CATEGORIES}
     for pid in range(1, rows + 1):
-        category_id: int | None = _randint(rng, 1, len(CATEGORIES))
-        sku = f"{prefixes[category_id]}-{pid:06d}"
+        drawn = _randint(rng, 1, len(CATEGORIES))
+        category_id: int | None = drawn
+        sku = f"{prefixes[drawn]}-{pid:06d}"
         draw = rng.random()
         if draw < 0.02:
             category_id = None
@@ -182,7 +183,7 @@ def generate_promotions(rows: int, products: int, rng: random.Random, anchor: da
 
 
 def _items(rng: random.Random, order_id: int, products: int) -> list[Row]:
-    lines = []
+    lines: list[Row] = []
     for line_no in range(1, _randint(rng, 1, 5) + 1):
         discount = None if rng.random() < 0.7 else _money(_randint(rng, 1, 5000))
         gift = None if rng.random() < 0.85 else _text(rng, null=0.0, empty=0.2, tricky=0.5)

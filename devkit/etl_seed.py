@@ -95,8 +95,9 @@ class _TableWriter:
             )
             if cur.rowcount != len(self.lines):
                 raise RuntimeError(f"{self.table}: loaded {cur.rowcount} of {len(self.lines)} rows")
-            if self.conn.show_warnings():
-                raise RuntimeError(f"{self.table}: LOAD DATA warnings: {self.conn.show_warnings()[:3]}")
+            warnings = self.conn.show_warnings()  # type: ignore[no-untyped-call]
+            if warnings:
+                raise RuntimeError(f"{self.table}: LOAD DATA warnings: {warnings[:3]}")
         self.rows += len(self.lines)
         self.lines = []
 
@@ -194,7 +195,9 @@ def late_order_updates(
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT COALESCE(MAX(id), 0), (SELECT COUNT(*) FROM products) FROM orders")
-            max_id, products = (int(v) for v in cur.fetchone())
+            row = cur.fetchone()
+            assert row is not None
+            max_id, products = (int(v) for v in row)
             ids = sorted(rng.sample(range(1, max_id + 1), min(updated, max_id)))
             for i, oid in enumerate(ids):
                 cur.execute(
@@ -226,7 +229,7 @@ def late_order_updates(
             new_ids = list(range(max_id + 1, max_id + inserted + 1))
             start = at + timedelta(microseconds=len(ids))
             for order, items in generate_orders(inserted, products, rng, at):
-                oid = new_ids[order[0] - 1]  # type: ignore[index]
+                oid = new_ids[int(order[0]) - 1]  # type: ignore[call-overload]
                 stamp = start + timedelta(microseconds=int(order[0]))  # type: ignore[call-overload]
                 placed_at = stamp - timedelta(hours=rng.randint(0, 48))
                 cur.execute(

@@ -91,7 +91,7 @@ class MemoryBroker(_Faults):
         if not self.ready and first_wait > 0:
             time.sleep(min(first_wait, 0.01))
             self._release_due()
-        out = []
+        out: list[Delivery] = []
         while self.ready and len(out) < max_count:
             tag = next(self._tags)
             d = self.ready.popleft()._replace(handle=tag)

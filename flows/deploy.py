@@ -72,6 +72,7 @@ def deploy_one(spec: DeploymentSpec, *, source: str | Path = REPO_ROOT, paused: 
     from prefect.schedules import Cron
 
     loaded = Flow.from_source(source=str(source), entrypoint=spec.entrypoint)
+    assert isinstance(loaded, Flow)  # from_source is sync outside an event loop
     if loaded.name != spec.flow_name:
         raise ValueError(f"{spec.entrypoint} defines flow {loaded.name!r}, expected {spec.flow_name!r}")
     schedule = None

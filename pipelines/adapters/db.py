@@ -162,7 +162,7 @@ def connect_warehouse(url: str | None = None, *, database: str | None = None) ->
         user=parsed.username,
         password=parsed.password,
         dbname=database or _require_database(parsed),
-        **dict(parsed.query),
+        **dict(parsed.query),  # type: ignore[arg-type]  # libpq options, as strings
     )
 
 

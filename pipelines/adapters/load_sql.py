@@ -16,17 +16,17 @@ from pipelines.adapters.warehouse import TableSpec, qualified
 from pipelines.etl.tables import EtlTable
 
 
-def _ids(names: Iterable[str], alias: str | None = None) -> sql.Composable:
+def _ids(names: Iterable[str], alias: str | None = None) -> sql.Composed:
     return sql.SQL(", ").join(sql.Identifier(alias, n) if alias else sql.Identifier(n) for n in names)
 
 
-def _key_match(key: Iterable[str], left: str, right: str) -> sql.Composable:
+def _key_match(key: Iterable[str], left: str, right: str) -> sql.Composed:
     return sql.SQL(" AND ").join(
         sql.SQL("{} = {}").format(sql.Identifier(left, k), sql.Identifier(right, k)) for k in key
     )
 
 
-def create_table_sql(target: str, spec: TableSpec, name: str, primary_key: bool) -> sql.Composable:
+def create_table_sql(target: str, spec: TableSpec, name: str, primary_key: bool) -> sql.Composed:
     columns = [sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in spec.columns]
     if primary_key:
         columns.append(sql.SQL("PRIMARY KEY ({})").format(_ids(spec.key)))
@@ -37,10 +37,10 @@ def swap_name(table: str) -> str:
     return f"{table}__swap"
 
 
-def swap_sql(target: str, table: EtlTable, dialect: str) -> list[sql.Composable]:
+def swap_sql(target: str, table: EtlTable, dialect: str) -> list[sql.Composed]:
     """After the rows are in ``<table>__swap``: key it, drop the old table, take its name."""
     new = swap_name(table.name)
-    statements: list[sql.Composable] = []
+    statements: list[sql.Composed] = []
     if dialect == "postgresql":  # Redshift keys are declared at creation and not enforced
         statements.append(
             sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})").format(
@@ -66,10 +66,10 @@ def stage_name(table: str) -> str:
     return f"_stage_{table}"
 
 
-def merge_sql(target: str, table: EtlTable) -> tuple[sql.Composable, sql.Composable]:
+def merge_sql(target: str, table: EtlTable) -> tuple[sql.Composed, sql.Composed]:
     """(delete the target rows the staged ones replace, insert the staged rows that won)."""
     t, s = qualified(target, table.name), sql.Identifier(stage_name(table.name))
-    newer = sql.SQL("")
+    newer: sql.Composable = sql.SQL("")
     if table.updated_column:
         newer = sql.SQL(" AND {} <= {}").format(
             sql.Identifier(table.name, table.updated_column), sql.Identifier("s", table.updated_column)
@@ -88,7 +88,7 @@ def merge_sql(target: str, table: EtlTable) -> tuple[sql.Composable, sql.Composa
 
 def merge_children_sql(
     target: str, parent: EtlTable, child: EtlTable, link: str
-) -> tuple[sql.Composable, sql.Composable]:
+) -> tuple[sql.Composed, sql.Composed]:
     """Replace the children (``child.link`` = parent key) of each staged parent row that is now published."""
     assert parent.updated_column and len(parent.key) == 1
     pk, upd = parent.key[0], parent.updated_column
@@ -114,7 +114,7 @@ def merge_children_sql(
     return delete, insert
 
 
-def checksum_sql(target: str, table: EtlTable, dialect: str) -> sql.Composable:
+def checksum_sql(target: str, table: EtlTable, dialect: str) -> sql.Composed:
     """``SELECT count, lane1, lane2 ...`` over a hash of every row of ``target.table``.
 
     PostgreSQL: each row's text (``CAST(t AS TEXT)``: the record output, C speed, NULL and empty string
@@ -136,7 +136,7 @@ def checksum_sql(target: str, table: EtlTable, dialect: str) -> sql.Composable:
     for column in table.columns:
         ref = sql.Identifier(column.name)
         if column.kind == "bool":
-            text: sql.Composable = sql.SQL("CASE WHEN {} THEN 't' WHEN NOT {} THEN 'f' END").format(ref, ref)
+            text: sql.Composed = sql.SQL("CASE WHEN {} THEN 't' WHEN NOT {} THEN 'f' END").format(ref, ref)
         else:
             text = sql.SQL("CAST({} AS VARCHAR)").format(ref)
         parts.append(sql.SQL("COALESCE(CAST(LENGTH({}) AS VARCHAR) || ':' || {}, '-')").format(text, text))
@@ -151,7 +151,9 @@ def checksum_sql(target: str, table: EtlTable, dialect: str) -> sql.Composable:
 def table_checksum(cur: psycopg.Cursor[Any], target: str, table: EtlTable, dialect: str) -> tuple[int, str]:
     """(row count, checksum) of ``target.table`` as this transaction sees it: the sha256 of the column
     names, the count and the lanes of ``checksum_sql``."""
-    count, *lanes = cur.execute(checksum_sql(target, table, dialect)).fetchone()  # type: ignore[misc]
+    row = cur.execute(checksum_sql(target, table, dialect)).fetchone()
+    assert row is not None
+    count, *lanes = row
     text = ",".join(table.column_names) + f"|{count}|" + "|".join(str(int(v or 0)) for v in lanes)
     return int(count), hashlib.sha256(text.encode()).hexdigest()
 

@@ -164,6 +164,12 @@ def make_stager(config: LoadConfig) -> Stager:
 # -- SQL pieces (the common subset of PostgreSQL and Redshift unless said otherwise) --------------------
 
 
+def _max(cur: psycopg.Cursor[Any], column: str, table: sql.Composable) -> Any:
+    """``MAX(column)`` over ``table`` (None when it is empty)."""
+    row = cur.execute(sql.SQL("SELECT MAX({}) FROM {}").format(sql.Identifier(column), table)).fetchone()
+    return None if row is None else row[0]
+
+
 @dataclass
 class TableResult:
     """What one table's load did."""
@@ -260,11 +266,7 @@ class Load:
                 self.results[child.name].rows_written = max(cur.rowcount, 0)
             staged_max = None
             if table.updated_column:
-                staged_max = cur.execute(
-                    sql.SQL("SELECT MAX({}) FROM {}").format(
-                        sql.Identifier(table.updated_column), sql.Identifier(stage_name(table.name))
-                    )
-                ).fetchone()[0]
+                staged_max = _max(cur, table.updated_column, sql.Identifier(stage_name(table.name)))
             for name in (table.name, *([children[0].name] if children else [])):
                 cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(stage_name(name))))
         after = max((m for m in (result.watermark_before, staged_max) if m is not None), default=None)
@@ -275,11 +277,7 @@ class Load:
     def _finish(self, table: EtlTable, result: TableResult, after: datetime | None) -> None:
         with self.conn.cursor() as cur:
             if table.updated_column and after is None:
-                after = cur.execute(
-                    sql.SQL("SELECT MAX({}) FROM {}").format(
-                        sql.Identifier(table.updated_column), qualified(self.target, table.name)
-                    )
-                ).fetchone()[0]
+                after = _max(cur, table.updated_column, qualified(self.target, table.name))
             result.watermark_after = after
             result.rows_total, result.checksum = table_checksum(cur, self.target, table, self.config.dialect)
             state = qualified(self.target, STATE.name)

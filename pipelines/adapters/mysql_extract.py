@@ -27,6 +27,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import IO, Any, cast
 
 import pymysql
 import pymysql.converters
@@ -46,7 +47,9 @@ _PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031  # Linux fcntl; elsewhere the default pipe size is kept
 _END = object()  # end of one result in the flat stream
 #: pymysql's encoders (for its own SET statements) and no decoders: every value arrives as raw bytes.
-_ENCODERS_ONLY = {k: v for k, v in pymysql.converters.conversions.items() if not isinstance(k, int)}
+_ENCODERS_ONLY: dict[Any, Any] = {
+    k: v for k, v in pymysql.converters.conversions.items() if not isinstance(k, int)
+}
 
 Item = bytes | object
 
@@ -116,7 +119,7 @@ class Extraction:
         self.reader = reader
         self._next = 0
         self._proc: subprocess.Popen[bytes] | None = None
-        self._stderr: tempfile._TemporaryFileWrapper[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
         self._conn: pymysql.connections.Connection | None = None
         self._stream: Iterator[Item] | None = None
 
@@ -170,7 +173,9 @@ class Extraction:
         if self._proc is not None:
             code = self._proc.wait()
             if code != 0:
-                raise ExtractError(f"{self._proc.args[0]} exited with {code}: {self._failure()}")
+                raise ExtractError(
+                    f"{cast(list[str], self._proc.args)[0]} exited with {code}: {self._failure()}"
+                )
 
     def _failure(self) -> str:
         if self._proc is not None:

@@ -82,7 +82,7 @@ def read_dead_letters(names: QueueNames, url: str | None = None, limit: int = 10
     conn = connect(url)
     try:
         channel = conn.channel()
-        out = []
+        out: list[dict[str, Any]] = []
         while len(out) < limit:
             method, props, body = channel.basic_get(names.dlq, auto_ack=False)
             if method is None:

@@ -89,7 +89,8 @@ def read_dead_letters(
     ``body``), made visible again afterwards."""
     client = sqs_client(endpoint)
     url = client.get_queue_url(QueueName=names.dlq)["QueueUrl"]
-    out, handles = [], []
+    out: list[dict[str, Any]] = []
+    handles: list[dict[str, str]] = []
     while len(out) < limit:
         messages = client.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30, MessageAttributeNames=["All"]

@@ -64,7 +64,7 @@ def _columns(names: Sequence[str], alias: str | None = None) -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(alias, n) for n in names)
 
 
-def _run_ddl(conn: psycopg.Connection, statement: sql.Composable) -> None:
+def _run_ddl(conn: psycopg.Connection, statement: sql.Composed | sql.SQL) -> None:
     """Run one DDL statement in its own transaction; a concurrent twin creating it first is fine."""
     try:
         conn.execute(statement)

@@ -116,7 +116,8 @@ def watermark_since(
     ).fetchone()
     if same is not None:
         conn.commit()
-        return same[0]
+        since: datetime | None = same[0]
+        return since
     earlier = conn.execute(
         sql.SQL(
             "SELECT high_water FROM {} WHERE workflow = %s AND business_date < %s "

@@ -232,8 +232,8 @@ class QueueConsumer:
         decoded: list[tuple[Delivery, dict[str, Any] | None, str, str | None]] = []
         for d in deliveries:
             try:
-                event = decode_message(d.body)
-                decoded.append((d, event, event["message_id"], None))
+                parsed = decode_message(d.body)
+                decoded.append((d, parsed, parsed["message_id"], None))
             except MalformedMessageError as exc:
                 decoded.append((d, None, d.message_id or body_id(d.body), f"malformed message: {exc}"))
         again = [mid for d, _, mid, _ in decoded if d.redelivered or d.attempt > 1]
