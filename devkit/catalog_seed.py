@@ -51,7 +51,7 @@ _NOUNS = {
     7: ("Coffee Beans", "Açaí Mix", "Olive Oil", "Jalapeño Sauce", "Green Tea 緑茶"),
     8: ("Hose", "Seed Kit", "Planter", "Shears", "Gnome"),
 }
-_ADJECTIVES = (
+ADJECTIVES = (
     "Classic",
     "Über",
     "Élégant",
@@ -99,7 +99,7 @@ def generate_products(rows: int, rng: random.Random, anchor: datetime) -> list[P
     products: list[Product] = []
     for pid in range(1, rows + 1):
         category_id = rng.choice(CATEGORIES)[0]
-        name = f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS[category_id])}"
+        name = f"{rng.choice(ADJECTIVES)} {rng.choice(_NOUNS[category_id])}"
         cost = _cents(rng.randint(100, 50_000))
         stock = rng.randint(0, 500)
         active = 0 if rng.random() < 0.08 else 1

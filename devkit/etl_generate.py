@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from devkit.catalog_seed import CATEGORIES, UNKNOWN_CATEGORY_ID
+from devkit.catalog_seed import ADJECTIVES, CATEGORIES, UNKNOWN_CATEGORY_ID
 
 STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled", "refunded")
 CURRENCIES = ("BRL", "USD", "EUR")
@@ -44,20 +44,6 @@ TRICKY_TEXT: tuple[str, ...] = (
     "عربى مرحبا",
     "pipe | semicolon ; comma ,",
     "mixed\t\\t\n\\n",
-)
-_ADJECTIVES = (
-    "Classic",
-    "Über",
-    "Élégant",
-    "Pequeño",
-    "Deluxe",
-    "Eco",
-    "Smart",
-    "Mini",
-    "Grand",
-    "Nordisk",
-    "Zoë's",
-    "Ultra",
 )
 _NOUNS = (
     "Headphones",
@@ -120,7 +106,7 @@ def _text(rng: random.Random, null: float, empty: float, tricky: float) -> str |
         return ""
     if draw < null + empty + tricky:
         return rng.choice(TRICKY_TEXT)
-    return f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}: {rng.choice(_PHRASES)}"
+    return f"{rng.choice(ADJECTIVES)} {rng.choice(_NOUNS)}: {rng.choice(_PHRASES)}"
 
 
 # -- generators: one row at a time, from one RNG per table --------------------------------------------
@@ -147,7 +133,7 @@ def generate_products(rows: int, rng: random.Random, anchor: datetime) -> Iterat
         yield (
             pid,
             sku,
-            f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}",
+            f"{rng.choice(ADJECTIVES)} {rng.choice(_NOUNS)}",
             category_id,
             cost,
             _randint(rng, -5, 500),

@@ -34,28 +34,15 @@ from devkit.etl_generate import (
     order_total,
     tsv_field,
 )
-from pipelines.adapters.db import DatabaseUrl, ensure_source_database, quote_mysql, source_url
+from pipelines.adapters.db import connect_source, ensure_source_database, quote_mysql
 from pipelines.common.source_schema import create_statements
-from pipelines.errors import DatabaseUrlError
 
 CHUNK_ROWS = 50_000
 _DDL = create_statements(("categories", "products", "promotions", "orders", "order_items"))
 
 
 def _connect(url: str | None) -> pymysql.connections.Connection:
-    parsed = DatabaseUrl.parse(url or source_url())
-    if parsed.dialect != "mysql" or not parsed.database:
-        raise DatabaseUrlError(f"the source must be a mysql:// URL with a database, got {parsed.render()}")
-    conn = pymysql.connect(
-        host=parsed.host,
-        port=parsed.port,
-        user=parsed.username or "root",
-        password=parsed.password or "",
-        database=parsed.database,
-        charset="utf8mb4",
-        autocommit=False,
-        local_infile=True,
-    )
+    conn = connect_source(url, local_infile=True)
     with conn.cursor() as cur:
         cur.execute(
             "SET time_zone = '+00:00', unique_checks = 0, sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
@@ -95,7 +82,7 @@ class _TableWriter:
             )
             if cur.rowcount != len(self.lines):
                 raise RuntimeError(f"{self.table}: loaded {cur.rowcount} of {len(self.lines)} rows")
-            warnings = self.conn.show_warnings()  # type: ignore[no-untyped-call]
+            warnings = self.conn.show_warnings()
             if warnings:
                 raise RuntimeError(f"{self.table}: LOAD DATA warnings: {warnings[:3]}")
         self.rows += len(self.lines)

@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import psycopg
@@ -138,18 +139,19 @@ def _require_database(parsed: DatabaseUrl) -> str:
     return parsed.database
 
 
-def connect_source(url: str | None = None, *, use_database: bool = True) -> MySQLConnection:
-    """Open a pymysql connection (utf8mb4, autocommit off) to the source database."""
+def connect_source(url: str | None = None, *, use_database: bool = True, **options: Any) -> MySQLConnection:
+    """Open a pymysql connection (utf8mb4, autocommit off) to the source database; ``options`` go to
+    ``pymysql.connect`` as they are (e.g. ``local_infile``, ``cursorclass``)."""
     parsed = _source(url)
-    options = dict(parsed.query)
     return pymysql.connect(
         host=parsed.host,
         port=parsed.port,
         user=parsed.username or "root",
         password=parsed.password or "",
         database=_require_database(parsed) if use_database else None,
-        charset=options.get("charset", "utf8mb4"),
+        charset=dict(parsed.query).get("charset", "utf8mb4"),
         autocommit=False,
+        **options,
     )
 
 

@@ -33,7 +33,7 @@ import pymysql
 import pymysql.converters
 import pymysql.cursors
 
-from pipelines.adapters.db import DatabaseUrl, source_url
+from pipelines.adapters.db import DatabaseUrl, connect_source, source_url
 from pipelines.errors import DatabaseUrlError, ExtractError
 
 MARKER = b"--bridge-etl-end-of-result--"
@@ -258,17 +258,10 @@ class Extraction:
 
     # -- the pymysql reader --------------------------------------------------------------------------
     def _pymysql_stream(self) -> Iterator[Item]:
-        parsed = self.url
-        self._conn = pymysql.connect(
-            host=parsed.host,
-            port=parsed.port,
-            user=parsed.username or "root",
-            password=parsed.password or "",
-            database=parsed.database,
-            charset="utf8mb4",
+        self._conn = connect_source(
+            self.url.render(hide_password=False),
             use_unicode=False,
             conv=_ENCODERS_ONLY,
-            autocommit=False,
             cursorclass=pymysql.cursors.SSCursor,
         )
         return self._pymysql_rows(self._conn)

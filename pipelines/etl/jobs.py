@@ -141,7 +141,16 @@ def _incremental_orders(load: Load, source: str | None, extract: ExtractConfig) 
     load.merge(ORDERS, children=(ORDER_ITEMS, "order_id"))
 
 
-def etl_products(
+#: workflow id -> (summary mode, what its load does)
+_PLANS: dict[str, tuple[str, Callable[[Load, str | None, ExtractConfig], None]]] = {
+    "etl_products": ("full_refresh", swap_all(WORKFLOW_TABLES["etl_products"])),
+    "etl_orders": ("incremental", _incremental_orders),
+    "full_migration_weekly": ("full_refresh", swap_all(WORKFLOW_TABLES["full_migration_weekly"])),
+}
+
+
+def run_job(
+    workflow_id: str,
     source: str | None,
     warehouse: WarehouseLike,
     target: str,
@@ -150,64 +159,30 @@ def etl_products(
     extract: ExtractConfig | None = None,
     load: LoadConfig | None = None,
 ) -> dict[str, Any]:
+    """Run the ETL workflow ``workflow_id`` into ``target``; returns the run summary."""
+    mode, plan = _PLANS[workflow_id]
+    return _run(workflow_id, mode, source, warehouse, target, business_date, plan, extract, load)
+
+
+def etl_products(
+    source: str | None, warehouse: WarehouseLike, target: str, business_date: date | str, **options: Any
+) -> dict[str, Any]:
     """Full refresh of ``categories`` and ``products`` into ``target``; returns the run summary."""
-    return _run(
-        "etl_products",
-        "full_refresh",
-        source,
-        warehouse,
-        target,
-        business_date,
-        swap_all(PRODUCT_TABLES),
-        extract,
-        load,
-    )
+    return run_job("etl_products", source, warehouse, target, business_date, **options)
 
 
 def etl_orders(
-    source: str | None,
-    warehouse: WarehouseLike,
-    target: str,
-    business_date: date | str,
-    *,
-    extract: ExtractConfig | None = None,
-    load: LoadConfig | None = None,
+    source: str | None, warehouse: WarehouseLike, target: str, business_date: date | str, **options: Any
 ) -> dict[str, Any]:
     """The orders (and their items) changed since the target's watermark, merged; returns the summary."""
-    return _run(
-        "etl_orders",
-        "incremental",
-        source,
-        warehouse,
-        target,
-        business_date,
-        _incremental_orders,
-        extract,
-        load,
-    )
+    return run_job("etl_orders", source, warehouse, target, business_date, **options)
 
 
 def full_migration_weekly(
-    source: str | None,
-    warehouse: WarehouseLike,
-    target: str,
-    business_date: date | str,
-    *,
-    extract: ExtractConfig | None = None,
-    load: LoadConfig | None = None,
+    source: str | None, warehouse: WarehouseLike, target: str, business_date: date | str, **options: Any
 ) -> dict[str, Any]:
     """Every table, one snapshot, swapped in together; returns the run summary."""
-    return _run(
-        "full_migration_weekly",
-        "full_refresh",
-        source,
-        warehouse,
-        target,
-        business_date,
-        swap_all(ALL_TABLES),
-        extract,
-        load,
-    )
+    return run_job("full_migration_weekly", source, warehouse, target, business_date, **options)
 
 
 #: workflow id -> its job: ``job(source, warehouse, target, business_date)``.
