@@ -1,7 +1,7 @@
 """Legacy DAG ``rabbitmq_worker``: drain the target's RabbitMQ queue into ``<target>.order_outcomes``.
 
-Orchestration only; the consuming core and the rules live in ``pipelines`` (``queue_worker``,
-``queue_core``, ``order_events``). Not scheduled: a run is triggered (by the bridge, a sensor, a person),
+Orchestration only; the consuming core and the rules live in ``pipelines`` (``queues.worker``,
+``queues.consumer``, ``queues.events``). Not scheduled: a run is triggered (by the bridge, a sensor, a person),
 and several runs on one target compete for its queue (``max_active_runs`` 16), every outcome still
 written once. The queue is ``<stream>-<target>``, bound to the stream's fanout exchange, so a shadow
 target gets its own copy of every message. Params: ``pipelines.queues.params``.

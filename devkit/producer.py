@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             url=args.url,
         )
     except Exception as exc:  # one line for a person, not a traceback
-        print(f"queue_seed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"devkit.producer: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result))
     return 0

@@ -1,7 +1,7 @@
 """Prefect ports of the scenario-2 queue workers: ``rabbitmq_worker`` and ``sqs_worker``.
 
-Orchestration only; the consuming core and the rules live in ``pipelines`` (``queue_worker``,
-``queue_core``, ``order_events``). Tasks: ``resolve_run``, ``prepare_target``, one ``consume_batch`` per
+Orchestration only; the consuming core and the rules live in ``pipelines`` (``queues.worker``,
+``queues.consumer``, ``queues.events``). Tasks: ``resolve_run``, ``prepare_target``, one ``consume_batch`` per
 batch, ``summarize`` (its value is the flow's result, the same summary the DAG's last task returns).
 
 One task per batch, never per message: a Prefect task costs 15-35 ms here, and a server fed over 10,000

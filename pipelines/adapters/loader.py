@@ -100,7 +100,7 @@ class LoadConfig:
 
     staging: str = "auto"
     dialect: str = "postgresql"
-    s3: Any = None  # an etl_redshift.S3Settings when staging is s3
+    s3: Any = None  # a redshift.S3Settings when staging is s3
 
     @classmethod
     def from_env(cls, url: str | None = None) -> LoadConfig:
