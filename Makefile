@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 PYTEST  := $(VENV)/bin/python -m pytest
 export UV_LINK_MODE := copy
 
-.PHONY: browser bytecode setup lock demo test test-unit test-integration up down status clean bench
+.PHONY: browser bytecode setup lock demo check test test-unit test-integration up down status clean bench
 
 setup: $(VENV)/.synced $(AVENV)/.synced bytecode browser ## build both virtual environments from the lock files (idempotent)
 
@@ -22,7 +22,7 @@ $(VENV)/.synced: requirements/bridge.lock pyproject.toml | $(UV)
 
 # The CLIs start faster from bytecode, and this machine sets PYTHONDONTWRITEBYTECODE.
 bytecode: $(VENV)/.synced
-	@$(VENV)/bin/python -m compileall -q bridge pipelines flows trigger_script.py >/dev/null
+	@$(VENV)/bin/python -m compileall -q bridge pipelines devkit flows trigger_script.py >/dev/null
 
 $(AVENV)/.synced: requirements/airflow.lock pyproject.toml | $(UV)
 	test -x $(AVENV)/bin/python || $(UV) venv -q --python $(PY) $(AVENV)
@@ -55,9 +55,18 @@ demo: setup ## build, start the stack, register the flows, show what each orches
 	$(VENV)/bin/python -m flows.deploy
 	$(VENV)/bin/bridge demo
 
-test: setup ## the whole suite: unit, then integration and e2e against a real stack started by the tests
+# The gates, each named as it runs; the first that fails stops `make check` and so `make test` (and CI).
+check: $(VENV)/.synced ## lint, format, types, layers, module size
+	@echo "== ruff check (lint)" && $(VENV)/bin/ruff check .
+	@echo "== ruff format --check" && $(VENV)/bin/ruff format --check .
+	@echo "== mypy (strict over bridge/, default over the rest: pyproject.toml [tool.mypy])" && $(VENV)/bin/mypy
+	@echo "== lint-imports (layers: pyproject.toml [tool.importlinter])" && $(VENV)/bin/lint-imports --no-cache
+	@echo "== module size (tracked .py files <= 400 lines)" && $(VENV)/bin/python tools/check_module_size.py
+
+test: setup check ## the gates, then the whole suite: unit, then integration and e2e against a real stack started by the tests
 	$(PYTEST) -q
 
+# Skips the gates (`make check` runs them); tests/unit/test_gates.py still proves each gate can fail.
 test-unit: setup ## fast: logic only, no services
 	$(PYTEST) -q -m unit
 
