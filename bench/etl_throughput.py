@@ -51,7 +51,7 @@ OURS = r"""
 import json, sys, time
 from pipelines.adapters import db
 from pipelines.adapters import loader as etl_load
-from pipelines.etl.jobs import prepare_etl_target
+from pipelines.jobs.etl import prepare_etl_target
 from pipelines.adapters.mysql_extract import ExtractConfig, Extraction
 from pipelines.etl.tables import PRODUCTS
 

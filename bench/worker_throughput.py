@@ -37,9 +37,9 @@ sys.path.insert(0, str(REPO))
 
 from devkit.producer import order_messages  # noqa: E402
 from pipelines.adapters import db  # noqa: E402
+from pipelines.jobs.queue_worker import open_consumer, prepare_worker_target, resolve_worker_run  # noqa: E402
 from pipelines.queues.contracts import ConsumerSettings  # noqa: E402
 from pipelines.queues.names import QueueNames  # noqa: E402
-from pipelines.queues.worker import open_consumer, prepare_worker_target, resolve_worker_run  # noqa: E402
 
 SEED = 2024
 BATCH = 500

@@ -122,14 +122,14 @@ def scheduled_workflow_dag(
 
 def prepare_etl(run: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
     """prepare_target of the ETL DAGs: the workflow's tables and ``etl_state`` in the target."""
-    from pipelines.etl.jobs import WORKFLOW_TABLES, prepare_etl_target
+    from pipelines.jobs.etl import WORKFLOW_TABLES, prepare_etl_target
 
     return prepare_etl_target(None, run["target"], WORKFLOW_TABLES[run["workflow"]])
 
 
 def run_etl(run: dict[str, Any], prepared: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    """The load task of the ETL DAGs: the workflow's job (``pipelines.etl.jobs.JOBS``)."""
-    from pipelines.etl.jobs import JOBS
+    """The load task of the ETL DAGs: the workflow's job (``pipelines.jobs.etl.JOBS``)."""
+    from pipelines.jobs.etl import JOBS
 
     return JOBS[run["workflow"]](None, None, prepared["target"], run["business_date"])
 
@@ -157,8 +157,8 @@ def queue_worker_dag(broker: str, doc_md: str | None) -> Any:
     def worker_dag() -> Any:
         @task(task_id=resolve_id)
         def resolve_run() -> dict[str, Any]:
+            from pipelines.jobs.queue_worker import resolve_worker_run
             from pipelines.queues.params import settings_from_params
-            from pipelines.queues.worker import resolve_worker_run
 
             params = get_current_context()["params"]
             settings_from_params(params)  # refuse bad values before anything is declared
@@ -166,21 +166,21 @@ def queue_worker_dag(broker: str, doc_md: str | None) -> Any:
 
         @task(task_id=prepare_id)
         def prepare_target(run: dict[str, Any]) -> dict[str, Any]:
-            from pipelines.queues.worker import prepare_worker_target
+            from pipelines.jobs.queue_worker import prepare_worker_target
 
             return prepare_worker_target(run)
 
         @task(task_id=consume_id)
         def consume(run: dict[str, Any], prepared: dict[str, Any]) -> dict[str, Any]:
+            from pipelines.jobs.queue_worker import consume as consume_queue
             from pipelines.queues.params import settings_from_params
-            from pipelines.queues.worker import consume as consume_queue
 
             settings = settings_from_params(get_current_context()["params"])
             return consume_queue(run, settings, log=logging.getLogger("airflow.task"))
 
         @task(task_id=summarize_id)
         def summarize(run: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
-            from pipelines.queues.worker import summarize_worker_run
+            from pipelines.jobs.queue_worker import summarize_worker_run
 
             summary = summarize_worker_run(run, metrics)
             logging.getLogger("airflow.task").info("%s -> %s: %s", run["queue"], run["target"], summary)

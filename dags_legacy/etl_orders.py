@@ -2,7 +2,7 @@
 items) merged in from MySQL: the newest version of an order wins. Schedule, tags and task ids: the
 workflow registry (``pipelines.common.workflows``).
 
-Orchestration only; the loading lives in ``pipelines.etl.jobs`` (read from one snapshot, bulk-loaded into
+Orchestration only; the loading lives in ``pipelines.jobs.etl`` (read from one snapshot, bulk-loaded into
 staging tables, merged, watermark moved, one transaction). Params: ``target`` (schema to write into),
 ``business_date`` (``YYYY-MM-DD``; default: the data interval start's date). The last task's XCom
 ``return_value`` (also the DAG result) is the run summary: rows read/written, watermarks, per-table

@@ -1,7 +1,7 @@
 """Legacy DAG ``etl_products``: full refresh of ``categories`` and ``products`` from MySQL into
 ``<target>``. Schedule, tags and task ids: the workflow registry (``pipelines.common.workflows``).
 
-Orchestration only; the loading lives in ``pipelines.etl.jobs`` (streamed from the source, bulk-loaded
+Orchestration only; the loading lives in ``pipelines.jobs.etl`` (streamed from the source, bulk-loaded
 into a new table each, swapped in, one transaction). Params: ``target`` (schema to write into),
 ``business_date`` (``YYYY-MM-DD``; default: the data interval start's date). The last task's XCom
 ``return_value`` (also the DAG result) is the run summary: rows read/written, per-table checksums.

@@ -2,7 +2,7 @@
 from MySQL into ``<target>``, one snapshot, swapped in together. Schedule, tags and task ids: the
 workflow registry (``pipelines.common.workflows``).
 
-Orchestration only; the loading lives in ``pipelines.etl.jobs`` (streamed from the source, bulk-loaded
+Orchestration only; the loading lives in ``pipelines.jobs.etl`` (streamed from the source, bulk-loaded
 into a new table each, swapped in, one transaction; the orders watermark reset). Params: ``target``
 (schema to write into), ``business_date`` (``YYYY-MM-DD``; default: the data interval start's date, a
 Sunday). The last task's XCom ``return_value`` (also the DAG result) is the run summary: rows

@@ -1,6 +1,6 @@
 """Legacy DAG ``process_products``: new or changed products into ``<target>.processed_products``.
 
-Orchestration only; the rules live in ``pipelines.cron.products``. Hourly schedule (the workflow
+Orchestration only; the rules live in ``pipelines.jobs.products``. Hourly schedule (the workflow
 registry, ``pipelines.common.workflows``) with a data interval (``CronDataIntervalTimetable``): the run
 that fires at the end of an hour processes the business date of the hour's start. Params: ``target``
 (schema to write into), ``business_date`` (``YYYY-MM-DD``; default: from the data interval start),
@@ -20,13 +20,13 @@ from dag_common import scheduled_workflow_dag
 
 
 def prepare(run: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    from pipelines.cron.products import prepare_products_target
+    from pipelines.jobs.products import prepare_products_target
 
     return prepare_products_target(None, run["target"])
 
 
 def process(run: dict[str, Any], prepared: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    from pipelines.cron.products import process_products
+    from pipelines.jobs.products import process_products
 
     return process_products(None, None, prepared["target"], params.get("since"), run["business_date"])
 

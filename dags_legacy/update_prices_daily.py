@@ -1,6 +1,6 @@
 """Legacy DAG ``update_prices_daily``: the day's prices into ``<target>.price_history``.
 
-Orchestration only; the rules live in ``pipelines.cron.prices``. Daily schedule (the workflow registry,
+Orchestration only; the rules live in ``pipelines.jobs.prices``. Daily schedule (the workflow registry,
 ``pipelines.common.workflows``) with a data interval (``CronDataIntervalTimetable``): the run that fires
 on day D covers the day before and prices business date D-1. Params: ``target`` (schema to write into),
 ``business_date`` (``YYYY-MM-DD``; default: the data interval start's date in the schedule's timezone).
@@ -18,13 +18,13 @@ from dag_common import scheduled_workflow_dag
 
 
 def prepare(run: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    from pipelines.cron.prices import prepare_prices_target
+    from pipelines.jobs.prices import prepare_prices_target
 
     return prepare_prices_target(None, run["target"])
 
 
 def update(run: dict[str, Any], prepared: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    from pipelines.cron.prices import update_prices
+    from pipelines.jobs.prices import update_prices
 
     return update_prices(None, None, prepared["target"], run["business_date"])
 

@@ -34,8 +34,9 @@ from devkit.etl_generate import (
     order_total,
     tsv_field,
 )
-from pipelines.adapters.db import connect_source, ensure_source_database, quote_mysql
+from pipelines.adapters.db import connect_source, ensure_source_database
 from pipelines.common.source_schema import create_statements
+from pipelines.common.tables import quote_mysql
 
 CHUNK_ROWS = 50_000
 _DDL = create_statements(("categories", "products", "promotions", "orders", "order_items"))

@@ -18,8 +18,8 @@ from flows.common import RESULTS, run_scheduled, scheduled_tasks
 from flows.spec import DeploymentSpec
 from pipelines.common.targets import DEFAULT_TARGET
 from pipelines.common.workflows import workflow
-from pipelines.cron import prices as prices_pipeline
-from pipelines.cron import products as products_pipeline
+from pipelines.jobs import prices as prices_pipeline
+from pipelines.jobs import products as products_pipeline
 
 PROCESS_PRODUCTS = workflow("process_products")
 UPDATE_PRICES_DAILY = workflow("update_prices_daily")

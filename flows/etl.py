@@ -1,6 +1,6 @@
 """Prefect ports of the scenario-3 ETL DAGs: ``etl_products``, ``etl_orders``, ``full_migration_weekly``.
 
-Orchestration only; the loading lives in ``pipelines.etl.jobs``. Task names are the registry's (the
+Orchestration only; the loading lives in ``pipelines.jobs.etl``. Task names are the registry's (the
 DAGs' task ids: resolve_run, prepare_target, load_products / load_orders / migrate_all), every task
 returns the same JSON values as its Airflow twin, and the flow's result is the run summary. All three run
 on the ``bigdata`` work pool. The business date follows the Airflow data interval of the same schedule
@@ -17,7 +17,7 @@ from flows.common import RESULTS, run_scheduled, scheduled_tasks
 from flows.spec import DeploymentSpec
 from pipelines.common.targets import DEFAULT_TARGET
 from pipelines.common.workflows import workflow
-from pipelines.etl import jobs as etl_pipeline
+from pipelines.jobs import etl as etl_pipeline
 
 POOL = "bigdata"
 ETL_PRODUCTS = workflow("etl_products")

@@ -24,16 +24,16 @@ from flows.common import RESULTS
 from flows.spec import DeploymentSpec
 from pipelines.common.targets import DEFAULT_TARGET
 from pipelines.common.workflows import workflow
-from pipelines.queues.consumer import QueueConsumer
-from pipelines.queues.contracts import Batch
-from pipelines.queues.names import DEFAULT_STREAM
-from pipelines.queues.params import settings_from_params
-from pipelines.queues.worker import (
+from pipelines.jobs.queue_worker import (
     open_consumer,
     prepare_worker_target,
     resolve_worker_run,
     summarize_worker_run,
 )
+from pipelines.queues.consumer import QueueConsumer
+from pipelines.queues.contracts import Batch
+from pipelines.queues.names import DEFAULT_STREAM
+from pipelines.queues.params import settings_from_params
 
 
 @task(name="resolve_run", **RESULTS)

@@ -16,16 +16,29 @@ are orchestration only, so a run for the same business date writes the same rows
 - ``targets``: validate the target schema a run writes into.
 - ``summary``: the run summary both orchestrators return, with a checksum of the rows written.
 - ``source_schema``: the MySQL source tables, defined once (the dev seeders create them from here).
+- ``tables``: a warehouse table's spec, MySQL identifier quoting.
 
-``cron/`` (scenario 1): ``validation`` and ``pricing`` (pure rules), ``products`` and ``prices`` (the
-``process_products`` and ``update_prices`` pipelines).
+Layers, imports pointing down only (an import-linter contract keeps the sub-packages acyclic)::
+
+    jobs/                     the runs the orchestrations call: rules + adapters composed
+    adapters/                 the I/O, implementing the rules' protocols
+    cron/  queues/  etl/      each scenario's rules (no I/O)
+    common/                   what the scenarios share
+    errors                    the exception tree
+
+``jobs/``: ``products`` and ``prices`` (scenario 1: ``process_products``, ``update_prices``),
+``queue_worker`` (scenario 2: resolve, prepare, consume, summarize a worker run), ``etl`` (scenario 3:
+the three ETLs).
+
+``cron/`` (scenario 1): ``validation`` (normalize and validate a product), ``pricing`` (margin,
+promotion and .90/.99 rounding rules).
 
 ``queues/`` (scenario 2): ``events`` (the message format, the rules deciding each outcome),
 ``contracts`` (delivery, batch, the broker and store protocols, settings, metrics), ``consumer`` (the
 consuming core: batches, dedupe, one transaction per batch, ack after commit, retries, dead letters),
-``names`` (queue names), ``params`` (run parameters), ``worker`` (what a run does, for both orchestrations).
+``names`` (queue names), ``params`` (run parameters).
 
-``etl/`` (scenario 3): ``tables`` (the tables moved), ``jobs`` (the three ETLs).
+``etl/`` (scenario 3): ``tables`` (the tables moved: source columns, warehouse types).
 
 ``adapters/``: the I/O. ``db`` (database URLs, connections), ``warehouse`` (table specs, idempotent
 upsert, read-back), ``outcome_store`` (the queue outcome table), ``rabbitmq`` / ``sqs`` (the consumer

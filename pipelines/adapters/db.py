@@ -24,6 +24,7 @@ import pymysql
 from psycopg import sql
 from pymysql.connections import Connection as MySQLConnection
 
+from pipelines.common.tables import quote_mysql
 from pipelines.errors import DatabaseUrlError
 
 SOURCE_URL_ENV = "BRIDGE_SOURCE_URL"
@@ -249,8 +250,3 @@ def drop_warehouse_database(url: str) -> None:
     with connect_warehouse(url, database=_MAINTENANCE_DB[parsed.dialect]) as conn:
         conn.autocommit = True
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def quote_mysql(identifier: str) -> str:
-    """Quote a MySQL identifier with backticks."""
-    return "`" + identifier.replace("`", "``") + "`"

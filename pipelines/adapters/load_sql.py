@@ -12,7 +12,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pipelines.adapters.warehouse import TableSpec, qualified
+from pipelines.adapters.warehouse import qualified
+from pipelines.common.tables import TableSpec
 from pipelines.etl.tables import EtlTable
 
 

@@ -47,7 +47,8 @@ from pipelines.adapters.load_sql import (
     swap_sql,
     table_checksum,
 )
-from pipelines.adapters.warehouse import TableSpec, qualified
+from pipelines.adapters.warehouse import qualified
+from pipelines.common.tables import TableSpec
 from pipelines.common.targets import validate_target
 from pipelines.etl.tables import EtlTable
 

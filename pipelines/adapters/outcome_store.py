@@ -25,8 +25,9 @@ from pipelines.adapters.db import (
     ensure_warehouse_database,
     warehouse_connection,
 )
-from pipelines.adapters.warehouse import TableSpec, prepare_target, qualified
+from pipelines.adapters.warehouse import prepare_target, qualified
 from pipelines.common.summary import checksum_rows
+from pipelines.common.tables import TableSpec
 from pipelines.common.targets import validate_target
 from pipelines.errors import StoreUnavailableError
 from pipelines.queues.events import OUTCOME_COLUMNS, Outcome

@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from pipelines.common.summary import checksum_rows
+from pipelines.common.tables import TableSpec
 from pipelines.common.targets import validate_target
 
 _INSERT_BATCH = 500  # rows per multi-row INSERT: well under the 65535 bind-parameter limit
@@ -24,24 +25,6 @@ _DDL_RACES = (
     psycopg.errors.DuplicateTable,
     psycopg.errors.DuplicateObject,
 )
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A warehouse table: name, ``(column, SQL type)`` pairs in order, and the key columns."""
-
-    name: str
-    columns: tuple[tuple[str, str], ...]
-    key: tuple[str, ...]
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.columns)
-
-    @property
-    def key_positions(self) -> tuple[int, ...]:
-        names = self.column_names
-        return tuple(names.index(k) for k in self.key)
 
 
 @dataclass(frozen=True)

@@ -1,2 +1,2 @@
-"""Scenario 1, cron jobs: product normalization and validation, pricing rules, and the two pipelines
-(``process_products``, ``update_prices``) that read the source and write the warehouse."""
+"""Scenario 1, cron jobs, the rules: product normalization and validation (``validation``), pricing
+(``pricing``). The two pipelines that run them are ``pipelines.jobs.products`` and ``.prices``."""

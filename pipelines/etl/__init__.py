@@ -1,1 +1,2 @@
-"""Scenario 3, ETL: the tables moved (source columns and warehouse types) and the three ETL jobs."""
+"""Scenario 3, ETL, the rules: the tables moved (source columns and warehouse types). The three ETL jobs:
+``pipelines.jobs.etl``."""

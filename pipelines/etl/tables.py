@@ -25,8 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipelines.adapters.db import quote_mysql
-from pipelines.adapters.warehouse import TableSpec
+from pipelines.common.tables import TableSpec, quote_mysql
 
 KINDS = frozenset({"int", "decimal", "text", "bool", "datetime", "timestamp", "date"})
 

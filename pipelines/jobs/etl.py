@@ -26,12 +26,13 @@ from typing import Any
 
 import psycopg
 
-from pipelines.adapters.db import WarehouseLike, ensure_warehouse_database, quote_mysql, warehouse_connection
+from pipelines.adapters.db import WarehouseLike, ensure_warehouse_database, warehouse_connection
 from pipelines.adapters.loader import STATE, Load, LoadConfig, TableResult, open_load
 from pipelines.adapters.mysql_extract import ExtractConfig, Extraction
 from pipelines.adapters.warehouse import prepare_target
 from pipelines.common.business_date import parse_business_date
 from pipelines.common.summary import build_summary, combine_checksums
+from pipelines.common.tables import quote_mysql
 from pipelines.common.targets import validate_target
 from pipelines.common.workflows import workflow
 from pipelines.etl.tables import (

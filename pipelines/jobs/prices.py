@@ -22,9 +22,10 @@ from pipelines.adapters.db import (
     source_connection,
     warehouse_connection,
 )
-from pipelines.adapters.warehouse import TableSpec, prepare_target, upsert_rows
+from pipelines.adapters.warehouse import prepare_target, upsert_rows
 from pipelines.common.business_date import parse_business_date
 from pipelines.common.summary import build_summary
+from pipelines.common.tables import TableSpec
 from pipelines.common.targets import validate_target
 from pipelines.cron.pricing import DEFAULT_MARGIN_PCT, Promotion, best_promotion, compute_price, valid_cost
 from pipelines.cron.validation import normalize_cost, normalize_sku

@@ -32,9 +32,10 @@ from pipelines.adapters.db import (
     source_connection,
     warehouse_connection,
 )
-from pipelines.adapters.warehouse import TableSpec, prepare_target, qualified, upsert_rows
+from pipelines.adapters.warehouse import prepare_target, qualified, upsert_rows
 from pipelines.common.business_date import parse_business_date
 from pipelines.common.summary import build_summary
+from pipelines.common.tables import TableSpec
 from pipelines.common.targets import validate_target
 from pipelines.cron.validation import ProcessedProduct, RawProduct, normalize_product
 

@@ -17,11 +17,11 @@ from typing import Any
 
 from devkit.producer import publish_orders
 from pipelines.adapters.outcome_store import prepare_outcomes, read_outcomes
+from pipelines.jobs.queue_worker import broker_admin, open_consumer, resolve_worker_run
 from pipelines.queues.consumer import QueueConsumer
 from pipelines.queues.contracts import Batch, ConsumerSettings, Metrics
 from pipelines.queues.events import message_id_for
 from pipelines.queues.names import QueueNames
-from pipelines.queues.worker import broker_admin, open_consumer, resolve_worker_run
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = secrets.token_hex(3)

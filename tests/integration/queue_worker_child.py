@@ -2,7 +2,7 @@
 
     python -m tests.integration.queue_worker_child BROKER STREAM TARGET MARKER [--after-batches N] ...
 
-Prepares and consumes exactly as the DAG's tasks do (``pipelines.queues.worker``), except that
+Prepares and consumes exactly as the DAG's tasks do (``pipelines.jobs.queue_worker``), except that
 once batch N is committed, before it is acked, it writes ``{"batch", "committed"}`` to MARKER and sleeps:
 the test kills it there, in the worst place. Warehouse and SQS endpoint come from the environment.
 """
@@ -14,8 +14,8 @@ import json
 import time
 from pathlib import Path
 
+from pipelines.jobs.queue_worker import open_consumer, prepare_worker_target, resolve_worker_run
 from pipelines.queues.contracts import Batch, ConsumerSettings
-from pipelines.queues.worker import open_consumer, prepare_worker_target, resolve_worker_run
 
 
 def main() -> None:

@@ -17,8 +17,8 @@ from devkit.etl_seed import seed_etl
 from pipelines.adapters import db
 from pipelines.adapters.mysql_extract import ExtractConfig
 from pipelines.errors import ExtractError
-from pipelines.etl.jobs import etl_products, full_migration_weekly
 from pipelines.etl.tables import ORDER_ITEMS, ORDERS, PRODUCTS
+from pipelines.jobs.etl import etl_products, full_migration_weekly
 from tests.integration.etl_helpers import (
     DAY,
     READERS,

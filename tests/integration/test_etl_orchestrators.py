@@ -15,8 +15,8 @@ from bridge.backends.base import RunRef, RunState
 from bridge.backends.prefect import PrefectBackend
 from devkit.etl_seed import late_order_updates, seed_etl
 from pipelines.adapters import db
-from pipelines.etl.jobs import WORKFLOW_TABLES
 from pipelines.etl.tables import EtlTable
+from pipelines.jobs.etl import WORKFLOW_TABLES
 from tests.helpers import wait_for_dags
 
 pytestmark = pytest.mark.integration

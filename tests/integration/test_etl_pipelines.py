@@ -22,8 +22,8 @@ from psycopg import sql
 from devkit.etl_seed import DEFAULT_ANCHOR, late_order_updates, seed_etl
 from pipelines.adapters import db
 from pipelines.adapters.mysql_extract import ExtractConfig
-from pipelines.etl.jobs import etl_orders, etl_products, full_migration_weekly, prepare_etl_target
 from pipelines.etl.tables import ALL_TABLES, BY_NAME, ORDER_ITEMS, ORDERS, PRODUCTS
+from pipelines.jobs.etl import etl_orders, etl_products, full_migration_weekly, prepare_etl_target
 from tests.integration.etl_helpers import (
     DAY,
     READERS,
@@ -146,7 +146,7 @@ def test_a_rerun_gives_an_identical_target(source: str, warehouse: str, target: 
 
 _SLOW_LOADER = """
 import sys, time
-from pipelines.etl import jobs as etl
+from pipelines.jobs import etl
 from pipelines.adapters import loader as etl_load
 original = etl_load.to_pg_copy
 def slow(chunk):
@@ -232,8 +232,8 @@ def test_a_loader_killed_mid_load_leaves_the_target_as_before_and_a_rerun_comple
 
 
 def test_seed_is_deterministic_and_scenario_1_runs_on_it(scratch: str, warehouse: str, target: str) -> None:
-    from pipelines.cron.prices import update_prices
-    from pipelines.cron.products import process_products
+    from pipelines.jobs.prices import update_prices
+    from pipelines.jobs.products import process_products
 
     first = seed_etl(scratch, 300, 9)
     dump_first = source_rows(scratch, PRODUCTS)

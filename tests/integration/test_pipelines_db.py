@@ -21,11 +21,11 @@ from devkit.catalog_seed import DEFAULT_ANCHOR, seed_products
 from pipelines.adapters import db
 from pipelines.adapters.warehouse import read_rows
 from pipelines.common.summary import checksum_rows
-from pipelines.cron.prices import PRICE_HISTORY, update_prices
 from pipelines.cron.pricing import DEFAULT_MARGIN_PCT, compute_price
-from pipelines.cron.products import PROCESSED_PRODUCTS, process_products, window_end
 from pipelines.cron.validation import SKU_PATTERN
 from pipelines.errors import InvalidTargetError
+from pipelines.jobs.prices import PRICE_HISTORY, update_prices
+from pipelines.jobs.products import PROCESSED_PRODUCTS, process_products, window_end
 
 pytestmark = pytest.mark.integration
 

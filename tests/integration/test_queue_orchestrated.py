@@ -28,9 +28,9 @@ from bridge.backends.prefect import PrefectBackend
 from devkit.producer import publish_orders
 from pipelines.adapters.outcome_store import read_outcomes
 from pipelines.adapters.rabbitmq import connect, rabbitmq_url
+from pipelines.jobs.queue_worker import broker_admin
 from pipelines.queues.events import message_id_for
 from pipelines.queues.names import QueueNames
-from pipelines.queues.worker import broker_admin
 from tests.helpers import wait_for, wait_for_dags
 
 TOKEN = secrets.token_hex(3)

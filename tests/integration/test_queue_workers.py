@@ -12,8 +12,8 @@ import threading
 import time
 
 from pipelines.adapters.outcome_store import prepare_outcomes
+from pipelines.jobs.queue_worker import broker_admin
 from pipelines.queues.consumer import QueueConsumer
-from pipelines.queues.worker import broker_admin
 from tests.helpers import wait_for
 from tests.integration.queue_lanes import Lane, balanced, ids, small
 

@@ -14,8 +14,8 @@ from bridge.backends.prefect import PrefectBackend
 from devkit.catalog_seed import seed_products
 from pipelines.adapters import db
 from pipelines.adapters.warehouse import read_rows
-from pipelines.cron.prices import PRICE_HISTORY
-from pipelines.cron.products import PROCESSED_PRODUCTS
+from pipelines.jobs.prices import PRICE_HISTORY
+from pipelines.jobs.products import PROCESSED_PRODUCTS
 from tests.helpers import wait_for_dags
 
 WORKFLOWS = {

@@ -12,8 +12,8 @@ import pytest
 from devkit.catalog_seed import DEFAULT_ANCHOR
 from devkit.etl_generate import generate_orders, generate_products, order_total, tsv_field
 from pipelines.adapters import mysql_extract as etl_extract
-from pipelines.adapters.loader import LoadConfig, to_pg_copy
 from pipelines.adapters.load_sql import checksum_sql, merge_children_sql, merge_sql, swap_sql
+from pipelines.adapters.loader import LoadConfig, to_pg_copy
 from pipelines.adapters.mysql_extract import MARKER, ExtractConfig, Extraction, split_result
 from pipelines.common.business_date import business_date
 from pipelines.common.schedules import WeeklySchedule

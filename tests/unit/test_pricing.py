@@ -7,7 +7,6 @@ from decimal import Decimal as D
 
 import pytest
 
-from pipelines.cron.prices import price_rows
 from pipelines.cron.pricing import (
     DEFAULT_MARGIN_PCT,
     Promotion,
@@ -17,6 +16,7 @@ from pipelines.cron.pricing import (
     round_up_to_ending,
     valid_cost,
 )
+from pipelines.jobs.prices import price_rows
 
 pytestmark = pytest.mark.unit
 
