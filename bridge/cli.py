@@ -16,10 +16,10 @@ def handle_errors(fn: F) -> F:
     """Turn a BridgeError into one line on stderr and its exit code; never a traceback."""
 
     @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> None:
         from bridge.console import guarded
 
-        code = guarded(lambda: fn(*args, **kwargs) or 0)
+        code = guarded(lambda: fn(*args, **kwargs))
         if code:
             sys.exit(code)
 
@@ -101,14 +101,15 @@ def dev_down() -> None:
 def dev_status() -> None:
     """Show each service: running, healthy, pid, log. Exit 3 if any is not healthy."""
     from bridge import devstack
+    from bridge.errors import StackError
 
     statuses = devstack.status(_settings())
     if not statuses:
-        click.echo("the stack was never started here: run `bridge dev up`")
-        sys.exit(3)
+        raise StackError("the stack was never started here: run `bridge dev up`")
     _print_status(statuses)
-    if not all(st.healthy for st in statuses):
-        sys.exit(3)
+    unhealthy = [st.name for st in statuses if not st.healthy]
+    if unhealthy:
+        raise StackError(f"not healthy: {', '.join(unhealthy)}")
 
 
 @dev.command("logs")
@@ -125,11 +126,11 @@ def dev_logs(service: str | None, lines: int) -> None:
 @main.command("list")
 @backend_options
 @handle_errors
-def list_cmd(backend: str, url: str | None, username: str | None, as_json: bool) -> int:
+def list_cmd(backend: str, url: str | None, username: str | None, as_json: bool) -> None:
     """Every workflow either orchestrator knows: stage, schedule, paused, last run, known by."""
     from bridge import console
 
-    return console.list_workflows(_options(backend=backend, url=url, username=username, as_json=as_json))
+    console.list_workflows(_options(backend=backend, url=url, username=username, as_json=as_json))
 
 
 @main.command("trigger")
@@ -152,7 +153,7 @@ def trigger_cmd(
     url: str | None,
     username: str | None,
     as_json: bool,
-) -> int:
+) -> None:
     """Trigger DAG_ID on the orchestrator its stage names (or --backend)."""
     from bridge import console
 
@@ -166,7 +167,7 @@ def trigger_cmd(
         shadow=shadow,
         fail_on_mismatch=fail_on_mismatch,
     )
-    return console.trigger(dag_id, conf, opts)
+    console.trigger(dag_id, conf, opts)
 
 
 @main.command("calibrate")
@@ -177,11 +178,11 @@ def trigger_cmd(
 @click.option("--conf", help="JSON object for every run.")
 @click.option("--timeout", type=float, default=3600.0, show_default=True)
 @handle_errors
-def calibrate_cmd(dag_id: str, runs: int, conf: str | None, timeout: float) -> int:
+def calibrate_cmd(dag_id: str, runs: int, conf: str | None, timeout: float) -> None:
     """Run DAG_ID's primary against itself; what varies is recorded as noise for later verdicts."""
     from bridge import console
 
-    return console.calibrate(dag_id, conf, runs, _options(timeout=timeout))
+    console.calibrate(dag_id, conf, runs, _options(timeout=timeout))
 
 
 @main.command("report")
@@ -189,11 +190,11 @@ def calibrate_cmd(dag_id: str, runs: int, conf: str | None, timeout: float) -> i
 @click.option("--format", "fmt", type=click.Choice(["json", "md", "html"]), default="md", show_default=True)
 @click.option("-o", "--output", help="Write to this file instead of standard output.")
 @handle_errors
-def report_cmd(dag_id: str | None, fmt: str, output: str | None) -> int:
+def report_cmd(dag_id: str | None, fmt: str, output: str | None) -> None:
     """The shadow history: verdict streaks, latest diffs, durations side by side, links to both runs."""
     from bridge import console
 
-    return console.report(dag_id, fmt, output, _options())
+    console.report(dag_id, fmt, output, _options())
 
 
 @main.command("status")
@@ -204,34 +205,34 @@ def report_cmd(dag_id: str | None, fmt: str, output: str | None) -> int:
 @handle_errors
 def status_cmd(
     run: str, wait: bool, timeout: float, backend: str, url: str | None, username: str | None, as_json: bool
-) -> int:
+) -> None:
     """Show RUN (airflow:DAG_ID/RUN_ID or prefect:FLOW_RUN_ID): state, task values, result, link."""
     from bridge import console
 
     opts = _options(backend=backend, url=url, username=username, as_json=as_json, wait=wait, timeout=timeout)
-    return console.status(run, opts)
+    console.status(run, opts)
 
 
 @main.command("pause")
 @click.argument("dag_id")
 @click.option("--backend", type=click.Choice(["airflow", "prefect"]), required=True)
 @handle_errors
-def pause_cmd(dag_id: str, backend: str) -> int:
+def pause_cmd(dag_id: str, backend: str) -> None:
     """Stop scheduling DAG_ID on one orchestrator (runs already going finish)."""
     from bridge import console
 
-    return console.set_paused(dag_id, backend, True, _options(backend=backend))
+    console.set_paused(dag_id, backend, True, _options(backend=backend))
 
 
 @main.command("resume")
 @click.argument("dag_id")
 @click.option("--backend", type=click.Choice(["airflow", "prefect"]), required=True)
 @handle_errors
-def resume_cmd(dag_id: str, backend: str) -> int:
+def resume_cmd(dag_id: str, backend: str) -> None:
     """Schedule DAG_ID again on one orchestrator."""
     from bridge import console
 
-    return console.set_paused(dag_id, backend, False, _options(backend=backend))
+    console.set_paused(dag_id, backend, False, _options(backend=backend))
 
 
 @main.command("parity")
@@ -239,11 +240,11 @@ def resume_cmd(dag_id: str, backend: str) -> int:
 @click.option("-n", "count", default=5, show_default=True, help="How many fire times to compare.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @handle_errors
-def parity_cmd(dag_id: str, count: int, as_json: bool) -> int:
+def parity_cmd(dag_id: str, count: int, as_json: bool) -> None:
     """Compare DAG_ID's next fire times on Airflow and on its Prefect deployment, in UTC."""
     from bridge import console
 
-    return console.parity(dag_id, count, _options(as_json=as_json))
+    console.parity(dag_id, count, _options(as_json=as_json))
 
 
 @main.group()
@@ -256,11 +257,11 @@ def seed() -> None:
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int)
 @click.option("--url", help="Source URL (default BRIDGE_SOURCE_URL or the local MariaDB).")
 @handle_errors
-def seed_products_cmd(rows: int, seed_value: int, url: str | None) -> int:
+def seed_products_cmd(rows: int, seed_value: int, url: str | None) -> None:
     """The products catalogue of scenario 1 (categories, products, promotions, some dirty rows)."""
     from bridge import console
 
-    return console.seed_products(rows, seed_value, url)
+    console.seed_products(rows, seed_value, url)
 
 
 @seed.command("etl")
@@ -269,11 +270,11 @@ def seed_products_cmd(rows: int, seed_value: int, url: str | None) -> int:
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int)
 @click.option("--url", help="Source URL (default BRIDGE_SOURCE_URL or the local MariaDB).")
 @handle_errors
-def seed_etl_cmd(rows: int, orders: int | None, seed_value: int, url: str | None) -> int:
+def seed_etl_cmd(rows: int, orders: int | None, seed_value: int, url: str | None) -> None:
     """Scenario 3's source: products, categories, promotions, orders and order items."""
     from bridge import console
 
-    return console.seed_etl(rows, seed_value, orders, url)
+    console.seed_etl(rows, seed_value, orders, url)
 
 
 @seed.command("queue")
@@ -302,20 +303,20 @@ def seed_queue_cmd(
     stream: str,
     poison: int,
     malformed: int,
-) -> int:
+) -> None:
     """Scenario 2's order events, published to RabbitMQ (fanout) or SQS (tee) for each target."""
     from bridge import console
 
-    return console.seed_queue(broker, count, seed_value, targets, stream, poison, malformed)
+    console.seed_queue(broker, count, seed_value, targets, stream, poison, malformed)
 
 
 @main.command("demo")
 @handle_errors
-def demo_cmd() -> int:
+def demo_cmd() -> None:
     """Show what each orchestrator of the local stack knows, with both UIs' URLs."""
     from bridge import console
 
-    return console.demo(_options())
+    console.demo(_options())
 
 
 def _print_status(statuses: list[Any]) -> None:

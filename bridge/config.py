@@ -20,6 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("airflow", "shadow", "prefect", "retired")
 DEFAULT_AIRFLOW_URL = "http://127.0.0.1:8080"
 DEFAULT_PREFECT_URL = "http://127.0.0.1:4200/api"
+WAREHOUSE_URL_ENV = "BRIDGE_WAREHOUSE_URL"
+DEFAULT_WAREHOUSE_URL = "postgresql://postgres@127.0.0.1:5432/bridge_warehouse"  # the local stack's
 SECRET_KEYS = ("password", "token", "api_key", "secret")
 
 
@@ -186,6 +188,12 @@ def bridge_home(env: Mapping[str, str] | None = None) -> Path:
     return Path(env["BRIDGE_HOME"]) if env.get("BRIDGE_HOME") else REPO_ROOT / ".bridge"
 
 
+def default_warehouse_url(env: Mapping[str, str] | None = None) -> str:
+    """Where table outputs live when neither the catalog nor a table names a database."""
+    env = os.environ if env is None else env
+    return env.get(WAREHOUSE_URL_ENV) or DEFAULT_WAREHOUSE_URL
+
+
 def config_path(env: Mapping[str, str]) -> Path:
     return Path(env["BRIDGE_CONFIG"]) if env.get("BRIDGE_CONFIG") else REPO_ROOT / "bridge.toml"
 
@@ -246,7 +254,7 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Cata
         prefect,
         workflows,
         store_url=env.get("BRIDGE_STORE_URL") or data.get("store", {}).get("url"),
-        warehouse_url=env.get("BRIDGE_WAREHOUSE_URL") or data.get("outputs", {}).get("warehouse_url"),
+        warehouse_url=env.get(WAREHOUSE_URL_ENV) or data.get("outputs", {}).get("warehouse_url"),
     )
 
 

@@ -4,17 +4,22 @@
     ├── UsageError                   bad input from the user (exit 2)
     │   ├── ConfigError              bridge.toml or an environment override is wrong
     │   └── UnknownWorkflowError     a dag id / deployment nobody knows (suggests near names)
-    ├── BackendError                 an orchestrator answered with an error (carries status + message)
+    ├── BackendError                 an orchestrator answered with an error (carries status + message) (exit 1)
     │   ├── BackendUnavailableError  cannot reach it (connection refused, 5xx after retries) (exit 3)
     │   ├── AuthenticationError      wrong user or password, token refused (exit 3)
-    │   └── NotFoundError            the server says 404
+    │   └── NotFoundError            the server says 404 (exit 2)
+    ├── DatabaseError                a database whose tables the bridge compares or fills failed a query (exit 1)
+    │   └── DatabaseUnavailableError cannot reach it (or the dev data's broker), connection lost (exit 3)
+    ├── StoreError                   the shadow history store cannot be opened or written (exit 3)
     ├── RunFailedError               a run ended in a failed state (exit 1)
     ├── WaitTimeoutError             a wait ran out; the run goes on (exit 1)
     ├── MismatchError                a shadow comparison found differences (exit 4)
-    └── StackError                   the local dev stack could not start or stop
+    │   └── ScheduleMismatchError    the two sides' next fire times differ (exit 1)
+    └── StackError                   the local dev stack could not start, stop or is not healthy (exit 3)
         └── ServiceStartError        one service did not become healthy (names it, shows its log)
 
-Every error carries ``exit_code`` so the thin CLIs map it without knowing the tree.
+Every error carries ``exit_code`` so the thin CLIs map it without knowing the tree: exit codes come from
+these classes only (``bridge.console.common.guarded`` turns any of them into one line and its code).
 """
 
 from __future__ import annotations
@@ -25,11 +30,15 @@ __all__ = [
     "BackendUnavailableError",
     "BridgeError",
     "ConfigError",
+    "DatabaseError",
+    "DatabaseUnavailableError",
     "MismatchError",
     "NotFoundError",
     "RunFailedError",
+    "ScheduleMismatchError",
     "ServiceStartError",
     "StackError",
+    "StoreError",
     "UnknownWorkflowError",
     "UsageError",
     "WaitTimeoutError",
@@ -43,6 +52,8 @@ class BridgeError(Exception):
 
 
 class UsageError(BridgeError):
+    """Bad input from the user: a flag, a conf, a run id, a table or column that does not exist."""
+
     exit_code = 2
 
 
@@ -51,6 +62,8 @@ class ConfigError(UsageError):
 
 
 class UnknownWorkflowError(UsageError):
+    """A dag id or deployment nobody knows; the message suggests near names."""
+
     def __init__(self, workflow_id: str, known: list[str] | tuple[str, ...] = ()) -> None:
         import difflib
 
@@ -60,10 +73,9 @@ class UnknownWorkflowError(UsageError):
         super().__init__(f"unknown workflow {workflow_id!r}.{hint} Run with --list to see them all.")
 
 
-class BackendError(BridgeError):
-    """An orchestrator answered with an error."""
-
-    exit_code = 1
+class _Located(BridgeError):
+    """An error from a system the bridge talks to: ``backend`` names the side (``airflow``, ``prefect``),
+    ``status`` is the HTTP status when there was one. Not raised itself."""
 
     def __init__(self, message: str, *, backend: str = "", status: int | None = None) -> None:
         self.backend = backend
@@ -71,31 +83,76 @@ class BackendError(BridgeError):
         super().__init__(message)
 
 
+class BackendError(_Located):
+    """An orchestrator answered with an error."""
+
+    exit_code = 1
+
+
 class BackendUnavailableError(BackendError):
+    """An orchestrator cannot be reached: connection refused, 5xx after retries."""
+
     exit_code = 3
 
 
 class AuthenticationError(BackendError):
+    """An orchestrator refused the user, the password or the token."""
+
     exit_code = 3
 
 
 class NotFoundError(BackendError):
+    """An orchestrator says 404: no such run, DAG or deployment."""
+
     exit_code = 2
 
 
+class DatabaseError(_Located):
+    """A database whose tables the bridge compares (or fills with dev data) failed a query."""
+
+    exit_code = 1
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """A database (or the broker the dev data is published to) cannot be reached, or the connection was
+    lost mid-query."""
+
+    exit_code = 3
+
+
+class StoreError(BridgeError):
+    """The shadow history store (SQLAlchemy URL from bridge.toml, else SQLite) cannot be opened or written."""
+
+    exit_code = 3
+
+
 class RunFailedError(BridgeError):
+    """A run ended in a failed state; what it did was printed before this is raised."""
+
     exit_code = 1
 
 
 class WaitTimeoutError(BridgeError):
+    """A wait ran out; the run goes on."""
+
     exit_code = 1
 
 
 class MismatchError(BridgeError):
+    """A shadow comparison found differences (raised only when the caller asked to fail on them)."""
+
     exit_code = 4
 
 
+class ScheduleMismatchError(MismatchError):
+    """The two sides' next fire times differ (``bridge parity``)."""
+
+    exit_code = 1
+
+
 class StackError(BridgeError):
+    """The local dev stack could not start or stop, or is not healthy."""
+
     exit_code = 3
 
 

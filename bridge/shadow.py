@@ -17,9 +17,9 @@ from typing import Any
 from bridge.backends.base import Observation, RunRef, RunState, RunStatus
 from bridge.compare import model
 from bridge.compare.model import Difference, TableDiff
-from bridge.compare.normalize import document, normalize
+from bridge.compare.normalize import normalize
 from bridge.compare.values import diff
-from bridge.config import TableOutput, WorkflowEntry
+from bridge.config import TableOutput, WorkflowEntry, default_warehouse_url
 from bridge.errors import BridgeError, UnknownWorkflowError
 from bridge.operations import Backends, format_run_id, new_correlation_id
 
@@ -218,7 +218,7 @@ def _diff_table(backends: Backends, out: TableOutput, primary_target: str, shado
     from bridge.compare.model import TableSide
     from bridge.compare.tables import diff_tables
 
-    default = backends.catalog.warehouse_url or _default_warehouse()
+    default = backends.catalog.warehouse_url or default_warehouse_url()
     try:
         return diff_tables(
             TableSide(out.airflow_url or default, primary_target, out.table),
@@ -230,10 +230,19 @@ def _diff_table(backends: Backends, out: TableOutput, primary_target: str, shado
         return TableDiff(out.table, out.key, 0, 0, error=str(exc))
 
 
-def _default_warehouse() -> str:
-    from pipelines import db
-
-    return db.warehouse_url()
+def document(
+    obs: Observation, task_map: Mapping[str, str] | None = None, prefect_side: bool = False
+) -> dict[str, Any]:
+    """What is compared of an observation: final state, per-task states and values, the result.
+    Prefect task names are mapped back to Airflow task ids through ``task_map`` (default: same names)."""
+    back = {v: k for k, v in (task_map or {}).items()} if prefect_side else {}
+    return {
+        "state": obs.state.value,
+        "tasks": {
+            back.get(name, name): {"state": t.state.value, "value": t.value} for name, t in obs.tasks.items()
+        },
+        "result": obs.result,
+    }
 
 
 def decide(

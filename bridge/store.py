@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bridge.errors import ConfigError, StackError
+from bridge.errors import ConfigError, StoreError
 
 SCHEMA_VERSION = 2
 
@@ -118,7 +118,7 @@ class Store:
         except sa.exc.ArgumentError as exc:
             raise ConfigError(f"store URL is not usable: {exc}") from exc
         except sa.exc.OperationalError as exc:
-            raise StackError(f"cannot open the history store: {str(exc.orig).splitlines()[0]}") from exc
+            raise StoreError(f"cannot open the history store: {str(exc.orig).splitlines()[0]}") from exc
 
     def _prepare(self) -> None:
         meta.create_all(self.engine)

@@ -1,4 +1,4 @@
-"""SQL per database engine for the table diff: canonical row text, a 64-bit row hash, and a connection.
+"""SQL per database engine for the table diff: canonical row text and a 64-bit row hash.
 
 The table diff compares a table in one database with a table in another, possibly of another engine, by
 hashes computed inside each database. That only works if both engines turn the same values into the same
@@ -26,21 +26,18 @@ containing the separator stay distinct. A row's text is its key elements then it
 joined by ``|``; its hash is the first 64 bits of ``md5`` of that text as a signed integer, and a group
 checksum is the exact sum of those hashes (``NUMERIC`` / ``DECIMAL``: no overflow).
 
-One class per engine, picked by URL scheme from ``DIALECTS`` (PostgreSQL, MySQL/MariaDB, Redshift).
+One class per engine, picked by URL scheme from ``DIALECTS`` (PostgreSQL, MySQL/MariaDB, Redshift);
+opening a session on one is :mod:`bridge.compare.connections`' job.
 The Redshift SQL follows Redshift's documented functions but has not been run against a cluster here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.errors import BackendError, BackendUnavailableError
-
-__all__ = ["DIALECTS", "FLOAT_DECIMALS", "Column", "Connection", "Dialect", "connect", "element_kind"]
+__all__ = ["DIALECTS", "FLOAT_DECIMALS", "Column", "Dialect", "MySQL", "Postgres", "Redshift", "element_kind"]
 
 FLOAT_DECIMALS = 6
 NULL_MARK = "~"
@@ -343,102 +340,3 @@ class MySQL(Dialect):
 
 
 DIALECTS: dict[str, type[Dialect]] = {"postgresql": Postgres, "redshift": Redshift, "mysql": MySQL}
-
-
-class Connection:
-    """One side's open database session: runs queries, counts them, turns driver errors into ours.
-
-    ``label`` (``airflow`` / ``prefect``) and ``where`` (the URL without its password) name the side
-    in every error message."""
-
-    def __init__(self, raw: Any, dialect: Dialect, label: str, where: str, secret: str | None) -> None:
-        self.raw = raw
-        self.dialect = dialect
-        self.label = label
-        self.where = where
-        self.secret = secret
-        self.queries = 0
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self.queries += 1
-        try:
-            with self.raw.cursor() as cur:
-                cur.execute(sql, tuple(params))  # always a tuple: '%%' in the SQL means '%'
-                return [tuple(row) for row in cur.fetchall()]
-        except Exception as exc:
-            raise self.translate(exc, "query failed") from exc
-
-    def translate(self, exc: Exception, what: str) -> BackendError:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if self.secret and len(self.secret) >= 3:
-            message = message.replace(self.secret, "***")
-        text = f"{self.label} database {self.where}: {what}: {message}"
-        lost = type(exc).__name__ in ("OperationalError", "InterfaceError")
-        return (BackendUnavailableError if lost else BackendError)(text, backend=self.label)
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.raw.rollback()  # read only: nothing to keep
-        self.raw.close()
-
-
-_PG_OPTIONS = re.compile(
-    r"^(sslmode|sslrootcert|sslcert|sslkey|application_name|options|target_session_attrs)$"
-)
-
-
-def connect(url: str, label: str, *, connect_timeout: int = 10) -> Connection:
-    """Open a read-only session on ``url`` (SQLAlchemy-style) set up for canonical rendering."""
-    from pipelines.db import DatabaseUrl, DatabaseUrlError
-
-    try:
-        parsed = DatabaseUrl.parse(url)
-    except DatabaseUrlError as exc:
-        from bridge.errors import UsageError
-
-        raise UsageError(f"{label} table: {exc}") from exc
-    dialect = DIALECTS[parsed.dialect]()
-    where = parsed.render()
-    probe = Connection(None, dialect, label, where, parsed.password)
-    try:
-        if parsed.postgres_wire:
-            import psycopg
-
-            options = {k: v for k, v in parsed.query if _PG_OPTIONS.match(k)}
-            raw = psycopg.connect(
-                host=parsed.host,
-                port=parsed.port,
-                user=parsed.username,
-                password=parsed.password,
-                dbname=parsed.database or None,
-                connect_timeout=connect_timeout,
-                **options,
-            )
-            if parsed.dialect == "postgresql":  # one snapshot for every pass
-                raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-                raw.read_only = True
-        else:
-            import pymysql
-
-            raw = pymysql.connect(
-                host=parsed.host,
-                port=parsed.port,
-                user=parsed.username or "root",
-                password=parsed.password or "",
-                database=parsed.database or None,
-                charset="utf8mb4",
-                autocommit=False,
-                connect_timeout=connect_timeout,
-            )
-    except Exception as exc:
-        error = probe.translate(exc, "cannot connect")
-        raise BackendUnavailableError(str(error), backend=label) from exc
-    conn = Connection(raw, dialect, label, where, parsed.password)
-    try:
-        for statement in dialect.session_sql():
-            with raw.cursor() as cur:
-                cur.execute(statement)
-    except Exception as exc:
-        conn.close()
-        raise conn.translate(exc, "session setup failed") from exc
-    return conn

@@ -17,28 +17,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bridge.backends.base import Observation
-
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 URL = re.compile(r"^https?://", re.I)
 DURATION_KEYS = re.compile(
     r"(^|_)(duration|durations|seconds|elapsed|wall|latency)(_|$)|_s$|_ms$|per_s(ec)?$", re.I
 )
-
-
-def document(
-    obs: Observation, task_map: Mapping[str, str] | None = None, prefect_side: bool = False
-) -> dict[str, Any]:
-    """What is compared of an observation: final state, per-task states and values, the result.
-    Prefect task names are mapped back to Airflow task ids through ``task_map`` (default: same names)."""
-    back = {v: k for k, v in (task_map or {}).items()} if prefect_side else {}
-    return {
-        "state": obs.state.value,
-        "tasks": {
-            back.get(name, name): {"state": t.state.value, "value": t.value} for name, t in obs.tasks.items()
-        },
-        "result": obs.result,
-    }
 
 
 def normalize(

@@ -20,7 +20,7 @@ diff is consistent per side even while the tables are written.
 
 A declaration that does not fit the tables (a table or column missing, a key that is not unique) raises
 :class:`~bridge.errors.UsageError`; a database that cannot be reached raises
-:class:`~bridge.errors.BackendUnavailableError`. A caller that records failures instead of raising them
+:class:`~bridge.errors.DatabaseUnavailableError`. A caller that records failures instead of raising them
 (the shadow runner) builds ``TableDiff(..., error=str(exc))``.
 """
 
@@ -48,7 +48,8 @@ from bridge.compare.buckets import (
     plan_width,
     prefix_digits,
 )
-from bridge.compare.dialects import INT, Column, Connection, connect, element_kind
+from bridge.compare.connections import Connection, connect
+from bridge.compare.dialects import INT, Column, element_kind
 from bridge.compare.model import ChangedRow, TableDiff, TableSide
 from bridge.errors import UsageError
 

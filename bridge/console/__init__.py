@@ -29,7 +29,7 @@ _WHERE = {
     "trigger": "runs",
     "ShadowProgress": "shadow",
     "calibrate": "shadow",
-    "demo": "shadow",
+    "demo": "showcase",
     "report": "shadow",
     "shadow_run": "shadow",
     "write_report": "shadow",

@@ -25,11 +25,13 @@ class Options:
     fail_on_mismatch: bool = False
 
 
-def guarded(fn: Callable[[], int], err: IO[str] | None = None, prog: str = "bridge") -> int:
-    """Run ``fn``; a BridgeError becomes one line on stderr and its exit code, never a traceback."""
+def guarded(fn: Callable[[], object], err: IO[str] | None = None, prog: str = "bridge") -> int:
+    """Run ``fn`` and return the exit code: 0, or a BridgeError's own code after one line on stderr
+    (never a traceback). The only place an exit code is chosen."""
     err = err or sys.stderr
     try:
-        return fn()
+        fn()
+        return 0
     except BridgeError as exc:
         print(f"{prog}: {exc}", file=err)
         return exc.exit_code

@@ -11,7 +11,7 @@ from typing import IO
 from bridge.console.common import Options, backends_for
 
 
-def parity(dag_id: str, n: int, opts: Options, out: IO[str] = sys.stdout) -> int:
+def parity(dag_id: str, n: int, opts: Options, out: IO[str] = sys.stdout) -> None:
     """Print the next ``n`` fire times on both sides in UTC and the verdict; exit 1 unless equal."""
     from bridge import parity as parity_mod
 
@@ -35,10 +35,13 @@ def parity(dag_id: str, n: int, opts: Options, out: IO[str] = sys.stdout) -> int
         for a, p in zip(result.airflow, result.prefect, strict=False):
             out.write(f"{a.isoformat():<27}{p.isoformat():<27}{'' if a == p else 'differs'}\n")
         out.write(f"{dag_id}: {result.verdict}: {result.explanation}\n")
-    return 0 if result.equal else 1
+    if not result.equal:
+        from bridge.errors import ScheduleMismatchError
+
+        raise ScheduleMismatchError(f"{dag_id}: the schedules differ ({result.verdict})")
 
 
-def seed_products(rows: int, seed: int, url: str | None, out: IO[str] = sys.stdout) -> int:
+def seed_products(rows: int, seed: int, url: str | None, out: IO[str] = sys.stdout) -> None:
     """Fill the source database with the deterministic products catalogue."""
     from devkit.catalog_seed import seed_products as fill
     from pipelines.adapters import db
@@ -51,7 +54,6 @@ def seed_products(rows: int, seed: int, url: str | None, out: IO[str] = sys.stdo
         f"seeded {db.DatabaseUrl.parse(target).render()} with seed {seed}: "
         f"{json.dumps(summary, default=str, sort_keys=True)}\n"
     )
-    return 0
 
 
 def seed_etl(
@@ -61,7 +63,7 @@ def seed_etl(
     url: str | None,
     out: IO[str] = sys.stdout,
     err: IO[str] = sys.stderr,
-) -> int:
+) -> None:
     """Fill the source with products, categories, promotions, orders and order items (scenario 3)."""
     from devkit.etl_seed import seed_etl as fill
     from pipelines.adapters import db
@@ -80,7 +82,6 @@ def seed_etl(
     with database_errors(where):
         summary = fill(target, rows, seed, orders=orders, progress=progress)
     out.write(f"seeded {where} with seed {seed}: {json.dumps(summary, default=str, sort_keys=True)}\n")
-    return 0
 
 
 @contextmanager
@@ -89,12 +90,12 @@ def database_errors(where: str) -> Iterator[None]:
     import psycopg
     import pymysql
 
-    from bridge.errors import BackendUnavailableError, UsageError
+    from bridge.errors import DatabaseUnavailableError, UsageError
 
     try:
         yield
     except (pymysql.err.OperationalError, psycopg.OperationalError, ConnectionError) as exc:
-        raise BackendUnavailableError(f"cannot use {where}: {str(exc).splitlines()[0]}") from exc
+        raise DatabaseUnavailableError(f"cannot use {where}: {str(exc).splitlines()[0]}") from exc
     except (pymysql.err.MySQLError, psycopg.Error, ValueError) as exc:
         raise UsageError(f"{where}: {str(exc).splitlines()[0]}") from exc
 
@@ -108,7 +109,7 @@ def seed_queue(
     poison: int,
     malformed: int,
     out: IO[str] = sys.stdout,
-) -> int:
+) -> None:
     """Publish deterministic order events to every target's queue of ``stream`` (scenario 2)."""
     from bridge.devstack import StackSettings
     from devkit.producer import publish_orders
@@ -126,4 +127,3 @@ def seed_queue(
             url=url,
         )
     out.write(f"published to {broker}: {json.dumps(summary, default=str, sort_keys=True)}\n")
-    return 0

@@ -11,7 +11,7 @@ from bridge.console.common import Options, backends_for
 
 
 # -- list -------------------------------------------------------------------------------------------
-def list_workflows(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> int:
+def list_workflows(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> None:
     from bridge import operations
 
     backends = backends_for(opts)
@@ -22,7 +22,7 @@ def list_workflows(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.
     if opts.as_json:
         json.dump([row.__dict__ for row in rows], out, indent=2, default=list)
         out.write("\n")
-        return 0
+        return
     header = ("WORKFLOW", "STAGE", "SCHEDULE", "PAUSED", "LAST RUN", "KNOWN BY")
     table = [header] + [
         (r.id, r.stage, r.schedule, r.paused, r.last_state, ",".join(r.known_by) or "catalog only")
@@ -33,7 +33,6 @@ def list_workflows(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.
         out.write("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() + "\n")
     if not rows:
         out.write("(no workflows)\n")
-    return 0
 
 
 # -- trigger ----------------------------------------------------------------------------------------
@@ -81,7 +80,7 @@ def observation_dict(obs: Observation) -> dict[str, Any]:
 
 def trigger(
     dag_id: str, conf_text: str | None, opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr
-) -> int:
+) -> None:
     from bridge import operations
 
     conf = operations.parse_conf(conf_text)
@@ -89,7 +88,8 @@ def trigger(
     if opts.shadow or (opts.backend == "auto" and backends.catalog.entry(dag_id).stage == "shadow"):
         from bridge.console.shadow import shadow_run
 
-        return shadow_run(backends, dag_id, conf, opts, out, err)
+        shadow_run(backends, dag_id, conf, opts, out, err)
+        return
     ref = operations.trigger(backends, dag_id, conf, opts.backend)
     run = operations.format_run_id(ref)
     if not opts.wait:
@@ -108,12 +108,21 @@ def trigger(
             out.write("\n")
         else:
             out.write(f"triggered {ref.workflow_id} on {ref.backend}: run {run}\n  {ref.url}\n")
-        return 0
+        return
     err.write(f"triggered {ref.workflow_id} on {ref.backend}: run {run}  {ref.url}\n")
     operations.wait(backends, ref, opts.timeout, ProgressLine(err))
     obs = operations.observe(backends, ref)
     _print_observation(obs, opts.as_json, out)
-    return 0 if obs.state == RunState.SUCCESS else 1
+    if obs.state != RunState.SUCCESS:
+        raise _failed(obs)
+
+
+def _failed(obs: Observation) -> Exception:
+    """What a run that did not succeed raises (exit 1), once what it did is printed."""
+    from bridge.errors import RunFailedError
+    from bridge.operations import format_run_id
+
+    return RunFailedError(f"run {format_run_id(obs.ref)} ended {obs.state.value}")
 
 
 def _print_observation(obs: Observation, as_json: bool, out: IO[str]) -> None:
@@ -137,7 +146,7 @@ def _print_observation(obs: Observation, as_json: bool, out: IO[str]) -> None:
 
 
 # -- status -----------------------------------------------------------------------------------------
-def status(run_id: str, opts: Options, out: IO[str] = sys.stdout) -> int:
+def status(run_id: str, opts: Options, out: IO[str] = sys.stdout) -> None:
     from bridge import operations
 
     backends = backends_for(opts)
@@ -146,11 +155,12 @@ def status(run_id: str, opts: Options, out: IO[str] = sys.stdout) -> int:
         operations.wait(backends, ref, opts.timeout, ProgressLine(sys.stderr))
     obs = operations.observe(backends, ref)
     _print_observation(obs, opts.as_json, out)
-    return 0 if obs.state == RunState.SUCCESS else (1 if obs.state.is_final else 0)
+    if obs.state.is_final and obs.state != RunState.SUCCESS:
+        raise _failed(obs)
 
 
 # -- pause / resume ---------------------------------------------------------------------------------
-def set_paused(dag_id: str, backend: str, paused: bool, opts: Options, out: IO[str] = sys.stdout) -> int:
+def set_paused(dag_id: str, backend: str, paused: bool, opts: Options, out: IO[str] = sys.stdout) -> None:
     from bridge import operations
 
     backends = backends_for(opts)
@@ -158,4 +168,3 @@ def set_paused(dag_id: str, backend: str, paused: bool, opts: Options, out: IO[s
     b = backends.get(target.backend)
     (b.pause if paused else b.resume)(target.workflow_id)
     out.write(f"{target.workflow_id} on {target.backend}: {'paused' if paused else 'resumed'}\n")
-    return 0

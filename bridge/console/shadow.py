@@ -1,4 +1,4 @@
-"""Shadow runs, calibration, reports and the demo: both orchestrators at once, compared and recorded."""
+"""Shadow runs, calibration and reports: both orchestrators at once, compared and recorded."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from typing import IO, Any
 
 from bridge.backends.base import RunStatus
 from bridge.console.common import Options, backends_for
-from bridge.console.data import database_errors
-from bridge.console.runs import list_workflows
 
 
 class ShadowProgress:
@@ -34,7 +32,7 @@ class ShadowProgress:
                 self.last, self.last_at = line, elapsed
 
 
-def _store(backends: Any) -> Any:
+def store_for(backends: Any) -> Any:
     from bridge.store import Store
 
     return Store(backends.catalog.store_url)
@@ -67,12 +65,13 @@ def shadow_run(
     opts: Options,
     out: IO[str] = sys.stdout,
     err: IO[str] = sys.stderr,
-) -> int:
+) -> None:
     """Run both sides, compare, record, write the report; exit with the primary's outcome (4 on a
-    mismatch with --fail-on-mismatch)."""
+    mismatch with --fail-on-mismatch). The verdict line is printed before either error is raised."""
     from bridge import shadow
+    from bridge.errors import MismatchError, RunFailedError
 
-    store = _store(backends)
+    store = store_for(backends)
     result = shadow.run(
         backends,
         dag_id,
@@ -134,10 +133,9 @@ def shadow_run(
                     f"{' error: ' + t.error if t.error else ''}\n"
                 )
     if not p.ok:
-        return 1
+        raise RunFailedError(f"shadow {dag_id}: the primary ({p.side}) ended {p.state}")
     if opts.fail_on_mismatch and result.verdict == "mismatch":
-        return 4
-    return 0
+        raise MismatchError(f"shadow {dag_id}: mismatch ({len(result.real_differences)} differences)")
 
 
 def calibrate(
@@ -147,7 +145,7 @@ def calibrate(
     opts: Options,
     out: IO[str] = sys.stdout,
     err: IO[str] = sys.stderr,
-) -> int:
+) -> None:
     from bridge import operations, shadow
     from bridge.errors import UsageError
 
@@ -156,18 +154,17 @@ def calibrate(
     backends = backends_for(opts)
     conf = operations.parse_conf(conf_text)
     paths = shadow.calibrate(backends, dag_id, conf, runs, opts.timeout, ShadowProgress(err))
-    _store(backends).set_noise(dag_id, paths, runs)
+    store_for(backends).set_noise(dag_id, paths, runs)
     out.write(
         f"calibrated {dag_id} over {runs} primary runs: {len(paths)} noisy path(s)"
         + (": " + ", ".join(paths) if paths else "")
         + "\n"
     )
-    return 0
 
 
 def report(
     workflow: str | None, fmt: str, output: str | None, opts: Options, out: IO[str] = sys.stdout
-) -> int:
+) -> None:
     from bridge import config
     from bridge.report import render
     from bridge.report.data import build
@@ -179,39 +176,3 @@ def report(
         out.write(f"wrote {write_report(store, catalog, workflow, fmt, output)}\n")
     else:
         out.write(render(build(store, catalog, workflow), fmt))
-    return 0
-
-
-def demo(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> int:
-    """What each orchestrator knows, then the main job: seed, shadow-run every workflow, summary, report."""
-    from bridge import demo as demo_mod
-
-    backends = backends_for(opts)
-    out.write("== Workflows (Airflow DAGs and Prefect deployments, joined through bridge.toml)\n")
-    list_workflows(opts, out, err)
-    prefect = backends.get("prefect")
-    pools = prefect.client.post("/work_pools/filter", json={})
-    out.write("\n== Prefect work pools\n")
-    for pool in sorted(pools, key=lambda p: p["name"]):
-        workers = prefect.client.post(f"/work_pools/{pool['name']}/workers/filter", json={})
-        online = sum(1 for w in workers if w.get("status") == "ONLINE")
-        out.write(f"  {pool['name']:<12} type {pool['type']:<8} workers online: {online}\n")
-    out.write("\n== Shadow runs (Airflow authoritative, Prefect into its shadow target)\n")
-    with database_errors("the demo's source and warehouse"):
-        demo_mod.seed_sources(lambda line: err.write(line + "\n"))
-        demo_mod.reset_targets(backends.catalog, lambda line: err.write(line + "\n"))
-        from bridge.devstack import StackSettings
-
-        demo_mod.fill_queues(
-            backends.catalog, StackSettings.from_env().sqs_url, lambda line: err.write(line + "\n")
-        )
-    store = _store(backends)
-    rows = demo_mod.run_all(
-        backends, store, progress=lambda: ShadowProgress(err), say=lambda line: err.write(line + "\n")
-    )
-    out.write(demo_mod.table(rows) + "\n")
-    report = write_report(store, backends.catalog, None)
-    out.write(f"\nReport:     {report}\n")
-    out.write(f"Airflow UI: {backends.catalog.airflow.url}\n")
-    out.write(f"Prefect UI: {prefect.ui_url}\n")
-    return 0 if all(r.verdict == "match" for r in rows) else 4

@@ -19,7 +19,7 @@ import pytest
 from bridge.compare import buckets, tables
 from bridge.compare.model import TableSide
 from bridge.compare.tables import diff_tables, table_checksum
-from bridge.errors import BackendUnavailableError, UsageError
+from bridge.errors import DatabaseUnavailableError, UsageError
 from pipelines.adapters import db
 
 pytestmark = pytest.mark.integration
@@ -469,13 +469,13 @@ def test_a_key_that_is_not_unique_is_a_usage_error(pg: str, name: str) -> None:
         diff_tables(TableSide(pg, "airflow_out", name), TableSide(pg, "shadow_prefect", name), ["id"])
 
 
-def test_an_unreachable_database_is_backend_unavailable_without_the_password(pg: str, name: str) -> None:
+def test_an_unreachable_database_is_database_unavailable_without_the_password(pg: str, name: str) -> None:
     closed = f"postgresql://etl:s3cretPassw0rd@127.0.0.1:1/{name}"
-    with pytest.raises(BackendUnavailableError) as err:
+    with pytest.raises(DatabaseUnavailableError) as err:
         diff_tables(TableSide(pg, "airflow_out", name), TableSide(closed, "x", name), ["id"])
     assert "s3cretPassw0rd" not in str(err.value) and "prefect database" in str(err.value)
     assert "127.0.0.1:1" in str(err.value)
     mysql_closed = f"mysql+pymysql://root:s3cretPassw0rd@127.0.0.1:1/{name}"
-    with pytest.raises(BackendUnavailableError) as err:
+    with pytest.raises(DatabaseUnavailableError) as err:
         table_checksum(TableSide(mysql_closed, name, name), ["id"], ["v"])
     assert "s3cretPassw0rd" not in str(err.value)

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from bridge.compare import buckets as planning
-from bridge.compare import dialects, tables
+from bridge.compare import connections, dialects, tables
 from bridge.compare.buckets import (
     BucketDiff,
     add_sums,
@@ -25,9 +25,10 @@ from bridge.compare.buckets import (
     prefix_digits,
     trunc_div,
 )
-from bridge.compare.dialects import Column, Connection, MySQL, Postgres, Redshift, element_kind
+from bridge.compare.connections import Connection
+from bridge.compare.dialects import Column, MySQL, Postgres, Redshift, element_kind
 from bridge.compare.model import TableSide
-from bridge.errors import BackendError, BackendUnavailableError, UsageError
+from bridge.errors import DatabaseError, DatabaseUnavailableError, UsageError
 
 # -- bucket planning ------------------------------------------------------------------------------
 
@@ -249,17 +250,17 @@ def test_hash_selection_lists_prefixes_or_takes_everything_when_allowed() -> Non
 def test_errors_name_the_side_and_hide_the_password() -> None:
     conn = Connection(None, Postgres(), "prefect", "postgresql://etl:***@db:5432/wh", "hunter22")
     lost = conn.translate(psycopg.OperationalError("password hunter22 rejected\nmore"), "cannot connect")
-    assert isinstance(lost, BackendUnavailableError)
+    assert isinstance(lost, DatabaseUnavailableError)
     assert (
         str(lost) == "prefect database postgresql://etl:***@db:5432/wh: cannot connect: password *** rejected"
     )
     other = conn.translate(psycopg.errors.UndefinedFunction("no trim_scale"), "query failed")
-    assert type(other) is BackendError
+    assert type(other) is DatabaseError
 
 
 def test_an_unknown_url_scheme_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="sqlite"):
-        dialects.connect("sqlite:///x.db", "airflow")
+        connections.connect("sqlite:///x.db", "airflow")
 
 
 def test_bad_declarations_fail_before_connecting() -> None:
