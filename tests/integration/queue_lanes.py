@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ BROKERS = ("rabbitmq", "sqs")
 _streams = itertools.count(1)
 
 
+@dataclass
 class Lane:
     """One test's stream on one broker: publish, consume, look at queues and outcome tables, clean up."""
 
