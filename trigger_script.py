@@ -15,6 +15,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 REPO = Path(__file__).resolve().parent
 VENV = REPO / ".venv"
@@ -46,7 +50,7 @@ def _handoff() -> None:
     os.execve(str(python), [str(python), str(Path(__file__).resolve()), *args], env)
 
 
-def _parser():  # type: ignore[no-untyped-def]
+def _parser() -> argparse.ArgumentParser:
     import argparse
 
     p = argparse.ArgumentParser(

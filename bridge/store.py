@@ -145,7 +145,7 @@ class Store:
     def record(self, comparison: Any) -> int:
         """Store one shadow comparison (a bridge.shadow.ShadowResult) in one transaction."""
         with self._tx() as conn:
-            cid = conn.execute(
+            inserted = conn.execute(
                 comparisons.insert().values(
                     workflow=comparison.workflow,
                     correlation_id=comparison.correlation_id,
@@ -154,7 +154,9 @@ class Store:
                     shadow_wall_s=comparison.wall_s,
                     conf=_jsonable(comparison.conf),
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert inserted is not None  # an INSERT of one row always has its key
+            cid = inserted[0]
             for side in comparison.sides():
                 conn.execute(observations.insert().values(comparison_id=cid, **_jsonable_side(side)))
             if comparison.differences:
@@ -220,7 +222,7 @@ class Store:
                 .mappings()
                 .all()
             )
-            diff_count = dict(
+            diff_count: dict[int, int] = dict(
                 conn.execute(
                     sa.select(differences.c.comparison_id, sa.func.count())
                     .where(differences.c.comparison_id.in_(ids))

@@ -131,7 +131,7 @@ def _open(parsed: DatabaseUrl, connect_timeout: int) -> Any:
     if parsed.postgres_wire:
         import psycopg
 
-        options = {k: v for k, v in parsed.query if _PG_OPTIONS.match(k)}
+        options: dict[str, Any] = {k: v for k, v in parsed.query if _PG_OPTIONS.match(k)}
         conn = psycopg.connect(
             host=parsed.host,
             port=parsed.port,

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from bridge.compare.buckets import (
@@ -329,6 +330,13 @@ class _Found:
         return True
 
 
+def _split_sums(
+    plans: tuple[_Plan, _Plan], buckets: _IntBuckets, width: int, split: list[Range], i: int
+) -> Sums:
+    """Side ``i``'s sums over the ``split`` ranges, in buckets of ``width``."""
+    return _group_sums(plans[i], buckets.group(plans[i], width), _IntBuckets.where(plans[i], split))
+
+
 def _bisect(pair: _Pair, plans: tuple[_Plan, _Plan], buckets: _IntBuckets, diffs: list[BucketDiff]) -> _Found:
     found, width = _Found(), buckets.width
     while diffs:
@@ -344,11 +352,7 @@ def _bisect(pair: _Pair, plans: tuple[_Plan, _Plan], buckets: _IntBuckets, diffs
         if not split:
             break
         width = max(1, width >> SPLIT_BITS)
-        sums = pair.both(
-            lambda i, width=width, split=split: _group_sums(
-                plans[i], buckets.group(plans[i], width), _IntBuckets.where(plans[i], split)
-            )
-        )
+        sums = pair.both(partial(_split_sums, plans, buckets, width, split))
         diffs = differing(*sums)
     return found
 

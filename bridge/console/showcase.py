@@ -26,18 +26,18 @@ def demo(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) ->
         online = sum(1 for w in workers if w.get("status") == "ONLINE")
         out.write(f"  {pool['name']:<12} type {pool['type']:<8} workers online: {online}\n")
     out.write("\n== Shadow runs (Airflow authoritative, Prefect into its shadow target)\n")
+
+    def say(line: str) -> None:
+        err.write(line + "\n")
+
     with database_errors("the demo's source and warehouse"):
-        demo_mod.seed_sources(lambda line: err.write(line + "\n"))
-        demo_mod.reset_targets(backends.catalog, lambda line: err.write(line + "\n"))
+        demo_mod.seed_sources(say)
+        demo_mod.reset_targets(backends.catalog, say)
         from bridge.devstack import StackSettings
 
-        demo_mod.fill_queues(
-            backends.catalog, StackSettings.from_env().sqs_url, lambda line: err.write(line + "\n")
-        )
+        demo_mod.fill_queues(backends.catalog, StackSettings.from_env().sqs_url, say)
     store = store_for(backends)
-    rows = demo_mod.run_all(
-        backends, store, progress=lambda: ShadowProgress(err), say=lambda line: err.write(line + "\n")
-    )
+    rows = demo_mod.run_all(backends, store, progress=lambda: ShadowProgress(err), say=say)
     out.write(demo_mod.table(rows) + "\n")
     report = write_report(store, backends.catalog, None)
     out.write(f"\nReport:     {report}\n")

@@ -42,8 +42,8 @@ def prefect_server(api_url: str) -> bool:
 
 def prefect_worker(api_url: str, pool: str) -> bool:
     """True when a worker of ``pool`` has sent a heartbeat and is online."""
-    workers = post_json(f"{api_url}/work_pools/{pool}/workers/filter", {})
-    return bool(workers) and any(w.get("status") == "ONLINE" for w in workers)
+    workers = post_json(f"{api_url}/work_pools/{pool}/workers/filter", {}) or []
+    return any(w.get("status") == "ONLINE" for w in workers)
 
 
 def sqs(endpoint: str) -> bool:

@@ -331,7 +331,9 @@ def _tables(latest: dict[str, Any]) -> list[str]:
 
 
 def _table_samples(t: dict[str, Any]) -> list[str]:
-    rows = [("only_airflow", "Only in Airflow", key, []) for key in view.as_list(t.get("only_airflow"))]
+    rows: list[tuple[str, str, Any, list[Any]]] = [
+        ("only_airflow", "Only in Airflow", key, []) for key in view.as_list(t.get("only_airflow"))
+    ]
     rows += [("only_prefect", "Only in Prefect", key, []) for key in view.as_list(t.get("only_prefect"))]
     rows += [
         ("row_changed", "Changed", c.get("key"), view.as_list(c.get("columns")))
