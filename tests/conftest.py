@@ -13,13 +13,34 @@ import pytest
 
 from tests.helpers import REPO, VENV_PY, free_port
 
+# The services a fixture needs (its own and those of the fixtures it uses are both seen: a test's
+# fixturenames is the whole closure). Modules that reach a service without a fixture say so in `pytestmark`.
+FIXTURE_SERVICES = {
+    "stack": ("airflow", "prefect", "sqs"),
+    "data_urls": ("postgres", "mariadb"),
+    "warehouse": ("postgres",),
+    "source": ("mariadb",),
+    "scratch": ("mariadb",),
+    "sqs_endpoint": ("sqs",),
+    "rabbit": ("rabbitmq",),
+}
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test is marked by its folder: tests/unit, tests/integration, tests/e2e."""
+    """Every test is marked by its folder (tests/unit, tests/integration, tests/e2e) and by the services its
+    fixtures start or reach (postgres, mariadb, rabbitmq, airflow, prefect, sqs), so a subset runs without
+    the whole stack: `pytest -m "unit or postgres and not airflow"`."""
     for item in items:
         for kind in ("unit", "integration", "e2e"):
             if f"{os.sep}tests{os.sep}{kind}{os.sep}" in str(item.fspath):
                 item.add_marker(getattr(pytest.mark, kind))
+        names = getattr(item, "fixturenames", ())
+        services = {service for name in names for service in FIXTURE_SERVICES.get(name, ())}
+        callspec = getattr(item, "callspec", None)
+        if "lane" in names and callspec is not None:  # the queue lanes run once per broker
+            services.add(callspec.params["lane"])
+        for service in sorted(services):
+            item.add_marker(getattr(pytest.mark, service))
 
 
 SESSION = secrets.token_hex(4)

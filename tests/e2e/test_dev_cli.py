@@ -10,9 +10,14 @@ import socket
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from bridge.devstack import StackSettings
 from bridge.devstack.process import group_members
 from tests.helpers import REPO, free_port
+
+# `bridge dev up` starts its own stack (metadata in PostgreSQL when one answers).
+pytestmark = [pytest.mark.airflow, pytest.mark.prefect, pytest.mark.sqs, pytest.mark.postgres]
 
 BRIDGE = str(REPO / ".venv" / "bin" / "bridge")
 

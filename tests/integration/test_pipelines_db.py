@@ -27,7 +27,7 @@ from pipelines.errors import InvalidTargetError
 from pipelines.jobs.prices import PRICE_HISTORY, update_prices
 from pipelines.jobs.products import PROCESSED_PRODUCTS, process_products, window_end
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.mariadb]
 
 ROWS = 400
 SEED = 20240601

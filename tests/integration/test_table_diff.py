@@ -22,7 +22,7 @@ from bridge.compare.tables import diff_tables, table_checksum
 from bridge.errors import DatabaseUnavailableError, UsageError
 from pipelines.adapters import db
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.mariadb]
 
 TOKEN = secrets.token_hex(4)
 
