@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from bridge.compare import buckets as planning
-from bridge.compare import connections, dialects, tables
+from bridge.compare import connections, dialects, plans, tables
 from bridge.compare.buckets import (
     BucketDiff,
     add_sums,
@@ -219,24 +219,24 @@ def test_categories() -> None:
     ] == ["int", "decimal", "float", "timestamp", "timestamptz", "text", "bytes", "text"]
 
 
-def _plan(dialect: dialects.Dialect) -> tables._Plan:
+def _plan(dialect: dialects.Dialect) -> plans.Plan:
     conn = Connection(None, dialect, "airflow", "postgresql://u:***@h:5432/d", None)
     key = (Column("id", "bigint", dialects.INT),)
-    return tables._plan(conn, TableSide("x", "s", "t"), key, (), ["number"], [])
+    return plans.make_plan(conn, TableSide("x", "s", "t"), key, (), ["number"], [])
 
 
 def test_int_selection_merges_ranges_and_chunks_the_where(monkeypatch: pytest.MonkeyPatch) -> None:
     plan = _plan(Postgres())
-    assert tables._IntBuckets.where(plan, [(0, 9), (10, 19), None]) == [
+    assert plans.IntBuckets.where(plan, [(0, 9), (10, 19), None]) == [
         ('("id" IS NULL OR "id" BETWEEN 0 AND 19)', ())
     ]
-    monkeypatch.setattr(tables, "RANGES_PER_QUERY", 2)
-    assert len(tables._IntBuckets.where(plan, [(0, 1), (5, 6), (9, 9)])) == 2
-    assert tables._IntBuckets.where(plan, []) == []
+    monkeypatch.setattr(plans, "RANGES_PER_QUERY", 2)
+    assert len(plans.IntBuckets.where(plan, [(0, 1), (5, 6), (9, 9)])) == 2
+    assert plans.IntBuckets.where(plan, []) == []
 
 
 def test_hash_selection_lists_prefixes_or_takes_everything_when_allowed() -> None:
-    plan, buckets = _plan(MySQL()), tables._HashBuckets(1)
+    plan, buckets = _plan(MySQL()), plans.HashBuckets(1)
     [(cond, params)] = buckets.where(plan, ["a", "b"])
     assert cond.endswith("IN (%s, %s)") and params == ("a", "b")
     many = [f"{i:x}" for i in range(10)]
