@@ -213,26 +213,21 @@ def status_cmd(
     console.status(run, opts)
 
 
-@main.command("pause")
-@click.argument("dag_id")
-@click.option("--backend", type=click.Choice(["airflow", "prefect"]), required=True)
-@handle_errors
-def pause_cmd(dag_id: str, backend: str) -> None:
-    """Stop scheduling DAG_ID on one orchestrator (runs already going finish)."""
-    from bridge import console
+def _pause_command(name: str, paused: bool, help_text: str) -> None:
+    """``bridge pause`` and ``bridge resume``: one command each, one body."""
 
-    console.set_paused(dag_id, backend, True, _options(backend=backend))
+    @main.command(name, help=help_text)
+    @click.argument("dag_id")
+    @click.option("--backend", type=click.Choice(["airflow", "prefect"]), required=True)
+    @handle_errors
+    def command(dag_id: str, backend: str) -> None:
+        from bridge import console
+
+        console.set_paused(dag_id, backend, paused, _options(backend=backend))
 
 
-@main.command("resume")
-@click.argument("dag_id")
-@click.option("--backend", type=click.Choice(["airflow", "prefect"]), required=True)
-@handle_errors
-def resume_cmd(dag_id: str, backend: str) -> None:
-    """Schedule DAG_ID again on one orchestrator."""
-    from bridge import console
-
-    console.set_paused(dag_id, backend, False, _options(backend=backend))
+_pause_command("pause", True, "Stop scheduling DAG_ID on one orchestrator (runs already going finish).")
+_pause_command("resume", False, "Schedule DAG_ID again on one orchestrator.")
 
 
 @main.command("parity")

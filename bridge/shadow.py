@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bridge.backends.base import Observation, RunRef, RunState, RunStatus
+from bridge.backends.base import Observation, RunRef, RunState, RunStatus, seconds_between
 from bridge.compare import model
 from bridge.compare.model import Difference, TableDiff
 from bridge.compare.normalize import normalize
@@ -47,7 +47,12 @@ class SideOutcome:
 
     @property
     def duration_s(self) -> float | None:
-        return (self.end - self.start).total_seconds() if self.start and self.end else None
+        return seconds_between(self.start, self.end)
+
+    def run_ids(self) -> list[str]:
+        """This side's own ids, which normalization replaces: its run, native run id, correlation id."""
+        ref = self.ref
+        return [self.run or "", ref.run_id if ref else "", ref.correlation_id if ref else ""]
 
 
 @dataclass(frozen=True)
@@ -187,26 +192,8 @@ def compare(
     if primary.document is None or shadow.document is None:
         return [], []
     s = entry.shadow
-    a = normalize(
-        primary.document,
-        [
-            primary.run or "",
-            primary.ref.run_id if primary.ref else "",
-            primary.ref.correlation_id if primary.ref else "",
-        ],
-        [primary_target],
-        s.unordered,
-    )
-    b = normalize(
-        shadow.document,
-        [
-            shadow.run or "",
-            shadow.ref.run_id if shadow.ref else "",
-            shadow.ref.correlation_id if shadow.ref else "",
-        ],
-        [shadow_target],
-        s.unordered,
-    )
+    a = normalize(primary.document, primary.run_ids(), [primary_target], s.unordered)
+    b = normalize(shadow.document, shadow.run_ids(), [shadow_target], s.unordered)
     differences = diff(a, b, float_tolerance=s.float_tolerance, ignore=s.ignore, noise=noise)
     tables = []
     if primary.ok and shadow.ok:

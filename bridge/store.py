@@ -32,11 +32,23 @@ comparisons = sa.Table(
     sa.Column("shadow_wall_s", sa.Float),
     sa.Column("conf", sa.JSON),
 )
-observations = sa.Table(
+
+
+def _of_a_comparison(name: str, *columns: sa.Column[Any]) -> sa.Table:
+    """A table of rows that belong to one comparison (an id, the comparison's id, then ``columns``)."""
+    return sa.Table(
+        name,
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "comparison_id", sa.Integer, sa.ForeignKey("comparisons.id", ondelete="CASCADE"), index=True
+        ),
+        *columns,
+    )
+
+
+observations = _of_a_comparison(
     "observations",
-    meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("comparison_id", sa.Integer, sa.ForeignKey("comparisons.id", ondelete="CASCADE"), index=True),
     sa.Column("side", sa.String(16), nullable=False),  # airflow | prefect
     sa.Column("run", sa.String(500)),
     sa.Column("state", sa.String(32)),
@@ -48,22 +60,16 @@ observations = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("document", sa.JSON),  # state, tasks, result as observed (before normalization)
 )
-differences = sa.Table(
+differences = _of_a_comparison(
     "differences",
-    meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("comparison_id", sa.Integer, sa.ForeignKey("comparisons.id", ondelete="CASCADE"), index=True),
     sa.Column("path", sa.Text, nullable=False),
     sa.Column("airflow", sa.JSON),
     sa.Column("prefect", sa.JSON),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("note", sa.Text),
 )
-table_diffs = sa.Table(
+table_diffs = _of_a_comparison(
     "table_diffs",
-    meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("comparison_id", sa.Integer, sa.ForeignKey("comparisons.id", ondelete="CASCADE"), index=True),
     sa.Column("table_name", sa.String(250), nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
 )

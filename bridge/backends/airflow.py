@@ -15,7 +15,6 @@ from bridge.backends.base import (
     RunStatus,
     TaskObservation,
     Workflow,
-    parse_time,
     poll_until_final,
 )
 from bridge.backends.http import RestClient
@@ -122,13 +121,7 @@ class AirflowBackend:
 
     def get_run(self, ref: RunRef) -> RunStatus:
         run = self.client.get(f"/dags/{_q(ref.workflow_id)}/dagRuns/{_q(ref.run_id)}")
-        return RunStatus(
-            ref,
-            STATES.get(run.get("state") or "", RunState.UNKNOWN),
-            parse_time(run.get("start_date")),
-            parse_time(run.get("end_date")),
-            run,
-        )
+        return RunStatus.from_payload(ref, run, STATES, ("state", "start_date", "end_date"))
 
     def find_run(self, native_id: str) -> RunRef:
         """A run from its native id ``DAG_ID/RUN_ID``."""

@@ -62,6 +62,15 @@ class RunStatus:
     end: datetime | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    @classmethod
+    def from_payload(
+        cls, ref: RunRef, raw: Mapping[str, Any], states: Mapping[str, RunState], fields: tuple[str, str, str]
+    ) -> RunStatus:
+        """A status from a server's run payload: ``fields`` name its state, start and end fields, ``states``
+        maps its state values to ours (anything else is unknown)."""
+        state, start, end = (raw.get(name) for name in fields)
+        return cls(ref, states.get(state or "", RunState.UNKNOWN), parse_time(start), parse_time(end), raw)
+
 
 @dataclass(frozen=True)
 class TaskObservation:
@@ -85,7 +94,7 @@ class Observation:
 
     @property
     def duration(self) -> float | None:
-        return (self.end - self.start).total_seconds() if self.start and self.end else None
+        return seconds_between(self.start, self.end)
 
 
 Progress = Callable[[RunStatus, float], None]
@@ -138,6 +147,11 @@ def poll_until_final(
                 f"{timeout:.0f} s; it goes on without us: {ref.url or 'see the UI'}"
             )
         time.sleep(min(interval, max(0.05, timeout - elapsed)))
+
+
+def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    """How long from ``start`` to ``end``; None unless both are known."""
+    return (end - start).total_seconds() if start and end else None
 
 
 def parse_time(value: str | None) -> datetime | None:

@@ -23,7 +23,6 @@ from bridge.backends.base import (
     RunStatus,
     TaskObservation,
     Workflow,
-    parse_time,
     poll_until_final,
 )
 from bridge.backends.http import RestClient
@@ -157,13 +156,7 @@ class PrefectBackend:
 
     def get_run(self, ref: RunRef) -> RunStatus:
         run = self.client.get(f"/flow_runs/{ref.run_id}")
-        return RunStatus(
-            ref,
-            STATES.get(run.get("state_type") or "", RunState.UNKNOWN),
-            parse_time(run.get("start_time")),
-            parse_time(run.get("end_time")),
-            run,
-        )
+        return RunStatus.from_payload(ref, run, STATES, ("state_type", "start_time", "end_time"))
 
     def find_run(self, native_id: str) -> RunRef:
         """A run from its flow-run id; the correlation id comes back from its tag."""

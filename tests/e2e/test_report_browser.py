@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from bridge.report import render
-from tests.unit.test_report import ATTR, SCRIPT, Page, hostile_report
+from tests.unit.report_samples import ATTR, SCRIPT, Page, hostile_report
 
 WIDTH, HEIGHT = 1280, 2000
 FLAGS = (
