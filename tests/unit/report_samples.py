@@ -135,6 +135,14 @@ def make_report() -> dict[str, Any]:
     }
 
 
+def report_linking(url: str) -> dict[str, Any]:
+    """The sample report with ``url`` as the latest and the oldest Airflow run's link."""
+    report = make_report()
+    report["workflows"][0]["latest"]["airflow"]["url"] = url
+    report["workflows"][0]["history"][0]["airflow_url"] = url
+    return report
+
+
 def hostile_report() -> dict[str, Any]:
     """The same report with hostile strings in every place a string can go."""
     report = make_report()

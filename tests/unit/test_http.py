@@ -13,6 +13,21 @@ from bridge.backends import http
 from bridge.errors import BackendError, BackendUnavailableError, NotFoundError
 
 
+class JSONHandler(BaseHTTPRequestHandler):
+    """A quiet handler that answers JSON."""
+
+    def reply(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 class Script:
     def __init__(self) -> None:
         self.replies: list[tuple[int, dict]] = []
@@ -24,19 +39,10 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Script]]:
     monkeypatch.setattr(http, "BACKOFF", 0.01)
     script = Script()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JSONHandler):
         def do_GET(self) -> None:
             script.hits += 1
-            status, body = script.replies.pop(0) if script.replies else (200, {"ok": True})
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
+            self.reply(*(script.replies.pop(0) if script.replies else (200, {"ok": True})))
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -87,27 +93,16 @@ def test_an_expired_token_is_renewed_once(monkeypatch: pytest.MonkeyPatch) -> No
     issued: list[str] = []
     seen: list[str | None] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def _reply(self, status: int, body: dict) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JSONHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers["Content-Length"]))
             issued.append(f"token-{len(issued) + 1}")
-            self._reply(201, {"access_token": issued[-1]})
+            self.reply(201, {"access_token": issued[-1]})
 
         def do_GET(self) -> None:
             seen.append(self.headers.get("Authorization"))
             ok = self.headers.get("Authorization") == "Bearer token-2"
-            self._reply(200 if ok else 401, {"dags": []} if ok else {"detail": "Token expired"})
-
-        def log_message(self, *args: object) -> None:
-            pass
+            self.reply(200 if ok else 401, {"dags": []} if ok else {"detail": "Token expired"})
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()

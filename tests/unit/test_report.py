@@ -12,7 +12,14 @@ import pytest
 import bridge.report
 from bridge.errors import UsageError
 from bridge.report import markdown, render, view
-from tests.unit.report_samples import AIRFLOW_URL, OLD_PREFECT_URL, PREFECT_URL, hostile_report, make_report
+from tests.unit.report_samples import (
+    AIRFLOW_URL,
+    OLD_PREFECT_URL,
+    PREFECT_URL,
+    hostile_report,
+    make_report,
+    report_linking,
+)
 
 
 # -- dispatch -----------------------------------------------------------------------------------------
@@ -138,9 +145,7 @@ def test_markdown_code_spans_hold_backticks_and_html() -> None:
     ],
 )
 def test_markdown_links_only_http_urls(url: str) -> None:
-    report = make_report()
-    report["workflows"][0]["latest"]["airflow"]["url"] = url
-    report["workflows"][0]["history"][0]["airflow_url"] = url
+    report = report_linking(url)
     md = render(report, "md")
     assert "](javascript" not in md.lower() and "](data:" not in md and "](//" not in md and "](ftp" not in md
     assert view.safe_url(url) is None

@@ -19,6 +19,7 @@ from tests.unit.report_samples import (
     Page,
     hostile_report,
     make_report,
+    report_linking,
 )
 
 
@@ -95,9 +96,7 @@ def test_html_escapes_every_hostile_value() -> None:
     ],
 )
 def test_html_links_only_http_urls(url: str) -> None:
-    report = make_report()
-    report["workflows"][0]["latest"]["airflow"]["url"] = url
-    report["workflows"][0]["history"][0]["airflow_url"] = url
+    report = report_linking(url)
     doc = render(report, "html")
     page = Page(doc)
     for a in page.tags("a"):
