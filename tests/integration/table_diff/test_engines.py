@@ -1,59 +1,31 @@
 """bridge.compare.tables against the real PostgreSQL and MariaDB: equal tables and exact differences, PG vs
 PG (two databases) and PG vs MariaDB, canonical text and float rounding across engines.
 
-This module gets databases of its own (see tests/integration/table_diff_helpers.py); each test its own
+This module gets databases of its own (tests/integration/table_diff/conftest.py); each test its own
 tables.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
 import pytest
 
 from bridge.compare.model import TableSide
 from bridge.compare.tables import diff_tables, table_checksum
 from pipelines.adapters import db
-from tests.integration.table_diff_helpers import (
+from tests.integration.table_diff.helpers import (
     insert_sql,
     keys,
     make_my,
     make_pg,
-    mariadb_database,
     mutate,
     my_run,
-    pg_database,
     pg_run,
     price_rows,
-    table_name,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.mariadb]
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[str]:
-    with pg_database(["airflow_out", "shadow_prefect"]) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def pg2() -> Iterator[str]:
-    """A second PostgreSQL database: the shadow side of a cross-database diff."""
-    with pg_database(["shadow_prefect"]) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def my() -> Iterator[str]:
-    with mariadb_database() as url:
-        yield url
-
-
-@pytest.fixture
-def name() -> str:
-    return table_name()
 
 
 # -- equal tables ---------------------------------------------------------------------------------

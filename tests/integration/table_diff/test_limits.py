@@ -1,13 +1,12 @@
 """bridge.compare.tables against the real PostgreSQL and MariaDB: which columns count, the sample, bisection
 of big buckets, md5 buckets for text keys; empty, missing and unreachable tables.
 
-This module gets databases of its own (see tests/integration/table_diff_helpers.py); each test its own
+This module gets databases of its own (tests/integration/table_diff/conftest.py); each test its own
 tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -17,34 +16,14 @@ from bridge.compare.model import TableSide
 from bridge.compare.tables import diff_tables, table_checksum
 from bridge.errors import DatabaseUnavailableError, UsageError
 from pipelines.adapters import db
-from tests.integration.table_diff_helpers import (
+from tests.integration.table_diff.helpers import (
     insert_sql,
     keys,
-    mariadb_database,
     my_run,
-    pg_database,
     pg_run,
-    table_name,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.mariadb]
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[str]:
-    with pg_database(["airflow_out", "shadow_prefect"]) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def my() -> Iterator[str]:
-    with mariadb_database() as url:
-        yield url
-
-
-@pytest.fixture
-def name() -> str:
-    return table_name()
 
 
 def test_compared_columns_limit_what_counts(pg: str, name: str) -> None:
