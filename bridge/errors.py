@@ -157,6 +157,8 @@ class StackError(BridgeError):
 
 
 class ServiceStartError(StackError):
+    """One service of the local stack did not become healthy: names it, shows its log's last lines."""
+
     def __init__(self, service: str, reason: str, log_path: str = "", tail: str = "") -> None:
         self.service = service
         self.log_path = log_path

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bridge import operations
+from bridge import errors, operations
 from bridge.backends.base import RunState, Workflow
 from bridge.config import AirflowSettings, Catalog, ParamMapping, PrefectSettings, WorkflowEntry
 from bridge.errors import BackendUnavailableError, UnknownWorkflowError, UsageError
@@ -127,3 +127,31 @@ def test_airflow_pages_past_the_100_cap() -> None:
     backend.client = Client()  # type: ignore[assignment]
     assert [d["dag_id"] for d in backend._pages("/dags", "dags")] == [d["dag_id"] for d in dags]
     assert calls == [0, 100, 200]
+
+
+@pytest.mark.parametrize(
+    "error,code",
+    [
+        (errors.RunFailedError("run airflow:x/y ended failed"), 1),
+        (errors.MismatchError("shadow x: mismatch (2 differences)"), 4),
+        (errors.ScheduleMismatchError("x: the schedules differ (offset)"), 1),
+        (errors.BackendUnavailableError("airflow is unreachable"), 3),
+        (errors.DatabaseUnavailableError("prefect database ...: cannot connect"), 3),
+        (errors.StoreError("cannot open the history store"), 3),
+        (errors.NotFoundError("no such run"), 2),
+    ],
+)
+def test_exit_codes_come_from_the_raised_error_with_one_line(error: errors.BridgeError, code: int) -> None:
+    import io
+
+    from bridge.console import guarded
+
+    err = io.StringIO()
+
+    def fail() -> None:
+        print("what the command printed before it failed")
+        raise error
+
+    assert guarded(fail, err, prog="bridge") == code
+    assert err.getvalue() == f"bridge: {error}\n"
+    assert guarded(lambda: None, err) == 0
