@@ -214,3 +214,39 @@ def test_an_older_store_is_migrated(tmp_path: Path) -> None:
     assert store.history("wf")[0]["sides"]["airflow"]["elapsed_s"] is not None
     with sa.create_engine(url).connect() as conn:
         assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar() == 2
+
+
+def _shadow_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, airflow: Fake, prefect: Fake, fail_on_mismatch: bool
+) -> tuple[Any, str]:
+    """`--shadow` as the console runs it (store and report under a temporary home); the error it raised."""
+    import dataclasses
+    import io
+
+    from bridge.console import Options, shadow_run
+
+    monkeypatch.setenv("BRIDGE_HOME", str(tmp_path))
+    backends = _backends(airflow, prefect)
+    backends.catalog = dataclasses.replace(CATALOG, store_url=f"sqlite:///{tmp_path / 'h.db'}")
+    out = io.StringIO()
+    try:
+        shadow_run(backends, "wf", {}, Options(fail_on_mismatch=fail_on_mismatch), out, io.StringIO())
+    except Exception as exc:
+        return exc, out.getvalue()
+    return None, out.getvalue()
+
+
+def test_a_mismatch_prints_its_verdict_then_raises_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridge.errors import MismatchError, RunFailedError
+
+    error, out = _shadow_cli(tmp_path, monkeypatch, Fake("airflow", 1), Fake("prefect", 2), True)
+    assert isinstance(error, MismatchError) and error.exit_code == 4
+    assert out.startswith("shadow wf: mismatch (")
+    error, out = _shadow_cli(tmp_path, monkeypatch, Fake("airflow", 1), Fake("prefect", 2), False)
+    assert error is None and out.startswith("shadow wf: mismatch (")
+    failed = Fake("airflow", 1, state=RunState.FAILED)
+    error, out = _shadow_cli(tmp_path, monkeypatch, failed, Fake("prefect", 1), True)
+    assert isinstance(error, RunFailedError) and error.exit_code == 1
+    assert out.startswith("shadow wf: primary_failed (")
