@@ -70,7 +70,9 @@ def project(tmp_path: Path) -> Path:
         package.mkdir(parents=True, exist_ok=True)
         (package / "__init__.py").write_text(f'"""{name}."""\n')
     # Outside bridge/ mypy checks by default only: an untyped function there is not an error.
-    (root / "pipelines" / "untyped.py").write_text('"""Untyped."""\n\n\ndef double(x):\n    return x * 2\n')
+    (root / "pipelines" / "common" / "untyped.py").write_text(
+        '"""Untyped."""\n\n\ndef double(x):\n    return x * 2\n'
+    )
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     subprocess.run(["git", "-C", str(root), "add", "."], check=True)
     return root
@@ -107,11 +109,11 @@ def test_mypy_is_strict_over_bridge(project: Path) -> None:
     assert (
         "bridge/offence.py:4: error: Function is missing a type annotation  [no-untyped-def]" in result.stdout
     )
-    assert "pipelines/untyped.py" not in result.stdout
+    assert "pipelines/common/untyped.py" not in result.stdout
 
 
 def test_mypy_fails_on_a_type_error_outside_bridge(project: Path) -> None:
-    (project / "pipelines" / "typed.py").write_text('"""Typed."""\n\nCOUNT: int = "three"\n')
+    (project / "pipelines" / "common" / "typed.py").write_text('"""Typed."""\n\nCOUNT: int = "three"\n')
     result = run("mypy", project)
     assert result.returncode != 0
     assert "[assignment]" in result.stdout
@@ -135,11 +137,18 @@ def test_lint_imports_fails_on_an_upward_import_in_the_bridge(project: Path) -> 
 
 
 def test_module_size_fails_on_a_module_over_400_lines(project: Path) -> None:
-    big = project / "pipelines" / "big.py"
+    big = project / "pipelines" / "common" / "big.py"
     big.write_text("x = 1\n" * 400)
     subprocess.run(["git", "-C", str(project), "add", "."], check=True)
     assert run("check_module_size", project).returncode == 0
     big.write_text("x = 1\n" * 401)
     result = run("check_module_size", project)
     assert result.returncode == 1
-    assert "pipelines/big.py has 401 lines (limit 400)" in result.stdout
+    assert "pipelines/common/big.py has 401 lines (limit 400)" in result.stdout
+
+
+def test_lint_imports_fails_when_a_rule_imports_an_adapter(project: Path) -> None:
+    (project / "pipelines" / "cron" / "__init__.py").write_text('"""cron."""\n\nimport pipelines.adapters\n')
+    result = run("lint-imports", project)
+    assert result.returncode != 0
+    assert "pipelines.cron is not allowed to import pipelines.adapters" in result.stdout
