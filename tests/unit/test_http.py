@@ -48,6 +48,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Script]]:
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{srv.server_address[1]}", script
     srv.shutdown()
+    srv.server_close()
 
 
 def test_5xx_is_retried_until_it_passes(server: tuple[str, Script]) -> None:
@@ -120,3 +121,4 @@ def test_an_expired_token_is_renewed_once(monkeypatch: pytest.MonkeyPatch) -> No
         assert len(seen) == 2
     finally:
         srv.shutdown()
+        srv.server_close()
