@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import REPO, VENV_PY, free_port
+from tests.helpers import REPO, VENV_PY, database_url, free_port
 
 # The services a fixture needs (its own and those of the fixtures it uses are both seen: a test's
 # fixturenames is the whole closure). Modules that reach a service without a fixture say so in `pytestmark`.
@@ -52,12 +52,9 @@ def data_urls() -> Iterator[dict[str, str]]:
     The stack's services get them as BRIDGE_SOURCE_URL / BRIDGE_WAREHOUSE_URL."""
     from pipelines.adapters import db
 
-    def with_db(url: str, name: str) -> str:
-        return db.DatabaseUrl.parse(url).with_database(name).render(hide_password=False)
-
     urls = {
-        "BRIDGE_SOURCE_URL": with_db(db.source_url(), f"bridge_s{SESSION}_src"),
-        "BRIDGE_WAREHOUSE_URL": with_db(db.warehouse_url(), f"bridge_s{SESSION}_wh"),
+        "BRIDGE_SOURCE_URL": database_url(db.source_url(), f"bridge_s{SESSION}_src"),
+        "BRIDGE_WAREHOUSE_URL": database_url(db.warehouse_url(), f"bridge_s{SESSION}_wh"),
     }
     db.ensure_source_database(urls["BRIDGE_SOURCE_URL"])
     db.ensure_warehouse_database(urls["BRIDGE_WAREHOUSE_URL"])

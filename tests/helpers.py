@@ -1,11 +1,13 @@
-"""Helpers the test modules share: the repo's paths, polling, free ports. Fixtures live in conftest.py."""
+"""Helpers the test modules share: the repo's paths, polling, free ports, databases of a test's own.
+Fixtures live in conftest.py files."""
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_PY = REPO / ".venv" / "bin" / "python"
@@ -45,3 +47,26 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def database_url(base: str, name: str) -> str:
+    """``base`` with its database set to ``name``, password kept."""
+    from pipelines.adapters import db
+
+    return db.DatabaseUrl.parse(base).with_database(name).render(hide_password=False)
+
+
+@contextmanager
+def own_database(server: Literal["source", "warehouse"], name: str, create: bool = True) -> Iterator[str]:
+    """A database ``name`` of the test's own on the source (MariaDB) or warehouse (PostgreSQL) server:
+    created first unless ``create`` is false (a seeder creates it), dropped at the end whatever happens."""
+    from pipelines.adapters import db
+
+    source = server == "source"
+    url = database_url(db.source_url() if source else db.warehouse_url(), name)
+    if create:
+        (db.ensure_source_database if source else db.ensure_warehouse_database)(url)
+    try:
+        yield url
+    finally:
+        (db.drop_source_database if source else db.drop_warehouse_database)(url)

@@ -16,10 +16,8 @@ import pytest
 import requests
 
 from devkit.etl_seed import seed_etl
-from pipelines.adapters import db
 from pipelines.adapters.rabbitmq import rabbitmq_url
-from tests.helpers import free_port, wait_for
-from tests.integration.etl_helpers import database_url as _url
+from tests.helpers import free_port, own_database, wait_for
 from tests.integration.queue_lanes import BROKERS, REPO, Lane
 
 TOKEN = secrets.token_hex(4)
@@ -27,33 +25,23 @@ TOKEN = secrets.token_hex(4)
 
 @pytest.fixture(scope="module")
 def warehouse() -> Iterator[str]:
-    url = _url(db.warehouse_url(), f"bridge_t{TOKEN}{secrets.token_hex(2)}_etlwh")
-    db.ensure_warehouse_database(url)
-    try:
+    with own_database("warehouse", f"bridge_t{TOKEN}{secrets.token_hex(2)}_etlwh") as url:
         yield url
-    finally:
-        db.drop_warehouse_database(url)
 
 
 @pytest.fixture(scope="module")
 def source() -> Iterator[str]:
     """1500 products and orders, seed 3: the shared, read-only source."""
-    url = _url(db.source_url(), f"bridge_t{TOKEN}{secrets.token_hex(2)}_etlsrc")
-    seed_etl(url, 1500, 3)
-    try:
+    with own_database("source", f"bridge_t{TOKEN}{secrets.token_hex(2)}_etlsrc", create=False) as url:
+        seed_etl(url, 1500, 3)
         yield url
-    finally:
-        db.drop_source_database(url)
 
 
 @pytest.fixture
 def scratch() -> Iterator[str]:
     """A source a test may change."""
-    url = _url(db.source_url(), f"bridge_t{TOKEN}_{secrets.token_hex(3)}")
-    try:
+    with own_database("source", f"bridge_t{TOKEN}_{secrets.token_hex(3)}", create=False) as url:
         yield url
-    finally:
-        db.drop_source_database(url)
 
 
 @pytest.fixture

@@ -14,11 +14,6 @@ DAY = "2025-01-01"
 READERS = ("client", "pymysql")
 
 
-def database_url(base: str, name: str) -> str:
-    """``base`` with its database set to ``name``, password kept."""
-    return db.DatabaseUrl.parse(base).with_database(name).render(hide_password=False)
-
-
 def dump(warehouse: str, target: str, table: EtlTable) -> list[tuple[object, ...]]:
     with db.warehouse_connection(warehouse) as conn:
         conn.execute("SET TIME ZONE 'UTC'")

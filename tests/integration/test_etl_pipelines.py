@@ -188,6 +188,8 @@ def _kill_mid_load(job: str, source: str, warehouse: str, target: str) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            pipe.close()
     with db.warehouse_connection(warehouse) as conn:  # its backend notices the dead client and rolls back
         deadline = time.monotonic() + 30
         while conn.execute(

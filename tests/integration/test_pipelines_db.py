@@ -26,6 +26,7 @@ from pipelines.cron.validation import SKU_PATTERN
 from pipelines.errors import InvalidTargetError
 from pipelines.jobs.prices import PRICE_HISTORY, update_prices
 from pipelines.jobs.products import PROCESSED_PRODUCTS, process_products, window_end
+from tests.helpers import own_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.mariadb]
 
@@ -36,40 +37,24 @@ MID_DAY = LAST_DAY - timedelta(days=10)
 TOKEN = secrets.token_hex(4)
 
 
-def _url_with_db(url: str, name: str) -> str:
-    return db.DatabaseUrl.parse(url).with_database(name).render(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def source() -> Iterator[str]:
-    url = _url_with_db(db.source_url(), f"bridge_t{TOKEN}_src")
-    db.ensure_source_database(url)
-    try:
+    with own_database("source", f"bridge_t{TOKEN}_src") as url:
         seed_products(url, ROWS, SEED)
         yield url
-    finally:
-        db.drop_source_database(url)
 
 
 @pytest.fixture(scope="module")
 def scratch_source() -> Iterator[str]:
     """A second source database, for tests that reseed."""
-    url = _url_with_db(db.source_url(), f"bridge_t{TOKEN}_scratch")
-    db.ensure_source_database(url)
-    try:
+    with own_database("source", f"bridge_t{TOKEN}_scratch") as url:
         yield url
-    finally:
-        db.drop_source_database(url)
 
 
 @pytest.fixture(scope="module")
 def warehouse() -> Iterator[str]:
-    url = _url_with_db(db.warehouse_url(), f"bridge_t{TOKEN}_wh")
-    db.ensure_warehouse_database(url)
-    try:
+    with own_database("warehouse", f"bridge_t{TOKEN}_wh") as url:
         yield url
-    finally:
-        db.drop_warehouse_database(url)
 
 
 @pytest.fixture

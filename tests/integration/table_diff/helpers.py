@@ -14,33 +14,22 @@ from decimal import Decimal
 from typing import Any
 
 from pipelines.adapters import db
-
-
-def _with_db(url: str, name: str) -> str:
-    return db.DatabaseUrl.parse(url).with_database(name).render(hide_password=False)
+from tests.helpers import own_database
 
 
 @contextmanager
 def pg_database(schemas: Sequence[str]) -> Iterator[str]:
     """A PostgreSQL database of its own holding ``schemas``; dropped at the end."""
-    url = _with_db(db.warehouse_url(), f"bridge_t{secrets.token_hex(4)}_tdiff")
-    db.ensure_warehouse_database(url)
-    try:
+    with own_database("warehouse", f"bridge_t{secrets.token_hex(4)}_tdiff") as url:
         pg_run(url, [f"CREATE SCHEMA {schema}" for schema in schemas])
         yield url
-    finally:
-        db.drop_warehouse_database(url)
 
 
 @contextmanager
 def mariadb_database() -> Iterator[str]:
     """A MariaDB database of its own; dropped at the end."""
-    url = _with_db(db.source_url(), f"bridge_t{secrets.token_hex(4)}_tdiff")
-    db.ensure_source_database(url)
-    try:
+    with own_database("source", f"bridge_t{secrets.token_hex(4)}_tdiff") as url:
         yield url
-    finally:
-        db.drop_source_database(url)
 
 
 def table_name() -> str:
