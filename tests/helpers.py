@@ -4,6 +4,7 @@ Fixtures live in conftest.py files."""
 from __future__ import annotations
 
 import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,3 +71,17 @@ def own_database(server: Literal["source", "warehouse"], name: str, create: bool
         yield url
     finally:
         (db.drop_source_database if source else db.drop_warehouse_database)(url)
+
+
+def run_prefect_script(prefect_url: str, script: str) -> None:
+    """Run ``script`` (e.g. an extra ``Flow.deploy``) with the repo's venv against the Prefect server at
+    ``prefect_url``, from the repo root and with a clean environment; fail with its stderr."""
+    proc = subprocess.run(
+        [str(VENV_PY), "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={"PATH": "/usr/bin:/bin", "PREFECT_API_URL": prefect_url, "HOME": "/root"},
+    )
+    assert proc.returncode == 0, proc.stderr

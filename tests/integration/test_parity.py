@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from bridge import config, parity
 from bridge.config import WorkflowEntry
 from bridge.operations import Backends
-from tests.helpers import REPO, VENV_PY
+from tests.helpers import run_prefect_script
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +58,7 @@ def test_a_deployment_in_another_timezone_is_flagged(backends: Backends, stack) 
         "f.deploy(name='update_prices_daily_utc', work_pool_name='scheduler', schedule=Cron('0 6 * * *', "
         "timezone='UTC'), paused=True, build=False, push=False, print_next_steps=False)\n"
     )
-    proc = subprocess.run(
-        [str(VENV_PY), "-c", script],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={"PATH": "/usr/bin:/bin", "PREFECT_API_URL": stack.prefect_url, "HOME": "/root"},
-    )
-    assert proc.returncode == 0, proc.stderr
+    run_prefect_script(stack.prefect_url, script)
     _wait_scheduled(backends, "update_prices_daily")
     catalog = dataclasses.replace(
         backends.catalog,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 
 import pytest
 
@@ -11,7 +10,7 @@ from bridge import config, shadow
 from bridge.compare import model
 from bridge.operations import Backends
 from devkit.etl_seed import seed_etl
-from tests.helpers import REPO, VENV_PY, wait_for_dags
+from tests.helpers import run_prefect_script, wait_for_dags
 
 DAY = "2024-12-31"
 
@@ -90,15 +89,7 @@ def test_a_divergent_port_is_a_mismatch_naming_paths_and_rows(backends: Backends
         "f.deploy(name='update_prices_daily_divergent', work_pool_name='scheduler', build=False, push=False,"
         " print_next_steps=False)\n"
     )
-    proc = subprocess.run(
-        [str(VENV_PY), "-c", script],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={"PATH": "/usr/bin:/bin", "PREFECT_API_URL": stack.prefect_url, "HOME": "/root"},
-    )
-    assert proc.returncode == 0, proc.stderr
+    run_prefect_script(stack.prefect_url, script)
     b = _with_shadow_target(
         backends,
         "update_prices_daily",
