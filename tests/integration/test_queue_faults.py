@@ -62,6 +62,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_writes_nothing_twice(lane: 
     finally:
         if child.poll() is None:
             child.kill()
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
     restarted = lane.drain(target, batch_size=batch)
     m = restarted.metrics
     assert m.processed == n - committed
