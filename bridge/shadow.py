@@ -99,10 +99,11 @@ def _run_side(
     timeout: float,
     entry: WorkflowEntry,
     progress: SideProgress | None,
+    at: datetime | None = None,
 ) -> SideOutcome:
     backend = backends.get(side)
     started = time.monotonic()
-    ref = backend.trigger(workflow_id, conf, corr)
+    ref = backend.trigger(workflow_id, conf, corr, at=at)
     backend.wait(ref, timeout, (lambda st, el: progress(side, st, el)) if progress else None)
     obs = backend.observe(ref)
     return _outcome(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -96,10 +97,17 @@ class AirflowBackend:
     def run_url(self, dag_id: str, run_id: str) -> str:
         return f"{self.url}/dags/{_q(dag_id)}/runs/{_q(run_id)}"
 
-    def trigger(self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str) -> RunRef:
-        """Create a DAG run whose dag_run_id is the correlation id; a repeat returns the same run."""
+    def trigger(
+        self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str, at: datetime | None = None
+    ) -> RunRef:
+        """Create a DAG run whose dag_run_id is the correlation id; a repeat returns the same run.
+        ``at``: the run's logical_date, so Airflow derives its data interval as for that instant."""
         self.get_workflow(workflow_id)  # a clear "unknown workflow" before anything is written
-        body = {"dag_run_id": correlation_id, "logical_date": None, "conf": dict(conf)}
+        body = {
+            "dag_run_id": correlation_id,
+            "logical_date": at.isoformat() if at else None,
+            "conf": dict(conf),
+        }
         ref = RunRef(
             self.name, workflow_id, correlation_id, correlation_id, self.run_url(workflow_id, correlation_id)
         )

@@ -110,7 +110,12 @@ class Backend(Protocol):
 
     def get_workflow(self, workflow_id: str) -> Workflow: ...
 
-    def trigger(self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str) -> RunRef: ...
+    def trigger(
+        self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str, at: datetime | None = None
+    ) -> RunRef:
+        """``at``: run as if the scheduler had fired at that instant (Airflow: logical_date, Prefect:
+        a flow run scheduled at it)."""
+        ...
 
     def get_run(self, ref: RunRef) -> RunStatus: ...
 

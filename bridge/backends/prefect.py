@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -135,14 +136,19 @@ class PrefectBackend:
     def run_url(self, flow_run_id: str) -> str:
         return f"{self.ui_url}/runs/flow-run/{flow_run_id}"
 
-    def trigger(self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str) -> RunRef:
-        """Create a flow run of the deployment; the idempotency key makes a repeat return the same run."""
+    def trigger(
+        self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str, at: datetime | None = None
+    ) -> RunRef:
+        """Create a flow run of the deployment; the idempotency key makes a repeat return the same run.
+        ``at``: the flow run is scheduled at that instant, so the flow reads it as its scheduled start."""
         dep = self._deployment(workflow_id)
-        body = {
+        body: dict[str, Any] = {
             "parameters": dict(conf),
             "idempotency_key": correlation_id,
             "tags": [f"{CORRELATION_TAG}{correlation_id}", "bridge"],
         }
+        if at is not None:
+            body["state"] = {"type": "SCHEDULED", "state_details": {"scheduled_time": at.isoformat()}}
         try:
             run = self.client.post(f"/deployments/{dep['id']}/create_flow_run", json=body)
         except BackendError as exc:

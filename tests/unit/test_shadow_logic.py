@@ -31,7 +31,7 @@ class Fake:
     fail_with: Exception | None = None
     state: RunState = RunState.SUCCESS
 
-    def trigger(self, workflow_id: str, conf: Any, corr: str) -> RunRef:
+    def trigger(self, workflow_id: str, conf: Any, corr: str, at: Any = None) -> RunRef:
         if self.fail_with:
             raise self.fail_with
         self.conf = dict(conf)
