@@ -66,13 +66,30 @@ class ShadowResult:
     differences: tuple[Difference, ...] = ()
     tables: tuple[TableDiff, ...] = ()
     wall_s: float = 0.0
+    deployment: str = ""  # the Prefect side's deployment, named once in progress and results
+    at: datetime | None = None  # the schedule instant both sides ran as (--at), if any
 
     def sides(self) -> tuple[SideOutcome, SideOutcome]:
         return self.primary, self.shadow
 
     @property
     def real_differences(self) -> list[Difference]:
-        return [d for d in self.differences if d.kind != model.NOISE]
+        """Value differences that count: not noise within its calibrated spread, not ignored."""
+        return [d for d in self.differences if d.kind not in model.SET_ASIDE]
+
+    @property
+    def set_aside(self) -> list[Difference]:
+        """Ignored differences and calibrated noise, listed apart with their reasons or spreads."""
+        return [d for d in self.differences if d.kind in model.SET_ASIDE]
+
+    @property
+    def tally(self) -> model.Tally:
+        return model.Tally.of(self.differences, self.tables)
+
+    @property
+    def verdict_line(self) -> str:
+        """``mismatch (2 values, 5 rows in price_history, 3 ignored)``."""
+        return f"{self.verdict} ({self.tally.describe()})"
 
 
 def _outcome(side: str, obs: Observation, doc: Mapping[str, Any], elapsed: float) -> SideOutcome:
@@ -137,6 +154,7 @@ def run(
     correlation_id: str | None = None,
     progress: SideProgress | None = None,
     noise: list[str] | None = None,
+    at: datetime | None = None,
 ) -> ShadowResult:
     """Run ``dag_id`` on both sides at once and compare. Primary errors (cannot trigger, timeout) raise."""
     entry = backends.catalog.entry(dag_id)
@@ -153,14 +171,22 @@ def run(
     thread = threading.Thread(
         target=lambda: holder.append(
             _shadow_side(
-                backends, "prefect", entry.deployment, shadow_conf, corr, settings.timeout, entry, progress
+                backends,
+                "prefect",
+                entry.deployment,
+                shadow_conf,
+                corr,
+                settings.timeout,
+                entry,
+                progress,
+                at,
             )
         ),
         name="shadow",
         daemon=True,
     )
     thread.start()
-    primary = _run_side(backends, "airflow", dag_id, conf, corr, timeout, entry, progress)
+    primary = _run_side(backends, "airflow", dag_id, conf, corr, timeout, entry, progress, at)
     thread.join()
     shadow = holder[0]
     differences, tables = compare(
@@ -177,6 +203,8 @@ def run(
         tuple(differences),
         tuple(tables),
         time.monotonic() - started,
+        deployment=entry.deployment,
+        at=at,
     )
 
 

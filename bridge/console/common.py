@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any
 
 from bridge.errors import BridgeError
@@ -23,6 +24,7 @@ class Options:
     timeout: float = 3600.0
     shadow: bool = False
     fail_on_mismatch: bool = False
+    at: datetime | None = None  # --at: run as if the schedulers had fired at this instant
 
 
 def guarded(fn: Callable[[], object], err: IO[str] | None = None, prog: str = "bridge") -> int:

@@ -79,6 +79,7 @@ def shadow_run(
         timeout=opts.timeout,
         progress=ShadowProgress(err),
         noise=store.noise_paths(dag_id),
+        at=opts.at,
     )
     store.record(result)
     report = write_report(store, backends.catalog, dag_id)
