@@ -71,7 +71,7 @@ test-unit: setup ## fast: logic only, no services
 	$(PYTEST) -q -m unit
 
 test-integration: setup
-	$(PYTEST) -q -m "integration or e2e"
+	$(PYTEST) -q -m "integration or e2e or fidelity"
 
 clean: down ## stop the stack and remove its state, databases and the environments
 	@test ! -x $(VENV)/bin/python || $(VENV)/bin/python -c "from bridge import devstack; devstack.drop_databases(devstack.StackSettings.from_env())" || true

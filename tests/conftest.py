@@ -27,11 +27,11 @@ FIXTURE_SERVICES = {
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test is marked by its folder (tests/unit, tests/integration, tests/e2e) and by the services its
+    """Every test is marked by its folder (tests/unit, tests/integration, tests/e2e, tests/fidelity) and by the services its
     fixtures start or reach (postgres, mariadb, rabbitmq, airflow, prefect, sqs), so a subset runs without
     the whole stack: `pytest -m "unit or postgres and not airflow"`."""
     for item in items:
-        for kind in ("unit", "integration", "e2e"):
+        for kind in ("unit", "integration", "e2e", "fidelity"):
             if f"{os.sep}tests{os.sep}{kind}{os.sep}" in str(item.fspath):
                 item.add_marker(getattr(pytest.mark, kind))
         names = getattr(item, "fixturenames", ())
