@@ -62,13 +62,19 @@ class IgnoreRule:
 
 @dataclass(frozen=True)
 class TableOutput:
-    """A table a workflow writes into its target, compared by key between primary and shadow targets."""
+    """A declared table of a workflow's target: it overrides what discovery finds (key, columns), says which
+    rows a run is responsible for (``scope``, a SQL condition over the table with ``{conf key}``
+    placeholders filled from the run's conf, e.g. ``business_date = {business_date}``), or excludes the
+    table from comparison with a reason. Every table not declared is still compared (by its primary key,
+    over the rows written in this run)."""
 
     table: str
-    key: tuple[str, ...]
+    key: tuple[str, ...] = ()
     columns: tuple[str, ...] | None = None
     airflow_url: str | None = None
     prefect_url: str | None = None
+    scope: str | None = None
+    exclude: str | None = None  # the reason the table is not compared
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,17 @@ class ShadowSettings:
     task_map: Mapping[str, str] = field(default_factory=dict)  # Airflow task id -> Prefect task name
     ignore: tuple[IgnoreRule, ...] = ()
     tables: tuple[TableOutput, ...] = ()
+    # Tables the workflow reads from its own target (watermarks, state): copied from the primary target
+    # into the shadow target (and each calibration control's) before a run, so both start where the
+    # legacy side stands.
+    start_from_primary: tuple[str, ...] = ()
+    # Document paths that fingerprint what a run read (besides the keys it wrote): calibration refuses
+    # controls whose fingerprints differ.
+    inputs: tuple[str, ...] = ()
+    discover: bool = True  # compare every table of the targets, not only the declared ones
+
+    def table(self, name: str) -> TableOutput | None:
+        return next((t for t in self.tables if t.table == name), None)
 
     def shadow_target(self, primary_target: str) -> str:
         """Where the shadow writes: the configured target, else one shadow namespace per primary target
@@ -140,8 +157,19 @@ _SCHEMA: dict[str, Any] = {
                 "task_map": dict,
                 "ignore": [{"path": str, "reason": str}],
                 "tables": [
-                    {"table": str, "key": list, "columns": list, "airflow_url": str, "prefect_url": str}
+                    {
+                        "table": str,
+                        "key": list,
+                        "columns": list,
+                        "airflow_url": str,
+                        "prefect_url": str,
+                        "scope": str,
+                        "exclude": str,
+                    }
                 ],
+                "start_from_primary": list,
+                "inputs": list,
+                "discover": bool,
             },
         }
     },
@@ -266,15 +294,21 @@ def _shadow(raw: Mapping[str, Any], where: str) -> ShadowSettings:
         rules.append(IgnoreRule(rule["path"], rule["reason"].strip()))
     tables = []
     for i, t in enumerate(raw.get("tables", [])):
-        if not t.get("table") or not t.get("key"):
-            raise ConfigError(f"{where}.tables[{i}]: a table output needs `table` and `key`")
+        if not t.get("table"):
+            raise ConfigError(f"{where}.tables[{i}]: a table entry needs `table`")
+        if "exclude" in t and not str(t["exclude"]).strip():
+            raise ConfigError(
+                f"{where}.tables[{i}]: `exclude` is the written reason the table is not compared"
+            )
         tables.append(
             TableOutput(
                 t["table"],
-                tuple(t["key"]),
+                tuple(t.get("key", ())),
                 tuple(t["columns"]) if t.get("columns") else None,
                 t.get("airflow_url"),
                 t.get("prefect_url"),
+                t.get("scope"),
+                str(t["exclude"]).strip() if "exclude" in t else None,
             )
         )
     base = ShadowSettings()
@@ -287,4 +321,7 @@ def _shadow(raw: Mapping[str, Any], where: str) -> ShadowSettings:
         task_map=dict(raw.get("task_map", {})),
         ignore=tuple(rules),
         tables=tuple(tables),
+        start_from_primary=tuple(raw.get("start_from_primary", ())),
+        inputs=tuple(raw.get("inputs", ())),
+        discover=bool(raw.get("discover", True)),
     )

@@ -12,6 +12,7 @@
     │   └── DatabaseUnavailableError cannot reach it (or the dev data's broker), connection lost (exit 3)
     ├── StoreError                   the shadow history store cannot be opened or written (exit 3)
     ├── RunFailedError               a run ended in a failed state (exit 1)
+    ├── CalibrationRefusedError      calibration controls saw different inputs or did no work (exit 5)
     ├── WaitTimeoutError             a wait ran out; the run goes on (exit 1)
     ├── MismatchError                a shadow comparison found differences (exit 4)
     │   └── ScheduleMismatchError    the two sides' next fire times differ (exit 1)
@@ -29,6 +30,7 @@ __all__ = [
     "BackendError",
     "BackendUnavailableError",
     "BridgeError",
+    "CalibrationRefusedError",
     "ConfigError",
     "DatabaseError",
     "DatabaseUnavailableError",
@@ -130,6 +132,13 @@ class RunFailedError(BridgeError):
     """A run ended in a failed state; what it did was printed before this is raised."""
 
     exit_code = 1
+
+
+class CalibrationRefusedError(BridgeError):
+    """Calibration would measure nothing: its control runs saw different inputs, or did no work. No noise
+    is recorded."""
+
+    exit_code = 5
 
 
 class WaitTimeoutError(BridgeError):

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bridge.backends.base import Observation, RunRef, RunState, RunStatus, seconds_between
 from bridge.compare import model
-from bridge.compare.model import Difference, TableDiff
-from bridge.compare.normalize import normalize
+from bridge.compare.model import Difference, NoiseSpread, TableDiff
+from bridge.compare.normalize import RunIdentity, normalize
+from bridge.compare.outputs import Targets
 from bridge.compare.values import diff
-from bridge.config import TableOutput, WorkflowEntry, default_warehouse_url
-from bridge.errors import BridgeError, UnknownWorkflowError
+from bridge.config import ShadowSettings, WorkflowEntry, default_warehouse_url
+from bridge.errors import DatabaseUnavailableError, UnknownWorkflowError
 from bridge.operations import Backends, format_run_id, new_correlation_id
 
 SideProgress = Callable[[str, RunStatus, float], None]
@@ -107,7 +108,7 @@ def _outcome(side: str, obs: Observation, doc: Mapping[str, Any], elapsed: float
     )
 
 
-def _run_side(
+def run_side(
     backends: Backends,
     side: str,
     workflow_id: str,
@@ -136,7 +137,7 @@ def _shadow_side(*args: Any) -> SideOutcome:
     from bridge.errors import BackendUnavailableError, WaitTimeoutError
 
     try:
-        return _run_side(*args)
+        return run_side(*args)
     except WaitTimeoutError as exc:
         return SideOutcome("prefect", "timeout", error=str(exc))
     except BackendUnavailableError as exc:
@@ -153,10 +154,14 @@ def run(
     timeout: float,
     correlation_id: str | None = None,
     progress: SideProgress | None = None,
-    noise: list[str] | None = None,
+    noise: Sequence[NoiseSpread] = (),
     at: datetime | None = None,
 ) -> ShadowResult:
-    """Run ``dag_id`` on both sides at once and compare. Primary errors (cannot trigger, timeout) raise."""
+    """Run ``dag_id`` on both sides at once and compare. Primary errors (cannot trigger, timeout) raise.
+
+    Before triggering, the start state the workflow reads from its own target is copied from the primary
+    target into the shadow target, and a marker is taken on the targets' database, so each table is
+    compared over the rows either side wrote in this run."""
     entry = backends.catalog.entry(dag_id)
     if not entry.deployment:
         raise UnknownWorkflowError(dag_id, [d for d, e in backends.catalog.workflows.items() if e.deployment])
@@ -166,6 +171,7 @@ def run(
     shadow_target = settings.shadow_target(primary_target)
     shadow_conf = entry.params.apply({**conf, "target": shadow_target})
     started = time.monotonic()
+    targets = prepare_targets(backends, settings, primary_target, [shadow_target])
     # A daemon thread: if the primary raises, the caller exits without waiting for the shadow.
     holder: list[SideOutcome] = []
     thread = threading.Thread(
@@ -186,11 +192,16 @@ def run(
         daemon=True,
     )
     thread.start()
-    primary = _run_side(backends, "airflow", dag_id, conf, corr, timeout, entry, progress, at)
+    primary = run_side(backends, "airflow", dag_id, conf, corr, timeout, entry, progress, at)
     thread.join()
     shadow = holder[0]
     differences, tables = compare(
-        backends, entry, primary, shadow, primary_target, shadow_target, noise or []
+        entry,
+        primary,
+        shadow,
+        Targets(primary_target, shadow_target, targets.url, targets.markers),
+        noise,
+        conf,
     )
     verdict = decide(primary, shadow, differences, tables)
     return ShadowResult(
@@ -208,42 +219,51 @@ def run(
     )
 
 
+def prepare_targets(
+    backends: Backends, settings: ShadowSettings, primary: str, others: Sequence[str]
+) -> Targets:
+    """Copy the start state into ``others`` and take the markers (see :mod:`bridge.compare.outputs`).
+    A database that cannot be reached leaves no markers: its tables then fail to compare, visibly."""
+    from bridge.compare.outputs import prepare
+
+    url = backends.catalog.warehouse_url or default_warehouse_url()
+    if not settings.discover and not settings.tables and not settings.start_from_primary:
+        return Targets(primary, others[0] if others else primary, url)
+    try:
+        markers = prepare(settings, primary, others, url)
+    except DatabaseUnavailableError:
+        markers = {}
+    return Targets(primary, others[0] if others else primary, url, markers)
+
+
+def identity(outcome: SideOutcome, target: str) -> RunIdentity:
+    """What normalization may mask of one side's run: its ids, target, URL, start and end."""
+    return RunIdentity.of(outcome.run_ids(), [target], [outcome.url], outcome.start, outcome.end)
+
+
 def compare(
-    backends: Backends,
     entry: WorkflowEntry,
     primary: SideOutcome,
     shadow: SideOutcome,
-    primary_target: str,
-    shadow_target: str,
-    noise: list[str],
+    targets: Targets,
+    noise: Sequence[NoiseSpread],
+    conf: Mapping[str, Any],
 ) -> tuple[list[Difference], list[TableDiff]]:
-    """Value differences of the two documents, and table diffs of the declared outputs (both sides ok only)."""
+    """Value differences of the two documents, and every table the run wrote (both sides ok only)."""
     if primary.document is None or shadow.document is None:
         return [], []
     s = entry.shadow
-    a = normalize(primary.document, primary.run_ids(), [primary_target], s.unordered)
-    b = normalize(shadow.document, shadow.run_ids(), [shadow_target], s.unordered)
+    a = normalize(primary.document, identity(primary, targets.primary), s.unordered)
+    b = normalize(shadow.document, identity(shadow, targets.other), s.unordered)
     differences = diff(a, b, float_tolerance=s.float_tolerance, ignore=s.ignore, noise=noise)
-    tables = []
-    if primary.ok and shadow.ok:
-        tables = [_diff_table(backends, t, primary_target, shadow_target) for t in s.tables]
+    tables: list[TableDiff] = []
+    if primary.ok and shadow.ok and (s.discover or s.tables):
+        from bridge.compare.outputs import compare_outputs
+
+        result = primary.document.get("result")
+        values = {**(result if isinstance(result, Mapping) else {}), **conf}
+        tables = compare_outputs(s, targets, values)
     return differences, tables
-
-
-def _diff_table(backends: Backends, out: TableOutput, primary_target: str, shadow_target: str) -> TableDiff:
-    from bridge.compare.model import TableSide
-    from bridge.compare.tables import diff_tables
-
-    default = backends.catalog.warehouse_url or default_warehouse_url()
-    try:
-        return diff_tables(
-            TableSide(out.airflow_url or default, primary_target, out.table),
-            TableSide(out.prefect_url or default, shadow_target, out.table),
-            out.key,
-            out.columns,
-        )
-    except BridgeError as exc:
-        return TableDiff(out.table, out.key, 0, 0, error=str(exc))
 
 
 def document(
@@ -270,31 +290,6 @@ def decide(
         return model.PRIMARY_FAILED
     if not shadow.ok:
         return model.SHADOW_FAILED
-    if any(d.kind != model.NOISE for d in differences) or any(not t.equal for t in tables):
+    if any(d.kind not in model.SET_ASIDE for d in differences) or any(not t.equal for t in tables):
         return model.MISMATCH
     return model.MATCH
-
-
-def calibrate(
-    backends: Backends,
-    dag_id: str,
-    conf: Mapping[str, Any],
-    runs: int,
-    timeout: float,
-    progress: SideProgress | None = None,
-) -> list[str]:
-    """Run the primary against itself ``runs`` times; the paths that vary between those runs are noise."""
-    from bridge.compare.values import varying_paths
-
-    entry = backends.catalog.entry(dag_id)
-    target = str(conf.get("target", entry.shadow.primary_target))
-    docs = []
-    for _ in range(runs):
-        outcome = _run_side(backends, "airflow", dag_id, conf, new_correlation_id(), timeout, entry, progress)
-        assert outcome.document is not None and outcome.ref is not None
-        docs.append(
-            normalize(
-                outcome.document, [outcome.run or "", outcome.ref.run_id], [target], entry.shadow.unordered
-            )
-        )
-    return sorted(varying_paths(docs, entry.shadow.float_tolerance))

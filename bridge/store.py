@@ -8,16 +8,17 @@ SQLAlchemy Core over an SQLite file by default (``<BRIDGE_HOME>/history.db``) or
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from bridge.compare.model import SET_ASIDE, Calibration, NoiseSpread
 from bridge.errors import ConfigError, StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 meta = sa.MetaData()
 schema_version = sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
@@ -31,6 +32,7 @@ comparisons = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("shadow_wall_s", sa.Float),
     sa.Column("conf", sa.JSON),
+    sa.Column("summary", sa.Text),  # v3: the verdict line, "mismatch (2 values, 5 rows in t, 3 ignored)"
 )
 
 
@@ -80,6 +82,16 @@ noise = sa.Table(
     sa.Column("path", sa.String(1000), primary_key=True),
     sa.Column("runs", sa.Integer, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("abs_spread", sa.Float),  # v3: the largest spread seen between controls; NULL: "varies"
+    sa.Column("rel_spread", sa.Float),
+)
+calibrations = sa.Table(  # v3: every calibration kept, refused ones are not recorded
+    "calibrations",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workflow", sa.String(250), nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
 )
 stage_changes = sa.Table(
     "stage_changes",
@@ -97,8 +109,17 @@ def _v1_to_v2(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE observations ADD COLUMN elapsed_s FLOAT"))
 
 
-# version N -> N+1. A fresh store is created at SCHEMA_VERSION directly.
-MIGRATIONS: dict[int, Any] = {1: _v1_to_v2}
+def _v2_to_v3(conn: sa.Connection) -> None:
+    """Sized noise and the verdict line. Noise recorded before v3 has no size: it is dropped, so a
+    shadow run after the upgrade counts every difference until the workflow is calibrated again."""
+    conn.execute(sa.text("ALTER TABLE comparisons ADD COLUMN summary TEXT"))
+    conn.execute(sa.text("ALTER TABLE noise ADD COLUMN abs_spread FLOAT"))
+    conn.execute(sa.text("ALTER TABLE noise ADD COLUMN rel_spread FLOAT"))
+    conn.execute(noise.delete())
+
+
+# version N -> N+1. A fresh store is created at SCHEMA_VERSION directly (create_all adds new tables).
+MIGRATIONS: dict[int, Any] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def default_url() -> str:
@@ -159,6 +180,7 @@ class Store:
                     at=datetime.now(UTC),
                     shadow_wall_s=comparison.wall_s,
                     conf=_jsonable(comparison.conf),
+                    summary=comparison.verdict_line,
                 )
             ).inserted_primary_key
             assert inserted is not None  # an INSERT of one row always has its key
@@ -178,14 +200,26 @@ class Store:
                 )
         return int(cid)
 
-    def set_noise(self, workflow: str, paths: Sequence[str], runs: int) -> None:
-        now = datetime.now(UTC)
+    def record_calibration(self, calibration: Calibration) -> None:
+        """Keep a calibration and make its noise the workflow's current noise (one transaction)."""
+        c = calibration
         with self._tx() as conn:
-            conn.execute(noise.delete().where(noise.c.workflow == workflow))
-            if paths:
+            conn.execute(calibrations.insert().values(workflow=c.workflow, at=c.at, detail=c.to_dict()))
+            conn.execute(noise.delete().where(noise.c.workflow == c.workflow))
+            if c.noise:
                 conn.execute(
                     noise.insert(),
-                    [{"workflow": workflow, "path": p, "runs": runs, "at": now} for p in sorted(set(paths))],
+                    [
+                        {
+                            "workflow": c.workflow,
+                            "path": n.path,
+                            "runs": c.runs,
+                            "at": c.at,
+                            "abs_spread": n.abs_spread,
+                            "rel_spread": n.rel_spread,
+                        }
+                        for n in c.noise
+                    ],
                 )
 
     def record_stage(self, workflow: str, from_stage: str | None, to_stage: str, reason: str = "") -> None:
@@ -201,9 +235,30 @@ class Store:
             )
 
     # -- reads ----------------------------------------------------------------------------------
-    def noise_paths(self, workflow: str) -> list[str]:
+    def noise_paths(self, workflow: str) -> list[NoiseSpread]:
+        """The workflow's current noise: each path with the spread its last calibration measured."""
         with self.engine.connect() as conn:
-            return [r.path for r in conn.execute(sa.select(noise.c.path).where(noise.c.workflow == workflow))]
+            rows = conn.execute(sa.select(noise).where(noise.c.workflow == workflow).order_by(noise.c.path))
+            return [NoiseSpread(r.path, r.abs_spread, r.rel_spread) for r in rows]
+
+    def calibrations(self, workflow: str | None = None, limit: int = 20) -> list[Calibration]:
+        """Calibrations kept, newest first (of one workflow, or all)."""
+        query = sa.select(calibrations.c.detail).order_by(calibrations.c.id.desc()).limit(limit)
+        if workflow is not None:
+            query = query.where(calibrations.c.workflow == workflow)
+        with self.engine.connect() as conn:
+            details = conn.execute(query).scalars().all()
+        return [
+            Calibration(
+                d["workflow"],
+                datetime.fromisoformat(d["at"]),
+                int(d["runs"]),
+                tuple(d["controls"]),
+                tuple(d["fingerprints"]),
+                tuple(NoiseSpread(n["path"], n["abs_spread"], n["rel_spread"]) for n in d["noise"]),
+            )
+            for d in details
+        ]
 
     def workflows(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -232,7 +287,7 @@ class Store:
                 conn.execute(
                     sa.select(differences.c.comparison_id, sa.func.count())
                     .where(differences.c.comparison_id.in_(ids))
-                    .where(differences.c.kind != "noise")
+                    .where(differences.c.kind.notin_(SET_ASIDE))
                     .group_by(differences.c.comparison_id)
                 ).all()
             )

@@ -112,6 +112,22 @@ class Connection:
         except Exception as exc:
             raise self.translate(exc, "query failed") from exc
 
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement that returns no rows (a writable session's); its row count."""
+        self.queries += 1
+        try:
+            with self.raw.cursor() as cur:
+                cur.execute(sql, tuple(params))
+                return int(cur.rowcount or 0)
+        except Exception as exc:
+            raise self.translate(exc, "statement failed") from exc
+
+    def commit(self) -> None:
+        try:
+            self.raw.commit()
+        except Exception as exc:
+            raise self.translate(exc, "commit failed") from exc
+
     def translate(self, exc: Exception, what: str) -> DatabaseError:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if self.secret and len(self.secret) >= 3:
@@ -126,7 +142,7 @@ class Connection:
         self.raw.close()
 
 
-def _open(parsed: DatabaseUrl, connect_timeout: int) -> Any:
+def _open(parsed: DatabaseUrl, connect_timeout: int, writable: bool = False) -> Any:
     """The driver's connection: psycopg for the PostgreSQL wire protocol, pymysql for MySQL/MariaDB."""
     if parsed.postgres_wire:
         import psycopg
@@ -141,7 +157,7 @@ def _open(parsed: DatabaseUrl, connect_timeout: int) -> Any:
             connect_timeout=connect_timeout,
             **options,
         )
-        if parsed.dialect == "postgresql":  # one snapshot for every pass
+        if parsed.dialect == "postgresql" and not writable:  # one snapshot for every pass
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             conn.read_only = True
         return conn
@@ -159,8 +175,9 @@ def _open(parsed: DatabaseUrl, connect_timeout: int) -> Any:
     )
 
 
-def connect(url: str, label: str, *, connect_timeout: int = 10) -> Connection:
-    """Open a read-only session on ``url`` (SQLAlchemy-style) set up for canonical rendering."""
+def connect(url: str, label: str, *, connect_timeout: int = 10, writable: bool = False) -> Connection:
+    """Open a read-only session on ``url`` (SQLAlchemy-style) set up for canonical rendering; ``writable``
+    for the few writes the bridge makes to its own targets (copying start state), committed by the caller."""
     try:
         parsed = DatabaseUrl.parse(url)
     except UsageError as exc:
@@ -169,7 +186,7 @@ def connect(url: str, label: str, *, connect_timeout: int = 10) -> Connection:
     where = parsed.render()
     probe = Connection(None, dialect, label, where, parsed.password)
     try:
-        raw = _open(parsed, connect_timeout)
+        raw = _open(parsed, connect_timeout, writable)
     except Exception as exc:
         error = probe.translate(exc, "cannot connect")
         raise DatabaseUnavailableError(str(error), backend=label) from exc

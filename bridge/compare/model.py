@@ -183,11 +183,13 @@ class Tally:
 
 @dataclass(frozen=True)
 class TableSide:
-    """Where one side's copy of a table lives: a SQLAlchemy-style database URL, a schema, a table."""
+    """Where one side's copy of a table lives: a SQLAlchemy-style database URL, a schema, a table; and
+    ``where``, the SQL condition selecting the rows compared (None: every row)."""
 
     url: str = field(repr=False)
     schema: str
     table: str
+    where: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,3 +222,26 @@ class NoiseSpread:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "abs_spread": self.abs_spread, "rel_spread": self.rel_spread}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """One calibration of a workflow: its control runs (each in its own target, from the same start
+    state), the fingerprint of what each read, and the noise measured between them."""
+
+    workflow: str
+    at: datetime
+    runs: int
+    controls: tuple[str, ...]  # the control targets
+    fingerprints: tuple[str, ...]  # one per control, equal for a calibration that was kept
+    noise: tuple[NoiseSpread, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workflow": self.workflow,
+            "at": self.at.isoformat(),
+            "runs": self.runs,
+            "controls": list(self.controls),
+            "fingerprints": list(self.fingerprints),
+            "noise": [n.to_dict() for n in self.noise],
+        }

@@ -123,9 +123,13 @@ def make_plan(
     d = conn.dialect
     key_elements = [d.element(c, k) for c, k in zip(key, key_kinds, strict=False)]
     elements = tuple(d.element(c, k) for c, k in zip(columns, col_kinds, strict=False))
+    rel = d.table(side.schema, side.table)
+    if side.where:  # every query of the diff reads only the scoped rows
+        where = side.where.replace("%", "%%")  # queries always pass parameters: '%%' means '%'
+        rel = f"(SELECT * FROM {rel} WHERE {where}) AS scoped"
     return Plan(
         conn=conn,
-        rel=d.table(side.schema, side.table),
+        rel=rel,
         key=key,
         columns=columns,
         key_text=d.joined(key_elements),

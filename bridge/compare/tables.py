@@ -66,7 +66,7 @@ from bridge.compare.plans import (
 )
 from bridge.errors import UsageError
 
-__all__ = ["diff_tables", "table_checksum"]
+__all__ = ["Pair", "changed_sample", "diff_tables", "plans_for", "table_checksum"]
 
 FETCH_ROWS = 1024  # a differing bucket with at most this many rows is fetched, not split
 SPLIT_BITS = 4  # a bucket too big to fetch is split in 2**SPLIT_BITS
@@ -74,7 +74,7 @@ SPLIT_BITS = 4  # a bucket too big to fetch is split in 2**SPLIT_BITS
 # -- the diff -------------------------------------------------------------------------------------
 
 
-class _Pair:
+class Pair:
     """Both sides' sessions and two threads: every step runs on both databases at once."""
 
     def __init__(self, airflow: TableSide, prefect: TableSide) -> None:
@@ -144,7 +144,7 @@ def _split_sums(
     return group_sums(plans[i], buckets.group(plans[i], width), IntBuckets.where(plans[i], split))
 
 
-def _bisect(pair: _Pair, plans: tuple[Plan, Plan], buckets: IntBuckets, diffs: list[BucketDiff]) -> _Found:
+def _bisect(pair: Pair, plans: tuple[Plan, Plan], buckets: IntBuckets, diffs: list[BucketDiff]) -> _Found:
     found, width = _Found(), buckets.width
     while diffs:
         split: list[Range] = []
@@ -183,10 +183,9 @@ def diff_tables(
     if sample < 0:
         raise UsageError(f"sample must be >= 0, got {sample}")
     sides = (airflow, prefect)
-    pair = _Pair(airflow, prefect)
+    pair = Pair(airflow, prefect)
     try:
-        described = pair.both(lambda i: describe(pair.conns[i], sides[i]))
-        plans = make_plans(pair.conns, sides, described, key, columns)
+        plans = plans_for(pair, sides, key, columns)
         strategy = _strategy(pair, plans, sides)
         sums = pair.both(lambda i: group_sums(plans[i], strategy.group(plans[i]), None))  # pass 1
         diffs = differing(*sums)
@@ -213,7 +212,7 @@ def diff_tables(
             prefect_rows=sum(c for c, _ in sums[1].values()),
             only_airflow=tuple(first_keys(only[0], sample)),
             only_prefect=tuple(first_keys(only[1], sample)),
-            changed=_changed_sample(pair, plans, match, sample),
+            changed=changed_sample(pair, plans, match, sample),
             only_airflow_count=len(match.only_airflow) + found.only_airflow_count,
             only_prefect_count=len(match.only_prefect) + found.only_prefect_count,
             changed_count=len(match.changed),
@@ -224,8 +223,16 @@ def diff_tables(
         pair.close()
 
 
+def plans_for(
+    pair: Pair, sides: tuple[TableSide, TableSide], key: Sequence[str], columns: Sequence[str] | None
+) -> tuple[Plan, Plan]:
+    """Both sides' tables described and resolved against the declaration."""
+    described = pair.both(lambda i: describe(pair.conns[i], sides[i]))
+    return make_plans(pair.conns, sides, described, key, columns)
+
+
 def _strategy(
-    pair: _Pair, plans: tuple[Plan, Plan], sides: tuple[TableSide, TableSide]
+    pair: Pair, plans: tuple[Plan, Plan], sides: tuple[TableSide, TableSide]
 ) -> IntBuckets | HashBuckets:
     """Integer buckets when the first key column is an integer on both sides, else md5 prefixes."""
     integer = plans[0].key[0].category == INT and plans[1].key[0].category == INT
@@ -238,8 +245,8 @@ def _strategy(
     return IntBuckets(plan_width(min(lows, default=None), max(highs, default=None), estimate))
 
 
-def _changed_sample(
-    pair: _Pair, plans: tuple[Plan, Plan], match: RowMatch, sample: int
+def changed_sample(
+    pair: Pair, plans: tuple[Plan, Plan], match: RowMatch, sample: int
 ) -> tuple[ChangedRow, ...]:
     by_key = {a: text for text, (a, _) in match.changed.items()}
     texts = [by_key[k] for k in first_keys(by_key, sample)]

@@ -147,20 +147,23 @@ def calibrate(
     out: IO[str] = sys.stdout,
     err: IO[str] = sys.stderr,
 ) -> None:
-    from bridge import operations, shadow
-    from bridge.errors import UsageError
+    """Run the controls, record the calibration (refused: nothing recorded, exit 5), say what was seen."""
+    from bridge import calibration, operations
 
-    if runs < 2:
-        raise UsageError("--runs must be at least 2: noise is what differs between two runs")
     backends = backends_for(opts)
     conf = operations.parse_conf(conf_text)
-    paths = shadow.calibrate(backends, dag_id, conf, runs, opts.timeout, ShadowProgress(err))
-    store_for(backends).set_noise(dag_id, paths, runs)
+    primary = str(conf.get("target", backends.catalog.entry(dag_id).shadow.primary_target))
+    controls = calibration.control_targets(primary, max(runs, 0))
+    if runs >= 2:
+        err.write(f"calibrate {dag_id}: {runs} control runs on airflow, into {', '.join(controls)}\n")
+    result = calibration.calibrate(backends, dag_id, conf, runs, opts.timeout, ShadowProgress(err))
+    store_for(backends).record_calibration(result)
     out.write(
-        f"calibrated {dag_id} over {runs} primary runs: {len(paths)} noisy path(s)"
-        + (": " + ", ".join(paths) if paths else "")
-        + "\n"
+        f"calibrated {dag_id} over {runs} control runs on equal inputs (fingerprint {result.fingerprints[0]}): "
+        f"{len(result.noise)} noisy path(s)\n"
     )
+    for n in result.noise:
+        out.write(f"  noise {n.path}: {n.describe()}\n")
 
 
 def report(

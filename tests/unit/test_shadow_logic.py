@@ -13,8 +13,8 @@ import pytest
 from bridge import shadow
 from bridge.backends.base import Observation, RunRef, RunState, RunStatus, TaskObservation
 from bridge.compare import model
-from bridge.compare.normalize import normalize
-from bridge.compare.values import diff, varying_paths
+from bridge.compare.normalize import RunIdentity, normalize
+from bridge.compare.values import diff, spreads
 from bridge.config import AirflowSettings, Catalog, IgnoreRule, PrefectSettings, ShadowSettings, WorkflowEntry
 from bridge.errors import BackendUnavailableError, ConfigError
 from bridge.operations import Backends
@@ -54,7 +54,10 @@ class Fake:
 
 
 ENTRY = WorkflowEntry(
-    "wf", "wf-flow/wf", "shadow", shadow=ShadowSettings(target="shadow_x", primary_target="main")
+    "wf",
+    "wf-flow/wf",
+    "shadow",
+    shadow=ShadowSettings(target="shadow_x", primary_target="main", discover=False),
 )
 CATALOG = Catalog(None, AirflowSettings(), PrefectSettings(), {"wf": ENTRY})
 
@@ -124,45 +127,86 @@ def test_a_changed_value_is_a_mismatch_row() -> None:
     }
 
 
-def test_builtin_noise_rules() -> None:
+def test_only_the_runs_own_values_are_masked_never_a_shape() -> None:
+    start, end = T0, T0 + timedelta(seconds=2)
+    me = RunIdentity.of(["abc-123"], ["main"], ["http://x/runs/abc-123"], start, end)
     doc = {
         "run": "abc-123",
-        "at": "2026-01-01T10:00:00Z",
-        "url": "http://x/y",
-        "duration_s": 3.2,
+        "started": "2026-01-01T00:00:00+00:00",
+        "ended": "2026-01-01T00:00:02Z",
+        "watermark": "2026-01-01T00:00:01Z",  # a time that is not the run's own: data, compared
+        "url": "http://x/runs/abc-123",
+        "other_url": "http://docs/page",
+        "duration_s": 3.2,  # a number under a duration-like key: compared (calibrate or ignore it)
         "path": "/tmp/abc-123/out",
+        "queue": "orders-main-dlq",
         "n": 5,
     }
-    assert normalize(doc, ["abc-123"]) == {
+    assert normalize(doc, me) == {
         "run": "<run_id>",
-        "at": "<timestamp>",
+        "started": "<run_start>",
+        "ended": "<run_end>",
+        "watermark": "2026-01-01T00:00:01Z",
         "url": "<url>",
-        "duration_s": "<duration>",
+        "other_url": "http://docs/page",
+        "duration_s": 3.2,
         "path": "/tmp/<run_id>/out",
+        "queue": "orders-<target>-dlq",
         "n": 5,
     }
+
+
+def test_a_wrong_watermark_is_a_difference() -> None:
+    a = normalize({"watermark_after": "2024-12-31T18:54:42"}, RunIdentity.of(["r1"], ["main"]))
+    b = normalize({"watermark_after": "2026-12-02T04:00:00"}, RunIdentity.of(["r2"], ["shadow_x"]))
+    assert [(d.path, d.kind) for d in diff(a, b)] == [("watermark_after", model.CHANGED)]
 
 
 def test_float_tolerance_unordered_lists_and_ignore_rules() -> None:
     a = normalize({"x": 1.0, "items": [1, 2, 3], "v": "a"}, unordered=["items"])
     b = normalize({"x": 1.0 + 1e-12, "items": [3, 2, 1], "v": "b"}, unordered=["items"])
-    assert diff(a, b, ignore=[IgnoreRule("v", "free text")]) == []
-    assert [d.path for d in diff(a, b)] == ["v"]
+    (ignored,) = diff(a, b, ignore=[IgnoreRule("v", "free text")])
+    assert (ignored.path, ignored.kind, ignored.note) == ("v", model.IGNORED, "free text")
+    assert [(d.path, d.kind) for d in diff(a, b)] == [("v", model.CHANGED)]
     assert [d.path for d in diff({"x": 1.0}, {"x": 1.1}, float_tolerance=1e-9)] == ["x"]
 
 
-def test_calibrated_noise_is_shown_as_noise_not_dropped() -> None:
-    docs = [{"lucky": 1, "n": 5}, {"lucky": 7, "n": 5}, {"lucky": 9, "n": 5}]
-    noise = varying_paths(docs)
-    assert noise == {"lucky"}
-    rows = diff({"lucky": 1, "n": 5}, {"lucky": 2, "n": 5}, noise=noise)
-    assert [(r.path, r.kind) for r in rows] == [("lucky", model.NOISE)]
+def test_noise_has_a_size_and_counts_only_within_it() -> None:
+    docs = [
+        {"lucky": "a1", "n": 5, "ms": 10.0},
+        {"lucky": "b2", "n": 5, "ms": 12.5},
+        {"lucky": "c3", "n": 5, "ms": 11},
+    ]
+    noise = spreads(docs)
+    assert [(n.path, n.abs_spread, n.varies) for n in noise] == [("lucky", None, True), ("ms", 2.5, False)]
+    assert noise[1].rel_spread == pytest.approx(0.2)
+    within = diff({"lucky": "x", "ms": 10.0}, {"lucky": "y", "ms": 12.0}, noise=noise)
+    assert [(r.path, r.kind) for r in within] == [("lucky", model.NOISE), ("ms", model.NOISE)]
+    assert within[1].note == "calibrated noise (±2.5 (20.0%))"
     assert (
         shadow.decide(
-            shadow.SideOutcome("airflow", "success"), shadow.SideOutcome("prefect", "success"), rows, []
+            shadow.SideOutcome("airflow", "success"), shadow.SideOutcome("prefect", "success"), within, []
         )
         == model.MATCH
     )
+    (outside,) = diff({"ms": 10.0}, {"ms": 19.0}, noise=noise)
+    assert outside.kind == model.CHANGED and outside.note == "outside calibrated noise (seen ±2.5 (20.0%))"
+    # a path whose controls never varied is no noise at all: a double count stays a difference
+    (counted,) = diff({"n": 5}, {"n": 10}, noise=noise)
+    assert counted.kind == model.CHANGED and counted.note == ""
+
+
+def test_the_verdict_line_counts_values_rows_and_what_was_set_aside() -> None:
+    rows = [
+        model.Difference("a", 1, 2, model.CHANGED),
+        model.Difference("b", 1, 2, model.CHANGED),
+        model.Difference("c", 1, 2, model.IGNORED, note="why"),
+    ]
+    table = model.TableDiff("price_history", ("id",), 10, 8, only_airflow_count=2, changed_count=3)
+    assert model.Tally.of(rows, [table]).describe() == "2 values, 5 rows in price_history, 1 ignored"
+    one_side = model.TableDiff("products_backup", ("id",), 0, 4, present="prefect")
+    assert not one_side.equal
+    assert "table products_backup in one target only" in model.Tally.of([], [one_side]).describe()
 
 
 def test_ignore_rules_need_a_reason(tmp_path: Path) -> None:
@@ -186,8 +230,18 @@ def test_store_round_trip_and_streak(tmp_path: Path) -> None:
     assert streak(history) == {"verdict": model.MISMATCH, "count": 1}
     assert store.details(history[0]["id"])["differences"][0]["path"] == "result.p"
     assert history[0]["sides"]["prefect"]["url"].startswith("http://prefect/")
-    store.set_noise("wf", ["result.lucky"], 3)
-    assert store.noise_paths("wf") == ["result.lucky"]
+    calibration = model.Calibration(
+        "wf",
+        T0,
+        3,
+        ("calib1_main", "calib2_main", "calib3_main"),
+        ("f1", "f1", "f1"),
+        (model.NoiseSpread("result.lucky"), model.NoiseSpread("result.ms", 2.5, 0.2)),
+    )
+    store.record_calibration(calibration)
+    assert store.noise_paths("wf") == list(calibration.noise)
+    assert store.calibrations("wf") == [calibration]
+    assert history[0]["summary"] == "mismatch (2 values)"  # result.p and tasks.t.value.p
 
 
 def test_a_newer_store_is_refused(tmp_path: Path) -> None:
@@ -208,12 +262,15 @@ def test_an_older_store_is_migrated(tmp_path: Path) -> None:
     Store(url)
     with sa.create_engine(url).begin() as conn:  # make it look like a version-1 store
         conn.execute(sa.text("ALTER TABLE observations DROP COLUMN elapsed_s"))
+        for table, column in (("comparisons", "summary"), ("noise", "abs_spread"), ("noise", "rel_spread")):
+            conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        conn.execute(sa.text("DROP TABLE calibrations"))
         conn.execute(sa.text("UPDATE schema_version SET version = 1"))
     store = Store(url)
     store.record(shadow.run(_backends(Fake("airflow", 1), Fake("prefect", 1)), "wf", {}, timeout=5))
     assert store.history("wf")[0]["sides"]["airflow"]["elapsed_s"] is not None
     with sa.create_engine(url).connect() as conn:
-        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar() == 2
+        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar() == 3
 
 
 def _shadow_cli(
