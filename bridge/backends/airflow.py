@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -16,12 +16,14 @@ from bridge.backends.base import (
     RunStatus,
     TaskObservation,
     Workflow,
+    parse_time,
     poll_until_final,
 )
 from bridge.backends.http import RestClient
 from bridge.errors import BackendError, NotFoundError, UnknownWorkflowError, UsageError
 
 PAGE = 100  # the API silently caps `limit` at 100
+SHIFT_LIMIT = 59  # seconds a replayed logical_date may move past a taken one (under a cron minute)
 
 STATES = {
     "queued": RunState.QUEUED,
@@ -41,6 +43,11 @@ STATES = {
 
 def _q(value: str) -> str:
     return quote(value, safe="")
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive one is taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class AirflowBackend:
@@ -73,8 +80,16 @@ class AirflowBackend:
         return [self._workflow(d, last.get(d["dag_id"])) for d in dags]
 
     def get_workflow(self, workflow_id: str) -> Workflow:
+        return self._workflow(self._get_dag(workflow_id, ""))
+
+    def dag_details(self, workflow_id: str) -> dict[str, Any]:
+        """The DAG's details payload: timetable_summary (the cron), next_dagrun_*, timezone (the DAG's,
+        not its timetable's), catchup, start_date..."""
+        return self._get_dag(workflow_id, "/details")
+
+    def _get_dag(self, workflow_id: str, suffix: str) -> dict[str, Any]:
         try:
-            return self._workflow(self.client.get(f"/dags/{_q(workflow_id)}"))
+            return dict(self.client.get(f"/dags/{_q(workflow_id)}{suffix}"))
         except NotFoundError as exc:
             known = [d["dag_id"] for d in self._pages("/dags", "dags")]
             raise UnknownWorkflowError(workflow_id, known) from exc
@@ -101,24 +116,69 @@ class AirflowBackend:
         self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str, at: datetime | None = None
     ) -> RunRef:
         """Create a DAG run whose dag_run_id is the correlation id; a repeat returns the same run.
-        ``at``: the run's logical_date, so Airflow derives its data interval as for that instant."""
+
+        ``at`` (naive means UTC): run as if the scheduler had fired at that instant. It is sent as the
+        run's logical_date with no data interval, so Airflow derives the interval itself (for a cron
+        data-interval timetable, the last complete interval ending at or before ``at``: the one its
+        scheduler runs at that instant). ``(dag_id, logical_date)`` is unique, and ``at`` is often taken:
+        by the scheduled run of the next interval (its logical_date is its start, ``at``) or by an earlier
+        replay of the instant. Then the run's logical_date is the first free whole second after ``at``
+        (at most 59 s later), still with no interval: Airflow derives the same data interval from it (the
+        last complete one before it), so the run sees the same data_interval_start/end, and the same
+        business date, as for ``at``; only logical_date and what templates build on it (``ts``) show the
+        shift. (A zero-length trigger timetable's interval would move with it.)"""
         self.get_workflow(workflow_id)  # a clear "unknown workflow" before anything is written
+        when = _utc(at) if at is not None else None
         body = {
             "dag_run_id": correlation_id,
-            "logical_date": at.isoformat() if at else None,
+            "logical_date": when.isoformat() if when else None,
             "conf": dict(conf),
         }
         ref = RunRef(
             self.name, workflow_id, correlation_id, correlation_id, self.run_url(workflow_id, correlation_id)
         )
-        try:
-            self.client.post(f"/dags/{_q(workflow_id)}/dagRuns", json=body)
-        except BackendError as exc:
-            # 409: already triggered. Airflow 3.3 may answer a racing duplicate with a 500
-            # "Unique constraint violation" instead; in both cases the run exists: return it.
-            if exc.status not in (409, 500) or not self._exists(ref):
-                raise
+        if not self._create_run(ref, body) and when is not None:
+            self._create_shifted(ref, body, when)
         return ref
+
+    def _create_run(self, ref: RunRef, body: Mapping[str, Any]) -> bool:
+        """POST the run; False if a unique constraint other than our own run id refused it."""
+        try:
+            self.client.post(f"/dags/{_q(ref.workflow_id)}/dagRuns", json=body)
+        except BackendError as exc:
+            # 409: a unique constraint. Airflow 3.3 may answer a racing duplicate with a 500 "Unique
+            # constraint violation" instead. If our run id exists, this is a repeat: the run is there.
+            if exc.status not in (409, 500):
+                raise
+            if self._exists(ref):
+                return True
+            if body.get("logical_date") is None:
+                raise
+            return False
+        return True
+
+    def _create_shifted(self, ref: RunRef, body: Mapping[str, Any], at: datetime) -> None:
+        """The run of instant ``at`` whose logical_date is taken, at the first free second after it."""
+        for _ in range(3):  # a racing trigger may take the second picked
+            taken = self._logical_dates(ref.workflow_id, at, at + timedelta(seconds=SHIFT_LIMIT))
+            free = [at + timedelta(seconds=k) for k in range(1, SHIFT_LIMIT + 1)]
+            free = [moment for moment in free if moment not in taken]
+            if not free:
+                break
+            if self._create_run(ref, {**body, "logical_date": free[0].isoformat()}):
+                return
+        raise BackendError(
+            f"airflow: {ref.workflow_id} has runs at every logical_date from {at.isoformat()} to "
+            f"{SHIFT_LIMIT} s later; cannot replay that instant again",
+            backend=self.name,
+            status=409,
+        )
+
+    def _logical_dates(self, dag_id: str, start: datetime, end: datetime) -> set[datetime]:
+        """The logical dates of the DAG's runs from ``start`` to ``end``, both inclusive."""
+        params = {"logical_date_gte": start.isoformat(), "logical_date_lte": end.isoformat()}
+        runs = self._pages(f"/dags/{_q(dag_id)}/dagRuns", "dag_runs", params)
+        return {moment for run in runs if (moment := parse_time(run.get("logical_date"))) is not None}
 
     def _exists(self, ref: RunRef) -> bool:
         try:

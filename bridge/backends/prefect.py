@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +24,7 @@ from bridge.backends.base import (
     RunStatus,
     TaskObservation,
     Workflow,
+    parse_time,
     poll_until_final,
 )
 from bridge.backends.http import RestClient
@@ -42,6 +43,11 @@ STATES = {
 }
 CORRELATION_TAG = "bridge-correlation:"
 _RUN_SUFFIX = re.compile(r"-[0-9a-f]{3}$")
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive one is taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def split_name(workflow_id: str) -> tuple[str, str]:
@@ -140,15 +146,21 @@ class PrefectBackend:
         self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str, at: datetime | None = None
     ) -> RunRef:
         """Create a flow run of the deployment; the idempotency key makes a repeat return the same run.
-        ``at``: the flow run is scheduled at that instant, so the flow reads it as its scheduled start."""
+
+        ``at`` (naive means UTC): the run is created in state SCHEDULED at that instant, as the scheduler
+        would have made it, so the flow reads ``at`` as ``flow_run.scheduled_start_time`` (its expected
+        start time). A past instant is due at once: a worker takes it on its next poll (after 15 s the
+        server labels it Late, which changes neither its instant nor its pickup). The server's expected
+        start time is checked against ``at``, so a flow never derives its date from another instant."""
         dep = self._deployment(workflow_id)
         body: dict[str, Any] = {
             "parameters": dict(conf),
             "idempotency_key": correlation_id,
             "tags": [f"{CORRELATION_TAG}{correlation_id}", "bridge"],
         }
-        if at is not None:
-            body["state"] = {"type": "SCHEDULED", "state_details": {"scheduled_time": at.isoformat()}}
+        when = _utc(at) if at is not None else None
+        if when is not None:
+            body["state"] = {"type": "SCHEDULED", "state_details": {"scheduled_time": when.isoformat()}}
         try:
             run = self.client.post(f"/deployments/{dep['id']}/create_flow_run", json=body)
         except BackendError as exc:
@@ -158,6 +170,14 @@ class PrefectBackend:
                     "(map conf keys to flow parameters in bridge.toml)"
                 ) from exc
             raise
+        expected = parse_time(run.get("expected_start_time"))
+        if when is not None and expected != when:
+            raise BackendError(
+                f"prefect flow run {run['id']} of {workflow_id} is scheduled at "
+                f"{expected.isoformat() if expected else 'no time'}, not {when.isoformat()} "
+                f"(correlation id {correlation_id!r} used before for another instant?)",
+                backend=self.name,
+            )
         return RunRef(self.name, workflow_id, run["id"], correlation_id, self.run_url(run["id"]))
 
     def get_run(self, ref: RunRef) -> RunStatus:
