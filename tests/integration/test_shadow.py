@@ -76,10 +76,12 @@ def test_shipped_workflows_match(backends: Backends, dag_id: str, conf: dict) ->
     b = _with_shadow_target(backends, dag_id, _target("sh_pf"))
     result = shadow.run(b, dag_id, {**conf, "target": primary}, timeout=300)
     assert result.primary.ok and result.shadow.ok, (result.primary.error, result.shadow.error)
-    assert result.verdict == model.MATCH, result.differences
-    assert len(result.tables) == len(b.catalog.entry(dag_id).shadow.tables)
+    assert result.verdict == model.MATCH, (result.differences, [t.to_dict() for t in result.tables])
+    declared = {t.table for t in b.catalog.entry(dag_id).shadow.tables}
+    compared = {t.table for t in result.tables}
+    assert declared <= compared  # and every other table the run wrote (etl_state, etl_watermarks...)
     for table in result.tables:
-        assert table.equal and table.airflow_rows == table.prefect_rows > 0
+        assert table.equal and table.airflow_rows == table.prefect_rows > 0, table.to_dict()
 
 
 def test_a_divergent_port_is_a_mismatch_naming_paths_and_rows(backends: Backends, stack) -> None:  # type: ignore[no-untyped-def]
@@ -108,15 +110,43 @@ def test_a_divergent_port_is_a_mismatch_naming_paths_and_rows(backends: Backends
 
 
 def test_calibration_turns_random_values_into_noise(backends: Backends) -> None:
+    from bridge import calibration
+
     conf = {"name": "ruido", "with_noise": True}
-    noise = shadow.calibrate(backends, "hello_bridge", conf, runs=2, timeout=120)
-    assert noise == ["result.lucky", "tasks.greet.value.lucky"]
-    result = shadow.run(backends, "hello_bridge", conf, timeout=120, noise=noise)
+    measured = calibration.calibrate(backends, "hello_bridge", conf, runs=2, timeout=120)
+    assert [(n.path, n.varies) for n in measured.noise] == [
+        ("result.lucky", True),
+        ("tasks.greet.value.lucky", True),
+    ]
+    assert measured.fingerprints[0] == measured.fingerprints[1]
+    result = shadow.run(backends, "hello_bridge", conf, timeout=120, noise=measured.noise)
     assert result.verdict == model.MATCH
     assert {(d.path, d.kind) for d in result.differences} == {
         ("result.lucky", model.NOISE),
         ("tasks.greet.value.lucky", model.NOISE),
     }
+
+
+def test_calibrating_a_queue_worker_on_different_inputs_is_refused(backends: Backends) -> None:
+    """Each control drains its own queue; controls that got different messages measure nothing."""
+    from bridge import calibration
+    from bridge.errors import CalibrationRefusedError
+    from devkit.producer import publish_orders
+    from pipelines.adapters import rabbitmq_admin
+
+    primary, stream = _target("q_cal"), _target("s")
+    first, second = calibration.control_targets(primary, 2)
+    conf = {"target": primary, "stream": stream, "max_attempts": 2, "retry_base_seconds": 0.1}
+    publish_orders("rabbitmq", 40, 5, targets=[first], stream=stream)
+    publish_orders("rabbitmq", 40, 6, targets=[second], stream=stream, start=1000)  # other orders
+    try:
+        with pytest.raises(CalibrationRefusedError, match=r"different inputs.*order_outcomes"):
+            calibration.calibrate(backends, "rabbitmq_worker", conf, runs=2, timeout=300)
+        # controls whose queues are empty did no work: refused too
+        with pytest.raises(CalibrationRefusedError, match="did no work"):
+            calibration.calibrate(backends, "rabbitmq_worker", conf, runs=2, timeout=300)
+    finally:
+        rabbitmq_admin.delete_stream(stream, [first, second])
 
 
 @pytest.mark.parametrize("dag_id,broker", [("rabbitmq_worker", "rabbitmq"), ("sqs_worker", "sqs")])
@@ -152,3 +182,5 @@ def test_queue_workers_match_message_by_message(backends: Backends, stack, dag_i
     assert result.verdict == model.MATCH, (result.differences, [t.to_dict() for t in result.tables])
     (outcomes,) = result.tables
     assert outcomes.key == ("message_id",) and outcomes.airflow_rows == outcomes.prefect_rows == 150
+    ignored = {d.path for d in result.set_aside if d.kind == model.IGNORED}
+    assert "result.seconds" in ignored  # timing is listed as ignored, with its reason, never dropped
