@@ -140,6 +140,14 @@ def list_cmd(backend: str, url: str | None, username: str | None, as_json: bool)
 @click.option("--timeout", type=float, default=3600.0, show_default=True, help="Seconds --wait waits.")
 @click.option("--shadow", is_flag=True, help="Run on both at once (Airflow authoritative) and compare.")
 @click.option("--fail-on-mismatch", is_flag=True, help="With --shadow: exit 4 on a mismatch.")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="INSTANT",
+    help="With --shadow: run both sides as if their schedulers fired at INSTANT, an ISO-8601 time "
+    "(2024-12-31T08:30:00Z; without an offset it means UTC): Airflow gets it as the logical date, "
+    "Prefect a flow run scheduled at it; each derives its business date (not in --conf).",
+)
 @backend_options
 @handle_errors
 def trigger_cmd(
@@ -149,6 +157,7 @@ def trigger_cmd(
     timeout: float,
     shadow: bool,
     fail_on_mismatch: bool,
+    at_text: str | None,
     backend: str,
     url: str | None,
     username: str | None,
@@ -157,6 +166,11 @@ def trigger_cmd(
     """Trigger DAG_ID on the orchestrator its stage names (or --backend)."""
     from bridge import console
 
+    at = None
+    if at_text is not None:
+        from bridge.replay import parse_instant
+
+        at = parse_instant(at_text, "--at")
     opts = _options(
         backend=backend,
         url=url,
@@ -166,8 +180,53 @@ def trigger_cmd(
         timeout=timeout,
         shadow=shadow,
         fail_on_mismatch=fail_on_mismatch,
+        at=at,
     )
+    if at is not None:
+        from bridge.console.replay import trigger_at
+
+        trigger_at(dag_id, conf, opts)
+        return
     console.trigger(dag_id, conf, opts)
+
+
+@main.command("shadow-replay")
+@click.argument("dag_id")
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    metavar="START",
+    help="First instant, ISO-8601 (2024-12-25T00:00:00Z; without an offset it means UTC), inclusive.",
+)
+@click.option("--to", "end", required=True, metavar="END", help="Last instant, likewise, inclusive.")
+@click.option("--conf", help="JSON object for every instant, without business_date.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=3600.0,
+    show_default=True,
+    help="Seconds each instant's primary may take.",
+)
+@click.option("--fail-on-mismatch", is_flag=True, help="Exit 4 if any instant is a mismatch.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def shadow_replay_cmd(
+    dag_id: str,
+    start: str,
+    end: str,
+    conf: str | None,
+    timeout: float,
+    fail_on_mismatch: bool,
+    as_json: bool,
+) -> None:
+    """Shadow-run DAG_ID at each instant its Airflow schedule fired from START to END, as if both
+    schedulers fired then (no business_date passed: each side derives it); one comparison each, recorded.
+    At most 168 instants (a week of an hourly schedule) per replay."""
+    from bridge.console.replay import shadow_replay
+
+    opts = _options(timeout=timeout, fail_on_mismatch=fail_on_mismatch, as_json=as_json)
+    shadow_replay(dag_id, start, end, conf, opts)
 
 
 @main.command("calibrate")
