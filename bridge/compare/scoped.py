@@ -71,18 +71,14 @@ def diff_written(
         if not wrote_a and not wrote_b:
             names = tuple(c.name for c in plans[0].key)
             return TableDiff(airflow.table, names, 0, 0, scope="not written in this run")
-        if wrote_a == total_a and wrote_b == total_b:
-            full = None
-        else:
-            full = _scoped(pair, plans, conds, sample, airflow.table)
+        if wrote_a == total_a and wrote_b == total_b:  # every row rewritten: a full refresh, compare it all
+            whole = diff_tables(airflow, prefect, key, columns, sample=sample, pair=pair)
+            return _with(whole, "every row (rewritten in this run)", started)
+        scoped = _scoped(pair, plans, conds, sample, airflow.table)
     finally:
         pair.close()
-    if full is None:  # every row rewritten on both sides: a full refresh, compare it all
-        whole = diff_tables(airflow, prefect, key, columns, sample=sample)
-        return _with(whole, "every row (rewritten in this run)", started)
-    return _with(
-        full, f"rows written in this run ({full.airflow_rows} airflow, {full.prefect_rows} prefect)", started
-    )
+    where = f"rows written in this run ({scoped.airflow_rows} airflow, {scoped.prefect_rows} prefect)"
+    return _with(scoped, where, started)
 
 
 def _scoped(

@@ -171,11 +171,13 @@ def diff_tables(
     columns: Sequence[str] | None = None,
     *,
     sample: int = 10,
+    pair: Pair | None = None,
 ) -> TableDiff:
     """Compare the Airflow side's table with the Prefect side's by ``key`` over ``columns``.
 
     ``columns=None`` compares every column of the Airflow table except the key. The result holds at most
-    ``sample`` keys of each kind (the smallest) and the true counts."""
+    ``sample`` keys of each kind (the smallest) and the true counts. ``pair``: sessions already open on
+    both sides (the caller closes them)."""
     started = time.perf_counter()
     key = [key] if isinstance(key, str) else list(key)
     if not key or len(set(key)) != len(key):
@@ -183,7 +185,9 @@ def diff_tables(
     if sample < 0:
         raise UsageError(f"sample must be >= 0, got {sample}")
     sides = (airflow, prefect)
-    pair = Pair(airflow, prefect)
+    own = pair is None
+    pair = pair or Pair(airflow, prefect)
+    queries_before = pair.queries
     try:
         plans = plans_for(pair, sides, key, columns)
         strategy = _strategy(pair, plans, sides)
@@ -216,11 +220,12 @@ def diff_tables(
             only_airflow_count=len(match.only_airflow) + found.only_airflow_count,
             only_prefect_count=len(match.only_prefect) + found.only_prefect_count,
             changed_count=len(match.changed),
-            queries=pair.queries,
+            queries=pair.queries - queries_before,
             seconds=round(time.perf_counter() - started, 3),
         )
     finally:
-        pair.close()
+        if own:
+            pair.close()
 
 
 def plans_for(
