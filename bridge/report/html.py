@@ -12,60 +12,10 @@ import html
 from typing import Any
 
 from bridge.report import view
+from bridge.report.style import CSP as _CSP
+from bridge.report.style import CSS as _CSS
 
 __all__ = ["render_html"]
-
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-
-_CSS = """
-:root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg: #ffffff; --head: #f6f8fa; }
-* { box-sizing: border-box; }
-body { margin: 0; padding: 24px 32px 48px; color: var(--fg); background: var(--bg);
-  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
-main { max-width: 1200px; margin: 0 auto; }
-h1 { font-size: 24px; margin: 0 0 4px; }
-h2 { font-size: 19px; margin: 0 0 6px; display: flex; gap: 10px; align-items: center; flex-wrap: wrap; }
-h3 { font-size: 15px; margin: 20px 0 6px; }
-p { margin: 6px 0; }
-.meta { color: var(--muted); }
-code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, monospace;
-  font-size: 12.5px; white-space: pre-wrap; overflow-wrap: anywhere; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
-th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
-th { background: var(--head); font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-section.workflow { border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px; margin: 22px 0; }
-.badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 12px; font-weight: 600;
-  color: #ffffff; background: #6e7781; white-space: nowrap; }
-.verdict-match { background: #1a7f37; }
-.verdict-mismatch { background: #cf222e; }
-.verdict-shadow_failed { background: #bc4c00; }
-.verdict-primary_failed { background: #8250df; }
-.verdict-both_failed { background: #82071e; }
-.verdict-none { background: #afb8c1; color: #1f2328; }
-table.sides { width: auto; min-width: 60%; }
-table.sides td.side { min-width: 260px; }
-.bar { height: 8px; border-radius: 4px; margin-top: 4px; background: #8c959f; }
-.bar.airflow { background: #017cee; }
-.bar.prefect { background: #2b2ba8; }
-tr.diff-row td, tr.key-row td { background: #ffffff; }
-tr.kind-changed td, tr.kind-row_changed td { background: #fff3cd; }
-tr.kind-type_changed td { background: #ffe0cc; }
-tr.kind-only_airflow td { background: #dbeafe; }
-tr.kind-only_prefect td { background: #ede4ff; }
-tr.kind-noise td { background: #f0f0f0; color: #6e7781; }
-tr.kind-unknown td { background: #fde2e2; }
-tr.kind-noise .kind { font-style: italic; font-weight: 400; }
-td.note, td.value { white-space: pre-wrap; }
-td.at code { white-space: nowrap; }
-.kind { font-weight: 600; white-space: nowrap; }
-td.absent { color: #8c959f; font-style: italic; }
-tr.table-equal td.status { color: #1a7f37; font-weight: 600; }
-tr.table-differs td.status, tr.table-error td.status { color: #cf222e; font-weight: 600; }
-.empty { color: var(--muted); font-style: italic; }
-a { color: #0969da; }
-footer { margin-top: 28px; color: var(--muted); font-size: 12px; }
-"""
 
 
 def render_html(report: Any) -> str:
@@ -86,8 +36,9 @@ def render_html(report: Any) -> str:
     else:
         body.append('<p class="empty">No workflow has a shadow run yet.</p>')
     body.append(
-        "<footer>Airflow is authoritative; Prefect runs the same work on a shadow target. "
-        "Noise paths were found by running the primary against itself.</footer>"
+        "<footer>Airflow is authoritative; Prefect runs the same work on a shadow target. Noise is "
+        "measured by calibration (the primary against itself, on equal inputs) and counts as noise only "
+        "within the spread seen; ignored and noise rows are listed, never counted.</footer>"
     )
     return "\n".join(
         [
@@ -143,15 +94,16 @@ def _num(value: Any) -> str:
     return esc(value) if value is not None else "—"
 
 
-def _differences_count(workflow: dict[str, Any]) -> str:
+def verdict_html(entry: dict[str, Any]) -> str:
+    """A comparison's verdict line: the verdict's badge, then what it counts."""
+    counts = view.tally_text(entry)
+    return badge(entry.get("verdict")) + (f' <span class="counts">({esc(counts)})</span>' if counts else "")
+
+
+def _latest_entry(workflow: dict[str, Any]) -> dict[str, Any]:
     latest = view.as_dict(workflow.get("latest"))
-    diffs = latest.get("differences")
-    if isinstance(diffs, list):
-        real = sum(1 for d in diffs if not (isinstance(d, dict) and d.get("kind") == "noise"))
-        noise = len(diffs) - real
-        return f"{real}" + (f' <span class="meta">+ {noise} noise</span>' if noise else "")
     history = [h for h in view.as_list(workflow.get("history")) if isinstance(h, dict)]
-    return _num(history[0].get("differences")) if history else "—"
+    return latest or (history[0] if history else {})
 
 
 # -- sections ---------------------------------------------------------------------------------------
@@ -162,7 +114,7 @@ def _summary(flows: list[dict[str, Any]]) -> list[str]:
         '<table class="summary">',
         '<thead><tr><th>Workflow</th><th>Stage</th><th>Latest verdict</th><th class="num">In a row</th>'
         '<th class="num">Airflow</th><th class="num">Prefect</th><th class="num">Shadow wall</th>'
-        '<th class="num">Differences</th><th>Runs</th></tr></thead>',
+        "<th>Counted / set aside</th><th>Runs</th></tr></thead>",
         "<tbody>",
     ]
     for number, workflow in enumerate(flows, start=1):
@@ -176,7 +128,7 @@ def _summary(flows: list[dict[str, Any]]) -> list[str]:
             f'<td class="num">{view.duration(airflow.get("duration_s"))}</td>'
             f'<td class="num">{view.duration(prefect.get("duration_s"))}</td>'
             f'<td class="num">{view.duration(view.wall_time(workflow))}</td>'
-            f'<td class="num">{_differences_count(workflow)}</td>'
+            f'<td class="counts">{esc(view.tally_text(_latest_entry(workflow)))}</td>'
             f"<td>{_run_links(airflow.get('url'), prefect.get('url'))}</td></tr>"
         )
     return [*out, "</tbody>", "</table>", "</section>"]
@@ -191,22 +143,26 @@ def _workflow(number: int, workflow: dict[str, Any]) -> list[str]:
     verdict, in_a_row = view.streak(workflow)
     name = esc(workflow.get("workflow")) or "(unnamed workflow)"
     streak = f"{badge(verdict)} × {in_a_row} in a row" if verdict is not None else "no runs yet"
+    deployment = _code(workflow.get("deployment"))
+    deployment = f" · Prefect deployment {deployment}" if deployment else ""
     out = [
         f'<section class="workflow" id="wf-{number}" data-workflow="{esc(workflow.get("workflow"))}">',
         f'<h2><span class="name">{name}</span>{badge(verdict)}</h2>',
-        f'<p class="meta">Stage {_code(workflow.get("stage")) or "unknown"} · verdict streak: {streak}</p>',
+        f'<p class="meta">Stage {_code(workflow.get("stage")) or "unknown"}{deployment} · '
+        f"verdict streak: {streak}</p>",
     ]
     latest = view.as_dict(workflow.get("latest"))
     if latest:
         out += _latest(workflow, latest)
     else:
         out.append('<p class="empty">No shadow run yet.</p>')
-    noise = [p for p in view.as_list(workflow.get("noise_paths")) if p is not None]
-    if noise:
+    noise = [view.noise_text(p) for p in view.as_list(workflow.get("noise_paths")) if p is not None]
+    if noise and not view.calibrations(workflow):  # else the newest calibration shows them
         out.append(
-            '<p class="noise meta">Calibrated noise (shown as <span class="kind">noise</span>, '
-            "not as a mismatch): " + ", ".join(_code(p) for p in noise) + "</p>"
+            '<p class="noise meta">Calibrated noise (within the spread seen, listed as '
+            '<span class="kind">noise</span>, not counted): ' + ", ".join(_code(p) for p in noise) + "</p>"
         )
+    out += _calibrations(workflow)
     out += _history(workflow)
     return [*out, "</section>"]
 
@@ -238,6 +194,7 @@ def _latest(workflow: dict[str, Any], latest: dict[str, Any]) -> list[str]:
     at = view.text(latest.get("at"))
     out = [
         f"<h3>Latest run {_code(latest.get('correlation_id'))}{' at ' + _code(at) if at else ''}</h3>",
+        f'<p class="verdict-line">Verdict: {verdict_html(latest)}</p>',
         '<table class="sides">',
         '<thead><tr><th></th><th class="side">Airflow (primary)</th><th class="side">Prefect (shadow)</th>'
         "</tr></thead>",
@@ -257,20 +214,12 @@ def _latest(workflow: dict[str, Any], latest: dict[str, Any]) -> list[str]:
             f'<td class="error">{_code(prefect.get("error"))}</td></tr>'
         )
     out += ["</tbody>", "</table>"]
-    return out + _differences(latest) + _tables(latest)
+    real, aside = view.split_differences(latest)
+    return out + _differences(real) + _tables(latest) + _set_aside(aside)
 
 
-def _differences(latest: dict[str, Any]) -> list[str]:
-    diffs = [d for d in view.as_list(latest.get("differences")) if isinstance(d, dict)]
-    if not diffs:
-        return ["<h3>Differences</h3>", '<p class="empty no-differences">No differences.</p>']
-    real = sum(1 for d in diffs if d.get("kind") != "noise")
-    out = [
-        f'<h3>Differences <span class="meta">({real} real, {len(diffs) - real} noise)</span></h3>',
-        '<table class="diffs">',
-        "<thead><tr><th>Path</th><th>Airflow</th><th>Prefect</th><th>Kind</th><th>Note</th></tr></thead>",
-        "<tbody>",
-    ]
+def _diff_rows(diffs: list[dict[str, Any]], note: Any) -> list[str]:
+    out = []
     for diff in diffs:
         kind = diff.get("kind")
         css = kind if kind in view.KINDS else "unknown"
@@ -279,9 +228,40 @@ def _differences(latest: dict[str, Any]) -> list[str]:
             f'<td class="path">{_code(diff.get("path"))}</td>'
             f"{_value_cell(diff.get('airflow'), absent=kind == 'only_prefect')}"
             f"{_value_cell(diff.get('prefect'), absent=kind == 'only_airflow')}"
-            f'<td><span class="kind">{esc(kind) or "?"}</span></td><td class="note">{esc(diff.get("note"))}</td></tr>'
+            f'<td><span class="kind">{esc(kind) or "?"}</span></td><td class="note">{esc(note(diff))}</td></tr>'
         )
-    return [*out, "</tbody>", "</table>"]
+    return out
+
+
+def _differences(diffs: list[dict[str, Any]]) -> list[str]:
+    if not diffs:
+        return ["<h3>Differences</h3>", '<p class="empty no-differences">No differences.</p>']
+    return [
+        f'<h3>Differences <span class="meta">({len(diffs)})</span></h3>',
+        '<table class="diffs">',
+        "<thead><tr><th>Path</th><th>Airflow</th><th>Prefect</th><th>Kind</th><th>Note</th></tr></thead>",
+        "<tbody>",
+        *_diff_rows(diffs, lambda d: d.get("note")),
+        "</tbody>",
+        "</table>",
+    ]
+
+
+def _set_aside(diffs: list[dict[str, Any]]) -> list[str]:
+    if not diffs:
+        return []
+    ignored = sum(1 for d in diffs if d.get("kind") == "ignored")
+    return [
+        f'<h3>Set aside <span class="meta">({ignored} ignored, {len(diffs) - ignored} noise: listed, '
+        "not counted)</span></h3>",
+        '<table class="diffs set-aside">',
+        "<thead><tr><th>Path</th><th>Airflow</th><th>Prefect</th><th>Kind</th><th>Why not counted</th>"
+        "</tr></thead>",
+        "<tbody>",
+        *_diff_rows(diffs, view.aside_note),
+        "</tbody>",
+        "</table>",
+    ]
 
 
 def _value_cell(value: Any, absent: bool) -> str:
@@ -297,23 +277,21 @@ def _tables(latest: dict[str, Any]) -> list[str]:
     out = [
         "<h3>Tables</h3>",
         '<table class="tables">',
-        '<thead><tr><th>Table</th><th>Key</th><th class="num">Airflow rows</th><th class="num">Prefect rows</th>'
-        '<th class="num">Only in Airflow</th><th class="num">Only in Prefect</th><th class="num">Changed</th>'
-        "<th>Status</th></tr></thead>",
+        '<thead><tr><th>Table</th><th>Key</th><th>Scope</th><th class="num">Airflow rows</th>'
+        '<th class="num">Prefect rows</th><th class="num">Only in Airflow</th><th class="num">Only in Prefect</th>'
+        '<th class="num">Changed</th><th>Status</th></tr></thead>',
         "<tbody>",
     ]
     for t in tables:
-        if t.get("error"):
-            state, status = "error", f"error: {esc(t.get('error'))}"
-        else:
-            state = "equal" if view.table_equal(t) else "differs"
-            status = state
+        state, status = view.table_status(t)
+        counted = state != "excluded"
         key = ", ".join(view.text(k) for k in view.as_list(t.get("key")))
         out.append(
-            f'<tr class="table-row table-{state}" data-table="{esc(t.get("table"))}">'
+            f'<tr class="table-row table-{state}" data-table="{esc(t.get("table"))}" data-state="{state}">'
             f"<td>{_code(t.get('table'))}</td><td>{_code(key)}</td>"
+            f'<td class="scope">{_code(t.get("scope")) if counted else "—"}</td>'
             + "".join(
-                f'<td class="num">{_num(t.get(f))}</td>'
+                f'<td class="num">{_num(t.get(f)) if counted else "—"}</td>'
                 for f in (
                     "airflow_rows",
                     "prefect_rows",
@@ -322,7 +300,7 @@ def _tables(latest: dict[str, Any]) -> list[str]:
                     "changed_count",
                 )
             )
-            + f'<td class="status">{status}</td></tr>'
+            + f'<td class="status">{esc(status)}</td></tr>'
         )
     out += ["</tbody>", "</table>"]
     for t in tables:
@@ -344,7 +322,7 @@ def _table_samples(t: dict[str, Any]) -> list[str]:
         return []
     out = [
         f'<p>Sample rows of {_code(t.get("table"))} <span class="meta">(key: '
-        f"{esc(', '.join(view.text(k) for k in view.as_list(t.get('key'))))})</span></p>",
+        f"{esc(', '.join(view.text(k) for k in view.as_list(t.get('key'))))}; keys as JSON)</span></p>",
         '<table class="table-keys">',
         "<thead><tr><th>Rows</th><th>Key</th><th>Columns that differ</th></tr></thead>",
         "<tbody>",
@@ -357,6 +335,28 @@ def _table_samples(t: dict[str, Any]) -> list[str]:
     return [*out, "</tbody>", "</table>"]
 
 
+_NONE = '<span class="empty">none</span>'
+
+
+def _calibrations(workflow: dict[str, Any]) -> list[str]:
+    found = view.calibrations(workflow)
+    if found is None:
+        return []
+    if not found:
+        return ['<p class="calibrations empty">Never calibrated: no difference is taken for noise.</p>']
+    out = ['<h3>Calibrations <span class="meta">(newest first; the newest one is in force)</span></h3>']
+    out.append('<ul class="calibrations">')
+    for c in found:
+        noise = ", ".join(_code(view.noise_text(n)) for n in view.as_list(c.get("noise")))
+        controls = ", ".join(_code(t) for t in view.as_list(c.get("controls")))
+        out.append(
+            f'<li class="calibration">{_code(c.get("at"))}: {_num(c.get("runs"))} control runs'
+            f"{f' into {controls}' if controls else ''} on equal inputs; noise: "
+            f"{noise or _NONE}</li>"
+        )
+    return [*out, "</ul>"]
+
+
 def _history(workflow: dict[str, Any]) -> list[str]:
     history = [h for h in view.as_list(workflow.get("history")) if isinstance(h, dict)]
     if not history:
@@ -365,19 +365,17 @@ def _history(workflow: dict[str, Any]) -> list[str]:
         '<h3>History <span class="meta">(newest first)</span></h3>',
         '<table class="history">',
         '<thead><tr><th>At</th><th>Verdict</th><th class="num">Airflow</th><th class="num">Prefect</th>'
-        '<th class="num">Shadow wall</th><th class="num">Differences</th><th>Runs</th><th>Correlation id</th>'
-        "</tr></thead>",
+        '<th class="num">Shadow wall</th><th class="runs">Runs</th><th class="runs">Correlation id</th></tr></thead>',
         "<tbody>",
     ]
     for h in history:
         out.append(
             f'<tr class="history-row" data-verdict="{esc(h.get("verdict"))}"><td class="at">{_code(h.get("at"))}</td>'
-            f"<td>{badge(h.get('verdict'))}</td>"
+            f"<td>{verdict_html(h)}</td>"
             f'<td class="num">{view.duration(h.get("airflow_duration_s"))}</td>'
             f'<td class="num">{view.duration(h.get("prefect_duration_s"))}</td>'
             f'<td class="num">{view.duration(h.get("shadow_wall_s"))}</td>'
-            f'<td class="num">{_num(h.get("differences"))}</td>'
-            f"<td>{_run_links(h.get('airflow_url'), h.get('prefect_url'))}</td>"
-            f"<td>{_code(h.get('correlation_id'))}</td></tr>"
+            f'<td class="runs">{_run_links(h.get("airflow_url"), h.get("prefect_url"))}</td>'
+            f'<td class="ids">{_code(h.get("correlation_id"))}</td></tr>'
         )
     return [*out, "</tbody>", "</table>"]

@@ -82,17 +82,24 @@ def verdict_label(verdict: Any) -> str:
     return f"**{verdict}**" if verdict in view.VERDICTS else code(verdict)
 
 
+def verdict_cell(entry: dict[str, Any]) -> str:
+    """The verdict in bold with what its line counts: **mismatch** (`2 values, 3 ignored`)."""
+    counts = view.tally_text(entry)
+    return verdict_label(entry.get("verdict")) + (f" ({code(counts)})" if counts else "")
+
+
 # -- sections ---------------------------------------------------------------------------------------
 def _summary(flows: list[dict[str, Any]]) -> list[str]:
     rows = []
     for workflow in flows:
         verdict, in_a_row = view.streak(workflow)
         airflow, prefect = view.latest_side(workflow, "airflow"), view.latest_side(workflow, "prefect")
+        latest = view.as_dict(workflow.get("latest")) or {"verdict": verdict}
         rows.append(
             [
                 code(workflow.get("workflow")),
                 code(workflow.get("stage")),
-                verdict_label(verdict),
+                verdict_cell(latest) if verdict is not None else verdict_label(None),
                 str(in_a_row),
                 view.duration(airflow.get("duration_s")),
                 view.duration(prefect.get("duration_s")),
@@ -114,17 +121,20 @@ def _workflow(workflow: dict[str, Any]) -> list[str]:
     out = [f"## {code(name, cell=False)}", ""]
     streak = f"{verdict_label(verdict)} × {in_a_row}" if verdict is not None else "no runs yet"
     stage = code(workflow.get("stage"), cell=False) or "unknown"
-    out += [f"Stage {stage} · verdict streak: {streak}", ""]
+    deployment = code(workflow.get("deployment"), cell=False)
+    deployment = f" · Prefect deployment {deployment}" if deployment else ""
+    out += [f"Stage {stage}{deployment} · verdict streak: {streak}", ""]
     latest = view.as_dict(workflow.get("latest"))
     if latest:
         out += _latest(workflow, latest)
-    noise = [p for p in view.as_list(workflow.get("noise_paths")) if p is not None]
-    if noise:
+    noise = [view.noise_text(p) for p in view.as_list(workflow.get("noise_paths")) if p is not None]
+    if noise and not view.calibrations(workflow):  # else the newest calibration shows them
         out += [
-            "Calibrated noise (differences here are shown as `noise`, not as a mismatch): "
+            "Calibrated noise (a difference here within the spread seen is listed as `noise`, not counted): "
             + ", ".join(code(p, cell=False) for p in noise),
             "",
         ]
+    out += _calibrations(workflow)
     out += _history(workflow)
     return out
 
@@ -134,6 +144,7 @@ def _latest(workflow: dict[str, Any], latest: dict[str, Any]) -> list[str]:
     head = f"### Latest run {code(latest.get('correlation_id'), cell=False)}".rstrip()
     at = view.text(latest.get("at"))
     out = [head + (f" at {code(at, cell=False)}" if at else ""), ""]
+    out += [f"Verdict: {verdict_cell(latest)}", ""]
     out += table(
         ["", "Airflow", "Prefect"],
         [
@@ -153,28 +164,45 @@ def _latest(workflow: dict[str, Any], latest: dict[str, Any]) -> list[str]:
         + (f" ({overhead})" if overhead else ""),
         "",
     ]
-    out += _differences(latest)
+    real, aside = view.split_differences(latest)
+    out += _differences(real)
     out += _tables(latest)
+    out += _set_aside(aside)
     return out
 
 
-def _differences(latest: dict[str, Any]) -> list[str]:
-    diffs = [d for d in view.as_list(latest.get("differences")) if isinstance(d, dict)]
+def _values(diff: dict[str, Any]) -> list[str]:
+    kind = diff.get("kind")
+    airflow = "*absent*" if kind == "only_prefect" else code(view.value_text(diff.get("airflow")))
+    prefect = "*absent*" if kind == "only_airflow" else code(view.value_text(diff.get("prefect")))
+    return [code(diff.get("path")), airflow, prefect, code(kind)]
+
+
+def _differences(diffs: list[dict[str, Any]]) -> list[str]:
     if not diffs:
         return ["#### Differences", "", _NO_DIFF_TEXT, ""]
-    rows = []
-    for diff in diffs:
-        kind = diff.get("kind")
-        airflow = "*absent*" if kind == "only_prefect" else code(view.value_text(diff.get("airflow")))
-        prefect = "*absent*" if kind == "only_airflow" else code(view.value_text(diff.get("prefect")))
-        rows.append([code(diff.get("path")), airflow, prefect, code(kind), code(diff.get("note"))])
-    real = sum(1 for d in diffs if d.get("kind") != "noise")
-    title = f"#### Differences ({real} real, {len(diffs) - real} noise)"
-    return [title, "", *table(["Path", "Airflow", "Prefect", "Kind", "Note"], rows)]
+    rows = [[*_values(d), code(d.get("note"))] for d in diffs]
+    return [
+        f"#### Differences ({len(diffs)})",
+        "",
+        *table(["Path", "Airflow", "Prefect", "Kind", "Note"], rows),
+    ]
+
+
+def _set_aside(diffs: list[dict[str, Any]]) -> list[str]:
+    if not diffs:
+        return []
+    ignored = sum(1 for d in diffs if d.get("kind") == "ignored")
+    rows = [[*_values(d), code(view.aside_note(d))] for d in diffs]
+    return [
+        f"#### Set aside ({ignored} ignored, {len(diffs) - ignored} noise: listed, not counted)",
+        "",
+        *table(["Path", "Airflow", "Prefect", "Kind", "Why not counted"], rows),
+    ]
 
 
 def _keys(keys: list[Any]) -> str:
-    return ", ".join(code(k) for k in keys) or "—"
+    return ", ".join(code(view.value_text(k)) for k in keys) or "—"
 
 
 def _tables(latest: dict[str, Any]) -> list[str]:
@@ -183,19 +211,26 @@ def _tables(latest: dict[str, Any]) -> list[str]:
         return []
     rows = []
     for t in tables:
-        if t.get("error"):
-            status = "error: " + code(t.get("error"))
-        else:
-            status = "equal" if view.table_equal(t) else "**differs**"
+        state, words = view.table_status(t)
+        status = "**" + words + "**" if state in ("differs", "one_side") else words
+        if state in ("error", "excluded"):
+            status = code(words)
+        counted = state != "excluded"
         rows.append(
             [
                 code(t.get("table")),
                 code(", ".join(view.text(k) for k in view.as_list(t.get("key")))),
-                count(t.get("airflow_rows")),
-                count(t.get("prefect_rows")),
-                count(t.get("only_airflow_count")),
-                count(t.get("only_prefect_count")),
-                count(t.get("changed_count")),
+                code(t.get("scope")) if counted else "—",
+                *(
+                    count(t.get(f)) if counted else "—"
+                    for f in (
+                        "airflow_rows",
+                        "prefect_rows",
+                        "only_airflow_count",
+                        "only_prefect_count",
+                        "changed_count",
+                    )
+                ),
                 status,
             ]
         )
@@ -206,6 +241,7 @@ def _tables(latest: dict[str, Any]) -> list[str]:
             [
                 "Table",
                 "Key",
+                "Scope",
                 "Airflow rows",
                 "Prefect rows",
                 "Only in Airflow",
@@ -221,14 +257,40 @@ def _tables(latest: dict[str, Any]) -> list[str]:
         changed = [c for c in view.as_list(t.get("changed")) if isinstance(c, dict)]
         if not (only_a or only_p or changed):
             continue
-        out += [f"Sample rows of {code(t.get('table'), cell=False)}:", ""]
+        out += [f"Sample rows of {code(t.get('table'), cell=False)} (keys as JSON):", ""]
         detail = [["Only in Airflow", _keys(only_a), ""], ["Only in Prefect", _keys(only_p), ""]]
         detail += [
-            ["Changed", code(c.get("key")), ", ".join(code(col) for col in view.as_list(c.get("columns")))]
+            [
+                "Changed",
+                code(view.value_text(c.get("key"))),
+                ", ".join(code(col) for col in view.as_list(c.get("columns"))),
+            ]
             for c in changed
         ]
         out += table(["Rows", "Key", "Columns that differ"], [d for d in detail if d[1] != "—"])
     return out
+
+
+def _calibrations(workflow: dict[str, Any]) -> list[str]:
+    found = view.calibrations(workflow)
+    if found is None:
+        return []
+    if not found:
+        return ["Never calibrated: no difference is taken for noise.", ""]
+    rows = [
+        [
+            code(c.get("at")),
+            count(c.get("runs")),
+            ", ".join(code(t) for t in view.as_list(c.get("controls"))) or "—",
+            ", ".join(code(view.noise_text(n)) for n in view.as_list(c.get("noise"))) or "none",
+        ]
+        for c in found
+    ]
+    return [
+        "### Calibrations (newest first)",
+        "",
+        *table(["At", "Runs", "Controls", "Noise paths (spread seen)"], rows),
+    ]
 
 
 def _run_links(entry: dict[str, Any]) -> str:
@@ -247,11 +309,10 @@ def _history(workflow: dict[str, Any]) -> list[str]:
     rows = [
         [
             code(h.get("at")),
-            verdict_label(h.get("verdict")),
+            verdict_cell(h),
             view.duration(h.get("airflow_duration_s")),
             view.duration(h.get("prefect_duration_s")),
             view.duration(h.get("shadow_wall_s")),
-            count(h.get("differences")),
             _run_links(h),
             code(h.get("correlation_id")),
         ]
@@ -260,8 +321,5 @@ def _history(workflow: dict[str, Any]) -> list[str]:
     return [
         "### History (newest first)",
         "",
-        *table(
-            ["At", "Verdict", "Airflow", "Prefect", "Shadow wall", "Differences", "Runs", "Correlation id"],
-            rows,
-        ),
+        *table(["At", "Verdict", "Airflow", "Prefect", "Shadow wall", "Runs", "Correlation id"], rows),
     ]

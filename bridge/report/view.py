@@ -13,26 +13,39 @@ import math
 from typing import Any
 from urllib.parse import urlsplit
 
+from bridge.compare.model import SET_ASIDE, json_value
+
 __all__ = [
     "KINDS",
+    "SET_ASIDE",
     "VERDICTS",
     "as_dict",
     "as_list",
+    "aside_note",
+    "calibrations",
     "duration",
     "latest_side",
+    "noise_text",
     "number",
     "safe_url",
+    "split_differences",
     "streak",
     "table_equal",
+    "table_status",
+    "tally_text",
     "text",
     "value_text",
+    "verdict_line",
     "wall_overhead",
     "wall_time",
     "workflows",
 ]
 
 VERDICTS = ("match", "mismatch", "shadow_failed", "primary_failed", "both_failed")
-KINDS = ("changed", "only_airflow", "only_prefect", "type_changed", "noise", "row_changed")
+KINDS = ("changed", "only_airflow", "only_prefect", "type_changed", "noise", "ignored", "row_changed")
+#: Table states (CSS classes too): compared and equal, rows differ, in one target only, not comparable,
+#: excluded by the catalog (listed, not compared).
+TABLE_STATES = ("equal", "differs", "one_side", "error", "excluded")
 MAX_CELL = 2000  # characters of one rendered value; the JSON report keeps everything
 
 
@@ -66,9 +79,11 @@ def value_text(value: Any, limit: int = MAX_CELL) -> str:
 
 
 def _json(value: Any) -> str:
+    """JSON as the comparison writes it (dates ISO, decimals plain, tuples as lists): never a Python repr
+    of a key like ``(357, datetime.date(2024, 12, 31))``."""
     try:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    except (TypeError, ValueError):  # mixed key types cannot be sorted; circular structures
+        return json.dumps(json_value(value), ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):  # circular structures
         return repr(value)
 
 
@@ -171,3 +186,71 @@ def wall_overhead(workflow: dict[str, Any]) -> str:
         return ""
     extra = wall - max(t for t in times if t is not None)
     return f"slower side {'+' if extra >= 0 else '−'} {abs(extra):.1f} s"
+
+
+def verdict_line(entry: dict[str, Any]) -> str:
+    """A comparison's verdict line, ``mismatch (2 values, 5 rows in price_history, 3 ignored)``; the bare
+    verdict when the line is missing."""
+    line = entry.get("verdict_line")
+    if isinstance(line, str) and line:
+        return line
+    return text(entry.get("verdict"))
+
+
+def tally_text(entry: dict[str, Any]) -> str:
+    """What the verdict line counts, without the verdict (``2 values, 3 ignored``): for beside a badge.
+    A line that does not start with its own verdict is returned whole."""
+    line, verdict = verdict_line(entry), entry.get("verdict")
+    if isinstance(verdict, str) and line.startswith(f"{verdict} (") and line.endswith(")"):
+        return line[len(verdict) + 2 : -1]
+    return "" if line == text(verdict) else line
+
+
+def split_differences(latest: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(real differences, set-aside ones: ignored by a rule or within calibrated noise). A report lists
+    set-aside rows under ``set_aside``; a set-aside kind found under ``differences`` is moved there."""
+    found = [d for d in as_list(latest.get("differences")) if isinstance(d, dict)]
+    aside = [d for d in as_list(latest.get("set_aside")) if isinstance(d, dict)]
+    real = [d for d in found if d.get("kind") not in SET_ASIDE]
+    return real, aside + [d for d in found if d.get("kind") in SET_ASIDE]
+
+
+def aside_note(diff: dict[str, Any]) -> str:
+    """Why a set-aside row does not count: the ignore rule's reason, or the spread calibration saw."""
+    note = text(diff.get("note"))
+    if diff.get("kind") == "noise" and note.startswith("calibrated noise (") and note.endswith(")"):
+        return f"seen {note[len('calibrated noise (') : -1]}"
+    if diff.get("kind") == "ignored":
+        return note or "(no reason recorded)"
+    return note
+
+
+def table_status(table: dict[str, Any]) -> tuple[str, str]:
+    """(state, words) of one compared table; the state is one of ``TABLE_STATES``."""
+    excluded = table.get("excluded")
+    if excluded:
+        return "excluded", f"excluded, not compared: {text(excluded)}"
+    present = table.get("present")
+    if present in ("airflow", "prefect"):
+        return "one_side", f"only in {'Airflow' if present == 'airflow' else 'Prefect'}'s target"
+    if table.get("error"):
+        return "error", f"error: {text(table.get('error'))}"
+    return ("equal", "equal") if table_equal(table) else ("differs", "differs")
+
+
+def noise_text(spread: Any) -> str:
+    """One calibrated noise path with the spread seen: ``result.ms ±2.5 (20.0%)``, ``result.lucky varies``."""
+    if isinstance(spread, dict):
+        seen = spread.get("seen")
+        if not isinstance(seen, str) or not seen:
+            seen = "varies" if spread.get("abs_spread") is None else f"±{text(spread.get('abs_spread'))}"
+        return f"{text(spread.get('path'))} {seen}".strip()
+    return text(spread)
+
+
+def calibrations(workflow: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The workflow's calibrations, newest first; None when the store keeps none (nothing to show)."""
+    found = workflow.get("calibrations")
+    if not isinstance(found, (list, tuple)):
+        return None
+    return [c for c in found if isinstance(c, dict)]

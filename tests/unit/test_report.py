@@ -63,7 +63,7 @@ def test_json_makes_odd_values_plain() -> None:
 
 
 # -- Markdown -----------------------------------------------------------------------------------------
-def test_markdown_shows_streak_durations_links_diffs_tables_and_noise() -> None:
+def test_markdown_shows_streak_durations_links_diffs_tables_and_set_aside_rows() -> None:
     md = render(make_report(), "md")
     assert "## `update_prices_daily`" in md and "## `daily_summary`" in md
     assert "verdict streak: **mismatch** × 3" in md
@@ -77,15 +77,36 @@ def test_markdown_shows_streak_durations_links_diffs_tables_and_noise() -> None:
     assert '| `result.rows` | `261` | `"261"` | `type_changed` |' in md
     assert "| `result.extra` | *absent* | `[1, 2]` | `only_prefect` |" in md
     assert "| `result.duration` | `1.5` | `4.5` | `noise` |" in md
-    assert "Differences (3 real, 1 noise)" in md
+    assert "#### Differences (3)" in md
+    assert "#### Set aside (0 ignored, 1 noise: listed, not counted)" in md
+    assert md.index("`result.extra`") < md.index("#### Set aside") < md.index("`result.duration`")
+    assert "| `result.duration` | `1.5` | `4.5` | `noise` | `seen varies` |" in md
+    assert "Verdict: **mismatch** (`3 values, 2 rows in price_history, 1 noise`)" in md
+    assert "Prefect deployment `update-prices-daily/update_prices_daily`" in md
     assert (
-        "Calibrated noise (differences here are shown as `noise`, not as a mismatch): `result.duration`" in md
+        "| `2026-11-20T08:00:00+00:00` | 2 | `calib1_main`, `calib2_main` | `result.duration varies` |" in md
     )
-    assert "| `price_history` | `product_id, business_date` | 261 | 260 | 1 | 0 | 1 | **differs** |" in md
+    assert (
+        "| `price_history` | `product_id, business_date` | `business_date = '2024-12-31'` "
+        "| 261 | 260 | 1 | 0 | 1 | **differs** |" in md
+    )
     assert '| Only in Airflow | `[12, "2024-12-31"]` |  |' in md
     assert '| Changed | `[7, "2024-12-31"]` | `price` |' in md
     assert f"[Prefect]({OLD_PREFECT_URL})" in md
     assert "No differences." in md
+
+
+def test_markdown_shows_the_current_noise_when_the_store_keeps_no_calibrations() -> None:
+    report = make_report()
+    del report["workflows"][0]["calibrations"]
+    md = render(report, "md")
+    assert (
+        "Calibrated noise (a difference here within the spread seen" in md
+        and "`result.duration varies`" in md
+    )
+    assert "Calibrations" not in md and "Never calibrated" not in md
+    report["workflows"][0]["calibrations"] = []
+    assert "Never calibrated: no difference is taken for noise." in render(report, "md")
 
 
 def _unescaped_pipes(line: str) -> int:

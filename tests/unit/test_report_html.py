@@ -53,9 +53,15 @@ def test_html_shows_summary_diffs_tables_and_links() -> None:
     ]
     assert "[12, &quot;2024-12-31&quot;]" in doc and "<code>price</code>" in doc
     assert "(slower side + 0.9 s)" in doc
-    assert "Calibrated noise" in doc and "<code>result.duration</code>" in doc
+    assert "Calibrations" in doc and "<code>result.duration varies</code>" in doc
     assert 'data-table="price_history"' in doc and '<td class="status">differs</td>' in doc
+    assert "<code>business_date = &#x27;2024-12-31&#x27;</code>" in doc  # the table's scope
     assert "No differences." in doc
+    # the noise row is listed apart, under "Set aside", after the real differences and the tables
+    assert doc.index("result.extra") < doc.index('data-table="price_history"') < doc.index("<h3>Set aside")
+    assert doc.index("<h3>Set aside") < doc.index("result.duration</code></td>")
+    assert "seen varies" in page.rows[3]["text"]
+    assert "Prefect deployment <code>update-prices-daily/update_prices_daily</code>" in doc
 
 
 def test_html_escapes_every_hostile_value() -> None:
@@ -68,8 +74,10 @@ def test_html_escapes_every_hostile_value() -> None:
     assert not page.tags("script")
     for tag, attrs in page.elements:
         assert not any(name.startswith("on") for name in attrs), (tag, attrs)
-    hostile_row = next(r for r in page.rows if SCRIPT in r["text"])
+    hostile_row = next(r for r in page.rows if f"result.{SCRIPT}" in r["text"])
     assert hostile_row["attrs"]["data-kind"] == "changed"
+    noise_row = next(r for r in page.rows if r["attrs"]["data-kind"] == "noise")
+    assert SCRIPT in noise_row["text"]  # a hostile note on a set-aside row: shown as text
     odd = next(r for r in page.rows if "result.odd" in r["text"])
     assert odd["attrs"]["class"] == "diff-row kind-unknown" and odd["attrs"]["data-kind"] == ATTR + SCRIPT
     sections = page.tags("section")
