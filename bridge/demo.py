@@ -43,7 +43,8 @@ class DemoRow:
     airflow_s: float | None
     prefect_s: float | None
     wall_s: float
-    differences: int
+    differences: int  # what the verdict counts: values, differing rows, tables in one target or not compared
+    set_aside: int = 0  # listed, not counted: ignored by a rule, or within calibrated noise
 
     @property
     def over_slower_s(self) -> float | None:
@@ -116,10 +117,11 @@ def run_all(
     backends: Any,
     store: Any,
     confs: Mapping[str, dict[str, Any]] = DEMO_CONF,
-    progress: Callable[[], Any] | None = None,
+    progress: Callable[[str], Any] | None = None,
     say: Callable[[str], None] = print,
 ) -> list[DemoRow]:
-    """Shadow-run each catalogued workflow that has a deployment and a demo conf; record each comparison."""
+    """Shadow-run each catalogued workflow that has a deployment and a demo conf; record each comparison.
+    ``progress(dag_id)`` makes each run's progress callback."""
     from bridge import shadow
 
     rows = []
@@ -132,10 +134,12 @@ def run_all(
             dag_id,
             confs[dag_id],
             timeout=1800,
-            progress=progress() if progress else None,
+            progress=progress(dag_id) if progress else None,
             noise=store.noise_paths(dag_id),
         )
         store.record(result)
+        say(f"shadow {dag_id}: {result.verdict_line}")
+        tally = result.tally
         rows.append(
             DemoRow(
                 dag_id,
@@ -143,14 +147,20 @@ def run_all(
                 result.primary.elapsed_s,
                 result.shadow.elapsed_s,
                 result.wall_s,
-                len(result.real_differences),
+                tally.real,
+                tally.ignored + tally.noise,
             )
         )
     return rows
 
 
 def table(rows: list[DemoRow]) -> str:
-    header = f"{'WORKFLOW':<24}{'VERDICT':<15}{'AIRFLOW':>9}{'PREFECT':>9}{'WALL':>8}{'WALL-SLOWER':>13}{'DIFFS':>7}"
+    """The demo's summary: one line per workflow; DIFFS is what its verdict counts, ASIDE what was listed
+    but not counted (ignored, noise)."""
+    header = (
+        f"{'WORKFLOW':<24}{'VERDICT':<15}{'AIRFLOW':>9}{'PREFECT':>9}{'WALL':>8}{'WALL-SLOWER':>13}"
+        f"{'DIFFS':>7}{'ASIDE':>7}"
+    )
     lines = [header]
     for r in rows:
 
@@ -159,6 +169,6 @@ def table(rows: list[DemoRow]) -> str:
 
         lines.append(
             f"{r.workflow:<24}{r.verdict:<15}{s(r.airflow_s):>9}{s(r.prefect_s):>9}{s(r.wall_s):>8}"
-            f"{s(r.over_slower_s):>13}{r.differences:>7}"
+            f"{s(r.over_slower_s):>13}{r.differences:>7}{r.set_aside:>7}"
         )
     return "\n".join(lines)

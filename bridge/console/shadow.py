@@ -11,23 +11,33 @@ from bridge.console.common import Options, backends_for
 
 
 class ShadowProgress:
-    """One line for both sides while a shadow run waits."""
+    """One line for both sides while a shadow run waits. The workflow is named by its DAG id on every
+    line; a side that knows it by another name (Prefect: its deployment) has that name shown once."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], dag_id: str | None = None) -> None:
         import threading
 
         self.stream = stream
+        self.dag_id = dag_id  # None: learnt from the Airflow side, which knows the workflow by its DAG id
         self.lock = threading.Lock()
         self.states: dict[str, str] = {}
+        self.named: set[tuple[str, str]] = set()
         self.last = ""
         self.last_at = -1.0
 
     def __call__(self, side: str, status: RunStatus, elapsed: float) -> None:
         with self.lock:
+            own = status.ref.workflow_id
+            if self.dag_id is None and side == "airflow":
+                self.dag_id = own
+            name = self.dag_id or own
+            if own != name and (side, own) not in self.named:
+                self.named.add((side, own))
+                self.stream.write(f"shadow {name}: {side} deployment {own}\n")
             self.states[side] = status.state.value
             line = " | ".join(f"{s}: {self.states[s]}" for s in sorted(self.states))
             if line != self.last or elapsed - self.last_at >= 15:
-                self.stream.write(f"shadow {status.ref.workflow_id}: {line} ({elapsed:.0f} s)\n")
+                self.stream.write(f"shadow {name}: {line} ({elapsed:.0f} s)\n")
                 self.stream.flush()
                 self.last, self.last_at = line, elapsed
 
@@ -58,6 +68,110 @@ def write_report(store: Any, catalog: Any, workflow: str | None, fmt: str = "htm
     return path
 
 
+def _side(o: Any) -> str:
+    waited = o.elapsed_s if o.elapsed_s is not None else o.duration_s  # trigger to end, queueing included
+    return f"{o.side} {o.state}" + (f" {waited:.1f} s" if waited is not None else "")
+
+
+def _values(d: Any) -> str:
+    from bridge.compare.model import ONLY_AIRFLOW, ONLY_PREFECT, json_text
+
+    airflow = "(absent)" if d.kind == ONLY_PREFECT else json_text(d.airflow)
+    prefect = "(absent)" if d.kind == ONLY_AIRFLOW else json_text(d.prefect)
+    return f"{d.path}: airflow={airflow} prefect={prefect}"
+
+
+def _table_lines(tables: Any, limit: int = 5) -> list[str]:
+    """Tables that differ (scope, counts, sample keys as JSON), in one target only, or excluded; then
+    the names of the equal ones."""
+    from bridge.compare.model import json_text
+
+    lines = []
+    for t in tables:
+        if t.excluded is not None:
+            lines.append(f"  table {t.table}: excluded, not compared: {t.excluded}")
+        elif t.present != "both":
+            rows = t.airflow_rows if t.present == "airflow" else t.prefect_rows
+            lines.append(f"  table {t.table} ({t.scope}): only in {t.present}'s target, {rows} rows")
+        elif t.error:
+            lines.append(f"  table {t.table} ({t.scope}): not compared: {t.error}")
+        elif t.rows_differing:
+            changed = ", ".join(f"{json_text(c.key)} ({', '.join(c.columns)})" for c in t.changed[:limit])
+            lines.append(
+                f"  table {t.table} ({t.scope}): {t.rows_differing} rows differ "
+                f"(airflow {t.airflow_rows} rows, prefect {t.prefect_rows}): "
+                f"only airflow {t.only_airflow_count} {json_text(t.only_airflow[:limit])}, "
+                f"only prefect {t.only_prefect_count} {json_text(t.only_prefect[:limit])}, "
+                f"changed {t.changed_count} [{changed}]"
+            )
+    equal = [f"{t.table} ({t.scope})" for t in tables if t.equal and t.excluded is None]
+    if equal:
+        lines.append(f"  tables equal: {', '.join(equal)}")
+    return lines
+
+
+def result_lines(result: Any, report: Any, limit: int = 20) -> list[str]:
+    """What a shadow run prints: the verdict line with both sides, the real differences, the set-aside
+    rows apart (each with its rule's reason or calibrated spread), then the tables."""
+    from bridge.report.view import aside_note
+
+    p, s = result.primary, result.shadow
+    at = f"; as scheduled at {result.at.isoformat()}" if result.at else ""
+    lines = [
+        f"shadow {result.workflow}: {result.verdict_line}; {_side(p)}, {_side(s)}, "
+        f"wall {result.wall_s:.1f} s{at}; report: {report}"
+    ]
+    if s.error:
+        lines.append(f"  shadow error: {s.error}")
+    real, aside = result.real_differences, result.set_aside
+    for d in real[:limit]:
+        lines.append(f"  {d.kind:<13} {_values(d)}" + (f"  ({d.note})" if d.note else ""))
+    if len(real) > limit:
+        lines.append(f"  ... and {len(real) - limit} more differences: see the report")
+    if aside:
+        tally = result.tally
+        lines.append(f"  set aside, not counted ({tally.ignored} ignored, {tally.noise} noise):")
+        for d in aside[:limit]:
+            lines.append(f"    {d.kind:<8} {_values(d)}  ({aside_note(d.to_dict())})")
+        if len(aside) > limit:
+            lines.append(f"  ... and {len(aside) - limit} more set aside: see the report")
+    return lines + _table_lines(result.tables)
+
+
+def result_json(result: Any, report: Any) -> dict[str, Any]:
+    """A shadow run as JSON (--json): the verdict line and its tally, both sides, the real differences,
+    the set-aside ones apart, every table; keys and values as JSON, never Python reprs."""
+    from bridge.compare.model import json_value
+    from bridge.report.data import tally_dict
+
+    p, s = result.primary, result.shadow
+    doc: dict[str, Any] = json_value(
+        {
+            "workflow": result.workflow,
+            "deployment": result.deployment or None,
+            "at": result.at,
+            "verdict": result.verdict,
+            "verdict_line": result.verdict_line,
+            "tally": tally_dict(result.tally),
+            "correlation_id": result.correlation_id,
+            "primary": {"state": p.state, "run": p.run, "url": p.url, "duration_s": p.duration_s},
+            "shadow": {
+                "state": s.state,
+                "run": s.run,
+                "url": s.url,
+                "duration_s": s.duration_s,
+                "error": s.error,
+            },
+            "wall_s": result.wall_s,
+            "differences": [d.to_dict() for d in result.real_differences],
+            "set_aside": [d.to_dict() for d in result.set_aside],
+            "tables": [t.to_dict() for t in result.tables],
+            "report": str(report),
+        }
+    )
+    return doc
+
+
 def shadow_run(
     backends: Any,
     dag_id: str,
@@ -77,66 +191,22 @@ def shadow_run(
         dag_id,
         conf,
         timeout=opts.timeout,
-        progress=ShadowProgress(err),
+        progress=ShadowProgress(err, dag_id),
         noise=store.noise_paths(dag_id),
         at=opts.at,
     )
     store.record(result)
     report = write_report(store, backends.catalog, dag_id)
-    p, s = result.primary, result.shadow
-
-    def side(o: Any) -> str:
-        waited = o.elapsed_s if o.elapsed_s is not None else o.duration_s  # trigger to end, queueing included
-        return f"{o.side} {o.state}" + (f" {waited:.1f} s" if waited is not None else "")
-
     if opts.as_json:
-        json.dump(
-            {
-                "workflow": dag_id,
-                "verdict": result.verdict,
-                "correlation_id": result.correlation_id,
-                "primary": {"state": p.state, "run": p.run, "url": p.url, "duration_s": p.duration_s},
-                "shadow": {
-                    "state": s.state,
-                    "run": s.run,
-                    "url": s.url,
-                    "duration_s": s.duration_s,
-                    "error": s.error,
-                },
-                "wall_s": result.wall_s,
-                "differences": [d.to_dict() for d in result.differences],
-                "tables": [t.to_dict() for t in result.tables],
-                "report": str(report),
-            },
-            out,
-            indent=2,
-            default=str,
-        )
+        json.dump(result_json(result, report), out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
-        out.write(
-            f"shadow {dag_id}: {result.verdict} ({side(p)}, {side(s)}, wall {result.wall_s:.1f} s, "
-            f"{len(result.real_differences)} differences) report: {report}\n"
-        )
-        if s.error:
-            out.write(f"  shadow error: {s.error}\n")
-        for d in result.differences[:20]:
-            out.write(
-                f"  {d.kind:<13} {d.path}: airflow={json.dumps(d.airflow, default=str)} "
-                f"prefect={json.dumps(d.prefect, default=str)}\n"
-            )
-        for t in result.tables:
-            if not t.equal:
-                out.write(
-                    f"  table {t.table}: only airflow {t.only_airflow_count} {list(t.only_airflow)[:5]}, "
-                    f"only prefect {t.only_prefect_count} {list(t.only_prefect)[:5]}, changed "
-                    f"{t.changed_count} {[(c.key, c.columns) for c in t.changed][:5]}"
-                    f"{' error: ' + t.error if t.error else ''}\n"
-                )
+        out.write("".join(line + "\n" for line in result_lines(result, report)))
+    p = result.primary
     if not p.ok:
         raise RunFailedError(f"shadow {dag_id}: the primary ({p.side}) ended {p.state}")
     if opts.fail_on_mismatch and result.verdict == "mismatch":
-        raise MismatchError(f"shadow {dag_id}: mismatch ({len(result.real_differences)} differences)")
+        raise MismatchError(f"shadow {dag_id}: {result.verdict_line}")
 
 
 def calibrate(

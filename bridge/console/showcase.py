@@ -37,7 +37,7 @@ def demo(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) ->
 
         demo_mod.fill_queues(backends.catalog, StackSettings.from_env().sqs_url, say)
     store = store_for(backends)
-    rows = demo_mod.run_all(backends, store, progress=lambda: ShadowProgress(err), say=say)
+    rows = demo_mod.run_all(backends, store, progress=lambda dag_id: ShadowProgress(err, dag_id), say=say)
     out.write(demo_mod.table(rows) + "\n")
     report = write_report(store, backends.catalog, None)
     out.write(f"\nReport:     {report}\n")
