@@ -288,7 +288,7 @@ def _tables(latest: dict[str, Any]) -> list[str]:
         key = ", ".join(view.text(k) for k in view.as_list(t.get("key")))
         out.append(
             f'<tr class="table-row table-{state}" data-table="{esc(t.get("table"))}" data-state="{state}">'
-            f"<td>{_code(t.get('table'))}</td><td>{_code(key)}</td>"
+            f'<td class="name">{_code(t.get("table"))}</td><td class="key">{_code(key)}</td>'
             f'<td class="scope">{_code(t.get("scope")) if counted else "—"}</td>'
             + "".join(
                 f'<td class="num">{_num(t.get(f)) if counted else "—"}</td>'

@@ -44,6 +44,8 @@ tr.kind-unknown td { background: #fde2e2; }
 tr.kind-noise .kind, tr.kind-ignored .kind { font-style: italic; font-weight: 400; }
 .counts { font-weight: 400; color: var(--fg); }
 td.runs, th.runs, td.ids { white-space: nowrap; }
+table.tables th.num { white-space: normal; }
+table.tables td.name, table.tables td.key, table.tables td.scope { min-width: 9em; }
 ul.calibrations { margin: 4px 0 8px; padding-left: 20px; }
 td.note, td.value { white-space: pre-wrap; }
 td.at code { white-space: nowrap; }
