@@ -34,7 +34,7 @@ def test_shadow_prints_the_verdict_and_writes_the_report(env: dict[str, str]) ->
     proc = run(env, "--dag-id", "hello_bridge", "--shadow", "--conf", '{"name": "cli"}')
     assert proc.returncode == 0, proc.stderr
     line = proc.stdout.splitlines()[0]
-    assert line.startswith("shadow hello_bridge: match (airflow success")
+    assert line.startswith("shadow hello_bridge: match (0 differences); airflow success"), line
     report = Path(re.search(r"report: (\S+)", line).group(1))
     assert report.is_file() and "hello_bridge" in report.read_text()
     assert "shadow hello_bridge:" in proc.stderr  # progress while waiting
@@ -69,6 +69,7 @@ def test_prefect_down_mid_run_leaves_the_airflow_outcome_untouched(env: dict[str
         devstack.up(stack, say=lambda line: None)  # bring Prefect back for the tests after this one
     assert proc.returncode == 0, proc.stdout + proc.stderr
     line = proc.stdout.splitlines()[0]
-    assert line.startswith("shadow hello_bridge: shadow_failed (airflow success")
+    assert line.startswith("shadow hello_bridge: shadow_failed ("), line
+    assert "; airflow success" in line
     assert "prefect unavailable" in line or "prefect error" in line
     assert "Traceback" not in proc.stderr
