@@ -33,6 +33,8 @@ comparisons = sa.Table(
     sa.Column("shadow_wall_s", sa.Float),
     sa.Column("conf", sa.JSON),
     sa.Column("summary", sa.Text),  # v3: the verdict line, "mismatch (2 values, 5 rows in t, 3 ignored)"
+    sa.Column("deployment", sa.String(500)),  # v3: the Prefect side's deployment
+    sa.Column("scheduled_at", sa.DateTime(timezone=True)),  # v3: the schedule instant (--at), if any
 )
 
 
@@ -113,6 +115,8 @@ def _v2_to_v3(conn: sa.Connection) -> None:
     """Sized noise and the verdict line. Noise recorded before v3 has no size: it is dropped, so a
     shadow run after the upgrade counts every difference until the workflow is calibrated again."""
     conn.execute(sa.text("ALTER TABLE comparisons ADD COLUMN summary TEXT"))
+    conn.execute(sa.text("ALTER TABLE comparisons ADD COLUMN deployment VARCHAR(500)"))
+    conn.execute(sa.text("ALTER TABLE comparisons ADD COLUMN scheduled_at TIMESTAMP"))
     conn.execute(sa.text("ALTER TABLE noise ADD COLUMN abs_spread FLOAT"))
     conn.execute(sa.text("ALTER TABLE noise ADD COLUMN rel_spread FLOAT"))
     conn.execute(noise.delete())
@@ -181,6 +185,8 @@ class Store:
                     shadow_wall_s=comparison.wall_s,
                     conf=_jsonable(comparison.conf),
                     summary=comparison.verdict_line,
+                    deployment=comparison.deployment or None,
+                    scheduled_at=comparison.at,
                 )
             ).inserted_primary_key
             assert inserted is not None  # an INSERT of one row always has its key

@@ -262,7 +262,13 @@ def test_an_older_store_is_migrated(tmp_path: Path) -> None:
     Store(url)
     with sa.create_engine(url).begin() as conn:  # make it look like a version-1 store
         conn.execute(sa.text("ALTER TABLE observations DROP COLUMN elapsed_s"))
-        for table, column in (("comparisons", "summary"), ("noise", "abs_spread"), ("noise", "rel_spread")):
+        for table, column in (
+            ("comparisons", "summary"),
+            ("comparisons", "deployment"),
+            ("comparisons", "scheduled_at"),
+            ("noise", "abs_spread"),
+            ("noise", "rel_spread"),
+        ):
             conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         conn.execute(sa.text("DROP TABLE calibrations"))
         conn.execute(sa.text("UPDATE schema_version SET version = 1"))
