@@ -1,5 +1,6 @@
 """Fixtures of the fidelity suite: the test stack's backends, every port deployed once, one ``Case`` per
-test (targets of its own, dropped at the end), and the tally printed at the end of the session.
+test (targets of its own, dropped at the end), the cases' shadow runs started together (``Scenarios``),
+and the tally printed at the end of the session.
 
 A test marked ``divergent(bug)`` shadow-runs a port with one deliberate bug and passes only if the verdict
 is ``mismatch`` naming the right path, table and keys; ``control(what)`` marks a negative control that
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +38,8 @@ DAGS = (
 )
 _TALLY: dict[str, dict[str, tuple[bool, list[str]]]] = {"divergent": {}, "control": {}}
 _VERDICTS = pytest.StashKey[list[str]]()
+_CHOSEN = pytest.StashKey[dict[str, Any]]()
+WORKERS = 4  # shadow runs at once: the orchestrators, not this process, are the bottleneck
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,6 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "control(what): a negative control; its shadow must be a match (tally)"
     )
+    config.addinivalue_line("markers", "scenario(name): the test's scenario in its module's SCENARIOS")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -89,7 +95,7 @@ def ports_deployed(stack: Any, deployed: Mapping[str, str], data_urls: Mapping[s
     return {name: p.deployment for name, p in PORTS.items()}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def backends(stack: Any, ports_deployed: Mapping[str, str], data_urls: Mapping[str, str]) -> Backends:
     env = {
         "BRIDGE_AIRFLOW_URL": stack.airflow_url,
@@ -216,30 +222,100 @@ class Case:
             self.sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-@pytest.fixture(scope="module")
-def new_case(backends: Backends, stack: Any, data_urls: Mapping[str, str]) -> Iterator[Callable[[], Case]]:
-    """Make a ``Case`` for a module fixture (e.g. one calibration several tests use); cleaned up at the end."""
-    made: list[Case] = []
+class Scenarios:
+    """Every selected case's shadow runs, started at once on a few threads (each case waits mostly on the
+    orchestrators: run in turn, the folder takes minutes more); each test then waits for its own.
 
-    def make() -> Case:
-        made.append(Case(backends, data_urls, stack.sqs_url))
-        return made[-1]
+    A test module lists its cases in ``SCENARIOS``: ``{name: fn(case, scenarios) -> value}``, ``name`` being
+    the one its test is marked with. ``once`` makes a value several cases share (e.g. one calibration)."""
 
+    def __init__(self, make_case: Callable[[], Case], chosen: Mapping[str, Any], workers: int) -> None:
+        self.make_case = make_case
+        self.cases: list[Case] = []
+        self._lock = threading.Lock()
+        self._shared: dict[str, Future[Any]] = {}
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="fidelity")
+        self.futures = {name: self._pool.submit(self._run, fn) for name, fn in chosen.items()}
+
+    def _case(self) -> Case:
+        case = self.make_case()
+        with self._lock:
+            self.cases.append(case)
+        return case
+
+    def _run(self, fn: Callable[[Case, Scenarios], Any]) -> tuple[Case, Any, BaseException | None]:
+        case = self._case()
+        try:
+            return case, fn(case, self), None
+        except BaseException as exc:  # raised again in the test that waits for it
+            return case, None, exc
+
+    def once(self, key: str, make: Callable[[Case], Any]) -> Any:
+        """``make(case)`` the first time ``key`` is asked for (its case kept to the end), then the same value."""
+        with self._lock:
+            future, mine = self._shared.get(key), False
+            if future is None:
+                future, mine = Future(), True
+                self._shared[key] = future
+        if mine:
+            try:
+                future.set_result(make(self._case()))
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for case in self.cases:
+            case.cleanup()
+
+
+def _scenario_name(item: pytest.Item) -> str | None:
+    for kind in (*_TALLY, "scenario"):
+        mark = item.get_closest_marker(kind)
+        if mark is not None:
+            return str(mark.args[0])
+    return None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Note the scenarios of the selected tests (only those are run)."""
+    chosen = {}
+    for item in session.items:
+        name = _scenario_name(item)
+        table = getattr(getattr(item, "module", None), "SCENARIOS", {})
+        if name is not None and name in table:
+            chosen[name] = table[name]
+    session.config.stash[_CHOSEN] = chosen
+
+
+@pytest.fixture(scope="package")
+def scenarios(
+    request: pytest.FixtureRequest, backends: Backends, stack: Any, data_urls: Mapping[str, str]
+) -> Iterator[Scenarios]:
+    chosen = request.config.stash.get(_CHOSEN, {})
+    runner = Scenarios(lambda: Case(backends, data_urls, stack.sqs_url), chosen, WORKERS)
     try:
-        yield make
+        yield runner
     finally:
-        for c in made:
-            c.cleanup()
+        runner.close()
 
 
 @pytest.fixture
-def case(
-    request: pytest.FixtureRequest, backends: Backends, stack: Any, data_urls: Mapping[str, str]
-) -> Iterator[Case]:
-    """This test's case; what its shadow runs said goes into the tally."""
-    c = Case(backends, data_urls, stack.sqs_url)
-    request.node.stash[_VERDICTS] = c.verdicts
+def ran(request: pytest.FixtureRequest, scenarios: Scenarios) -> Iterator[tuple[Case, Any]]:
+    """This test's case and what its scenario returned (its error raised here); the case is dropped after
+    the test, and what its shadow runs said goes into the tally."""
+    name = _scenario_name(request.node)
+    assert name is not None and name in scenarios.futures, (
+        f"no scenario {name!r} in {request.module.__name__}"
+    )
+    case, value, error = scenarios.futures[name].result(timeout=900)
+    request.node.stash[_VERDICTS] = case.verdicts
     try:
-        yield c
+        if error is not None:
+            raise error
+        yield case, value
     finally:
-        c.cleanup()
+        case.cleanup()
+        with scenarios._lock:
+            scenarios.cases.remove(case)

@@ -49,11 +49,34 @@ def _history_with_a_watermark(case: Any) -> Any:
     return mark
 
 
+def _history_then(port: str | None) -> Any:
+    def scenario(case: Any, _: Any) -> Any:
+        mark = _history_with_a_watermark(case)
+        return mark, case.shadow("etl_orders", {"business_date": DAY}, port=port)
+
+    return scenario
+
+
+def _etl(dag_id: str, port: str, **shadow_changes: Any) -> Any:
+    return lambda case, _: case.shadow(dag_id, {"business_date": DAY}, port=port, **shadow_changes)
+
+
+UNORDERED = "tasks.prepare_target.value.tables"
+SCENARIOS = {
+    "orders_wallclock_watermark": _etl("etl_orders", "orders_wallclock_watermark"),
+    "orders_incremental_history": _history_then(None),
+    "orders_ignore_watermark": _history_then("orders_ignore_watermark"),
+    "products_no_categories": _etl("etl_products", "products_no_categories"),
+    "products_backup_table": _etl("etl_products", "products_backup_table"),
+    "products_reordered_tables": _etl("etl_products", "products_reordered_tables", unordered=(UNORDERED,)),
+}
+
+
 @pytest.mark.divergent("orders_wallclock_watermark")
-def test_a_watermark_at_wall_clock_time_is_a_mismatch(case: Any) -> None:
+def test_a_watermark_at_wall_clock_time_is_a_mismatch(ran: Any) -> None:
     """The returned ``watermark_after`` is a timestamp, compared as any value; ``etl_state``, which no
     catalog entry declares, is compared as any table and names the row."""
-    result = case.shadow("etl_orders", {"business_date": DAY}, port="orders_wallclock_watermark")
+    case, result = ran
     assert result.verdict == MISMATCH, case.explain(result)
     newest = _source_one(case, "SELECT MAX(updated_at) FROM orders")
     mark = case.difference(result, "result.watermark_after.orders")
@@ -66,18 +89,16 @@ def test_a_watermark_at_wall_clock_time_is_a_mismatch(case: Any) -> None:
 
 
 @pytest.mark.control("orders_incremental_history")
-def test_the_incremental_port_matches_from_the_primary_watermark(case: Any) -> None:
-    _history_with_a_watermark(case)
-    result = case.shadow("etl_orders", {"business_date": DAY})
+def test_the_incremental_port_matches_from_the_primary_watermark(ran: Any) -> None:
+    case, (_, result) = ran
     assert result.verdict == MATCH, case.explain(result)
     assert result.primary.document is not None
     assert result.primary.document["result"]["rows_read_by_table"]["orders"] == LATE
 
 
 @pytest.mark.divergent("orders_ignore_watermark")
-def test_an_increment_that_ignores_the_watermark_is_a_mismatch(case: Any) -> None:
-    mark = _history_with_a_watermark(case)
-    result = case.shadow("etl_orders", {"business_date": DAY}, port="orders_ignore_watermark")
+def test_an_increment_that_ignores_the_watermark_is_a_mismatch(ran: Any) -> None:
+    case, (mark, result) = ran
     assert result.verdict == MISMATCH, case.explain(result)
     total = _source_one(case, "SELECT COUNT(*) FROM orders")
     read = case.difference(result, "result.rows_read_by_table.orders")
@@ -87,8 +108,8 @@ def test_an_increment_that_ignores_the_watermark_is_a_mismatch(case: Any) -> Non
 
 
 @pytest.mark.divergent("products_no_categories")
-def test_a_missing_table_is_a_mismatch(case: Any) -> None:
-    result = case.shadow("etl_products", {"business_date": DAY}, port="products_no_categories")
+def test_a_missing_table_is_a_mismatch(ran: Any) -> None:
+    case, result = ran
     assert result.verdict == MISMATCH, case.explain(result)
     categories = case.table(result, "categories")
     assert categories.present == "airflow" and not categories.equal, case.explain(result)
@@ -97,8 +118,8 @@ def test_a_missing_table_is_a_mismatch(case: Any) -> None:
 
 
 @pytest.mark.divergent("products_backup_table")
-def test_an_extra_table_is_a_mismatch(case: Any) -> None:
-    result = case.shadow("etl_products", {"business_date": DAY}, port="products_backup_table")
+def test_an_extra_table_is_a_mismatch(ran: Any) -> None:
+    case, result = ran
     assert result.verdict == MISMATCH, case.explain(result)
     backup = case.table(result, "products_backup")
     assert backup.present == "prefect" and not backup.equal, case.explain(result)
@@ -106,11 +127,8 @@ def test_an_extra_table_is_a_mismatch(case: Any) -> None:
 
 
 @pytest.mark.control("products_reordered_tables")
-def test_a_reordered_list_declared_unordered_matches(case: Any) -> None:
-    path = "tasks.prepare_target.value.tables"
-    result = case.shadow(
-        "etl_products", {"business_date": DAY}, port="products_reordered_tables", unordered=(path,)
-    )
+def test_a_reordered_list_declared_unordered_matches(ran: Any) -> None:
+    case, result = ran
     assert result.verdict == MATCH, case.explain(result)
     lists = [side.document["tasks"]["prepare_target"]["value"]["tables"] for side in result.sides()]
     assert lists[0] != lists[1] and sorted(lists[0]) == sorted(lists[1]), lists  # the order really differs

@@ -7,25 +7,26 @@ from typing import Any
 
 import pytest
 
+from bridge import calibration
 from bridge.compare.model import MATCH, NOISE
 
+CONF = {"name": "ruido", "with_noise": True}
 NOISY = ("result.lucky", "tasks.greet.value.lucky")
 
 
-@pytest.mark.control("hello_after_calibration")
-def test_a_rerun_after_calibration_matches_with_the_noise_listed(case: Any) -> None:
-    from bridge.calibration import calibrate
+def _calibrated_then_shadowed(case: Any, _: Any) -> Any:
+    b = case.backends_for("hello_bridge")
+    measured = calibration.calibrate(b, "hello_bridge", {**CONF, "target": case.primary}, runs=2, timeout=120)
+    return measured, case.shadow("hello_bridge", CONF, noise=measured.noise)
 
-    conf = {"name": "ruido", "with_noise": True}
-    calibration = calibrate(
-        case.backends_for("hello_bridge"),
-        "hello_bridge",
-        {**conf, "target": case.primary},
-        runs=2,
-        timeout=120,
-    )
-    assert {n.path for n in calibration.noise} == set(NOISY), calibration.noise
-    result = case.shadow("hello_bridge", conf, noise=calibration.noise)
+
+SCENARIOS = {"hello_after_calibration": _calibrated_then_shadowed}
+
+
+@pytest.mark.control("hello_after_calibration")
+def test_a_rerun_after_calibration_matches_with_the_noise_listed(ran: Any) -> None:
+    case, (measured, result) = ran
+    assert {n.path for n in measured.noise} == set(NOISY), measured.noise
     assert result.verdict == MATCH, case.explain(result)
     listed = {d.path: d for d in result.set_aside}
     assert set(NOISY) <= set(listed), case.explain(result)
