@@ -10,7 +10,14 @@ from datetime import datetime
 from typing import IO, Any
 
 from bridge.console.common import Options, backends_for
-from bridge.console.shadow import ShadowProgress, shadow_run, store_for, write_report
+from bridge.console.shadow import (
+    ShadowProgress,
+    result_json,
+    result_lines,
+    shadow_run,
+    store_for,
+    write_report,
+)
 
 
 def trigger_at(
@@ -72,7 +79,8 @@ def shadow_replay(
         row = instant_row(backends, result)
         rows.append(row)
         if not opts.as_json:
-            out.write(instant_line(row) + "\n")
+            details = result_lines(result, None, limit=5)[1:] if result.verdict != "match" else []
+            out.write("".join(line + "\n" for line in [instant_line(row), *details]))
             out.flush()
 
     results = replay.replay(
@@ -82,7 +90,7 @@ def shadow_replay(
         end,
         conf,
         timeout=opts.timeout,
-        progress=ShadowProgress(err),
+        progress=ShadowProgress(err, dag_id),
         noise=store.noise_paths(dag_id),
         on_instant=on_instant,
         on_result=on_result,
@@ -104,7 +112,7 @@ def shadow_replay(
             },
             out,
             indent=2,
-            default=str,
+            ensure_ascii=False,
         )
         out.write("\n")
     else:
@@ -131,22 +139,17 @@ def _at(result: Any) -> str:
 
 
 def instant_row(backends: Any, result: Any) -> dict[str, Any]:
-    """What one replayed instant shows: the instant, each side's business date and run, the Airflow
-    run's logical date and the data interval Airflow derived, the verdict and its differences."""
+    """One replayed instant: the instant, each side's business date, the Airflow run's logical date and
+    the data interval Airflow derived, then the shadow run as `bridge trigger --shadow --json` shows it."""
     from bridge.replay import business_dates
 
-    dates = business_dates(result)
-    p, s = result.primary, result.shadow
+    shown = result_json(result, None)
+    shown.pop("report", None)
     return {
         "instant": _at(result),
-        "verdict": result.verdict,
-        "verdict_line": result.verdict_line,
-        "correlation_id": result.correlation_id,
-        "business_date": dates,
-        "airflow": {"state": p.state, "run": p.run, "url": p.url, **airflow_dates(backends, p)},
-        "prefect": {"state": s.state, "run": s.run, "url": s.url, "error": s.error},
-        "differences": [d.to_dict() for d in result.differences],
-        "tables": [t.to_dict() for t in result.tables],
+        "business_date": business_dates(result),
+        "airflow_run": airflow_dates(backends, result.primary),
+        **shown,
     }
 
 
@@ -167,7 +170,7 @@ def instant_line(row: dict[str, Any]) -> str:
     """``2024-12-30T09:00:00Z  business date airflow 2024-12-29, prefect 2024-12-29  match (...)``."""
     dates = row["business_date"]
     differ = "  (dates differ)" if dates.get("airflow") != dates.get("prefect") else ""
-    af = row["airflow"]
+    af = row["airflow_run"]
     interval = ""
     if af.get("data_interval_start"):
         interval = f"  airflow interval {af['data_interval_start']}..{af['data_interval_end']}"
