@@ -12,7 +12,7 @@ import pytest
 from bridge.compare.model import MATCH, MISMATCH, ONLY_AIRFLOW, json_value
 
 DAY = "2024-12-31"
-LATE = 40  # orders updated after the primary's last increment (of the 300 seeded)
+LATE = 40  # orders the next increment reads (of the 300 seeded): 39 updated since the last one, and its last
 
 
 def _source_one(case: Any, query: str) -> Any:
@@ -29,8 +29,9 @@ def _source_one(case: Any, query: str) -> Any:
 
 
 def _history_with_a_watermark(case: Any) -> Any:
-    """The primary target as an earlier increment left it: every order updated before the watermark ``W``
-    (the ``LATE``-th newest ``updated_at``), with its items, and ``etl_state`` at ``W``. Returns ``W``."""
+    """The primary target as an earlier increment left it: the orders updated up to its watermark ``W`` (the
+    ``LATE``-th newest ``updated_at``), with their items, and ``etl_state`` at ``W``: the next increment
+    reads the ``LATE`` orders from ``W`` on (``W`` itself again: the bound is inclusive). Returns ``W``."""
     from pipelines.jobs.etl import etl_orders
 
     etl_orders(case.urls["BRIDGE_SOURCE_URL"], case.urls["BRIDGE_WAREHOUSE_URL"], case.primary, DAY)
@@ -39,10 +40,10 @@ def _history_with_a_watermark(case: Any) -> Any:
         f"SELECT updated_at FROM {t}.orders ORDER BY updated_at DESC OFFSET {LATE - 1} LIMIT 1"
     )
     case.sql(
-        f"DELETE FROM {t}.order_items i USING {t}.orders o WHERE o.id = i.order_id AND o.updated_at >= %s",
+        f"DELETE FROM {t}.order_items i USING {t}.orders o WHERE o.id = i.order_id AND o.updated_at > %s",
         (mark,),
     )
-    case.sql(f"DELETE FROM {t}.orders WHERE updated_at >= %s", (mark,))
+    case.sql(f"DELETE FROM {t}.orders WHERE updated_at > %s", (mark,))
     case.sql(
         f"UPDATE {t}.etl_state SET watermark = %s WHERE table_name IN ('orders', 'order_items')", (mark,)
     )

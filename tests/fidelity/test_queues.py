@@ -83,6 +83,7 @@ SCENARIOS = {
 }
 
 
+@pytest.mark.rabbitmq
 @pytest.mark.divergent("queue_no_dedupe")
 def test_double_processing_is_a_mismatch_after_a_valid_calibration(ran: Any) -> None:
     case, (measured, result) = ran
@@ -94,6 +95,7 @@ def test_double_processing_is_a_mismatch_after_a_valid_calibration(ran: Any) -> 
     assert case.table(result, "order_outcomes").equal  # one row per id either way: only the counts tell
 
 
+@pytest.mark.rabbitmq
 @pytest.mark.control("queue_after_calibration")
 def test_the_shipped_worker_matches_after_the_same_calibration(ran: Any) -> None:
     case, (_, result) = ran
@@ -117,6 +119,7 @@ def test_calibration_refuses_controls_that_saw_different_inputs_or_none(
     assert said in message and "\n" not in message, message
 
 
+@pytest.mark.rabbitmq
 @pytest.mark.divergent("queue_fewer_attempts")
 def test_a_changed_default_of_max_attempts_is_a_mismatch(ran: Any) -> None:
     """The conf leaves ``max_attempts`` to each side's default: 5 in the DAG, 3 in the port."""
