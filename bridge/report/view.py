@@ -219,7 +219,8 @@ def aside_note(diff: dict[str, Any]) -> str:
     """Why a set-aside row does not count: the ignore rule's reason, or the spread calibration saw."""
     note = text(diff.get("note"))
     if diff.get("kind") == "noise" and note.startswith("calibrated noise (") and note.endswith(")"):
-        return f"seen {note[len('calibrated noise (') : -1]}"
+        spread = note[len("calibrated noise (") : -1]
+        return "calibrated: it varies" if spread == "varies" else f"within calibrated noise, seen {spread}"
     if diff.get("kind") == "ignored":
         return note or "(no reason recorded)"
     return note

@@ -80,7 +80,7 @@ def test_markdown_shows_streak_durations_links_diffs_tables_and_set_aside_rows()
     assert "#### Differences (3)" in md
     assert "#### Set aside (0 ignored, 1 noise: listed, not counted)" in md
     assert md.index("`result.extra`") < md.index("#### Set aside") < md.index("`result.duration`")
-    assert "| `result.duration` | `1.5` | `4.5` | `noise` | `seen varies` |" in md
+    assert "| `result.duration` | `1.5` | `4.5` | `noise` | `calibrated: it varies` |" in md
     assert "Verdict: **mismatch** (`3 values, 2 rows in price_history, 1 noise`)" in md
     assert "Prefect deployment `update-prices-daily/update_prices_daily`" in md
     assert (

@@ -60,7 +60,7 @@ def test_html_shows_summary_diffs_tables_and_links() -> None:
     # the noise row is listed apart, under "Set aside", after the real differences and the tables
     assert doc.index("result.extra") < doc.index('data-table="price_history"') < doc.index("<h3>Set aside")
     assert doc.index("<h3>Set aside") < doc.index("result.duration</code></td>")
-    assert "seen varies" in page.rows[3]["text"]
+    assert "calibrated: it varies" in page.rows[3]["text"]
     assert "Prefect deployment <code>update-prices-daily/update_prices_daily</code>" in doc
 
 
