@@ -101,7 +101,10 @@ def test_the_cli_lists_real_differences_then_set_aside_rows_then_tables_with_key
     assert real and max(real) < aside
     assert lines[real[1]].endswith("(outside calibrated noise (seen ±2.5 (20.0%)))")
     assert lines[aside + 1] == f'    ignored  result.run_at_0: airflow="09:00" prefect="09:01"  ({REASON})'
-    assert lines[aside + 4] == "    noise    result.ms: airflow=10.5 prefect=12.5  (within calibrated noise, seen ±2.5 (20.0%))"
+    assert (
+        lines[aside + 4]
+        == "    noise    result.ms: airflow=10.5 prefect=12.5  (within calibrated noise, seen ±2.5 (20.0%))"
+    )
     table = next(line for line in lines if line.startswith("  table price_history"))
     assert table.startswith("  table price_history (business_date = '2024-12-31'): 5 rows differ")
     assert f'only airflow 2 [{KEY_JSON}, [358, "2024-12-31"]]' in table
@@ -223,7 +226,10 @@ def test_every_report_format_shows_the_verdict_line_ignored_reasons_spreads_and_
     assert [d["kind"] for d in latest["set_aside"]] == ["ignored"] * 3 + ["noise"]
     assert all(d["kind"] == "changed" for d in latest["differences"])
     assert f'| `result.run_at_0` | `"09:00"` | `"09:01"` | `ignored` | `{REASON}` |' in reports["md"]
-    assert "| `result.ms` | `10.5` | `12.5` | `noise` | `within calibrated noise, seen ±2.5 (20.0%)` |" in reports["md"]
+    assert (
+        "| `result.ms` | `10.5` | `12.5` | `noise` | `within calibrated noise, seen ±2.5 (20.0%)` |"
+        in reports["md"]
+    )
     workflow = json.loads(reports["json"])["workflows"][0]
     assert workflow["deployment"] == DEPLOYMENT
     assert workflow["calibrations"][0]["noise"][0]["seen"] == "±2.5 (20.0%)"
