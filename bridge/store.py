@@ -169,8 +169,14 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sa.Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+        """One transaction; a database error becomes one StoreError line (nothing half-written)."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise StoreError(f"cannot write the history store at {where}: {reason}") from exc
 
     # -- writes ---------------------------------------------------------------------------------
     def record(self, comparison: Any) -> int:

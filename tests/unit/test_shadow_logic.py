@@ -313,3 +313,19 @@ def test_a_mismatch_prints_its_verdict_then_raises_only_when_asked(
     error, out = _shadow_cli(tmp_path, monkeypatch, failed, Fake("prefect", 1), True)
     assert isinstance(error, RunFailedError) and error.exit_code == 1
     assert out.startswith("shadow wf: primary_failed (")
+
+
+def test_a_store_that_cannot_be_written_says_so_in_one_line(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from bridge.errors import StoreError
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    store = Store(url)
+    with sa.create_engine(url).begin() as conn:  # a store damaged behind the bridge's back
+        conn.execute(sa.text("DROP TABLE differences"))
+    result = shadow.run(_backends(Fake("airflow", 1), Fake("prefect", 2)), "wf", {}, timeout=5)
+    with pytest.raises(StoreError, match=r"cannot write the history store at sqlite:///.*differences"):
+        store.record(result)
+    with sa.create_engine(url).connect() as conn:  # nothing half-written
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM comparisons")).scalar() == 0
