@@ -67,10 +67,9 @@ def describe(conn: Connection, side: TableSide) -> list[Column]:
             f"{conn.label} table {side.schema}.{side.table} not found in {conn.where}"
             " (or not visible to this user)"
         )
-    return [
-        Column(str(name), str(dtype), conn.dialect.category(str(dtype), str(full)))
-        for name, dtype, full in rows
-    ]
+    if rows and len(rows[0]) > 3:  # the column position comes 4th where the query leaves ordering to us
+        rows = sorted(rows, key=lambda r: int(r[3]))
+    return [Column(str(r[0]), str(r[1]), conn.dialect.category(str(r[1]), str(r[2]))) for r in rows]
 
 
 def resolve(

@@ -65,14 +65,14 @@ def list_tables(conn: Connection, schema: str) -> dict[str, tuple[str, ...]]:
     else:
         tables_sql = (
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+            " WHERE n.nspname = %s::name AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
         )
         keys_sql = (
             "SELECT c.relname, a.attname FROM pg_index i"
             " JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
             " JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, pos) ON true"
             " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum"
-            " WHERE n.nspname = %s AND i.indisprimary ORDER BY c.relname, k.pos"
+            " WHERE n.nspname = %s::name AND i.indisprimary ORDER BY c.relname, k.pos"
         )
     tables: dict[str, list[str]] = {str(r[0]): [] for r in conn.query(tables_sql, (schema,))}
     for table, column in conn.query(keys_sql, (schema,)):
