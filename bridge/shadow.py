@@ -21,7 +21,7 @@ from bridge.compare.normalize import RunIdentity, normalize
 from bridge.compare.outputs import Targets
 from bridge.compare.values import diff
 from bridge.config import ShadowSettings, WorkflowEntry, default_warehouse_url
-from bridge.errors import DatabaseUnavailableError, UnknownWorkflowError
+from bridge.errors import BridgeError, DatabaseUnavailableError, UnknownWorkflowError
 from bridge.operations import Backends, format_run_id, new_correlation_id
 
 SideProgress = Callable[[str, RunStatus, float], None]
@@ -262,7 +262,10 @@ def compare(
 
         result = primary.document.get("result")
         values = {**(result if isinstance(result, Mapping) else {}), **conf}
-        tables = compare_outputs(s, targets, values)
+        try:
+            tables = compare_outputs(s, targets, values)
+        except BridgeError as exc:  # the targets' database gone: a verdict that says so, never a match
+            tables = [TableDiff(f"{targets.primary} / {targets.other}", (), 0, 0, error=str(exc))]
     return differences, tables
 
 

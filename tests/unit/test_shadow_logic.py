@@ -329,3 +329,20 @@ def test_a_store_that_cannot_be_written_says_so_in_one_line(tmp_path: Path) -> N
         store.record(result)
     with sa.create_engine(url).connect() as conn:  # nothing half-written
         assert conn.execute(sa.text("SELECT COUNT(*) FROM comparisons")).scalar() == 0
+
+
+def test_outputs_that_cannot_be_reached_are_a_mismatch_never_a_match() -> None:
+    """The targets' database is down (nothing listens on port 1): both sides ran, the tables could not be
+    compared, and the verdict says so instead of a match or a crash after the primary ran."""
+    import dataclasses
+
+    entry = dataclasses.replace(ENTRY, shadow=dataclasses.replace(ENTRY.shadow, discover=True))
+    catalog = dataclasses.replace(
+        CATALOG, workflows={"wf": entry}, warehouse_url="postgresql://postgres@127.0.0.1:1/nowhere"
+    )
+    backends = Backends(catalog, env={})
+    backends._made = {"airflow": Fake("airflow", 1), "prefect": Fake("prefect", 1)}  # type: ignore[dict-item]
+    result = shadow.run(backends, "wf", {}, timeout=5)
+    assert result.verdict == model.MISMATCH and result.primary.ok
+    (table,) = result.tables
+    assert table.error and "127.0.0.1:1" in table.error and "not compared" in result.verdict_line
