@@ -14,10 +14,11 @@ class ShadowProgress:
     """One line for both sides while a shadow run waits. The workflow is named by its DAG id on every
     line; a side that knows it by another name (Prefect: its deployment) has that name shown once."""
 
-    def __init__(self, stream: IO[str], dag_id: str | None = None) -> None:
+    def __init__(self, stream: IO[str], dag_id: str | None = None, verb: str = "shadow") -> None:
         import threading
 
         self.stream = stream
+        self.verb = verb  # what the lines say is going on: shadow, calibrate
         self.dag_id = dag_id  # None: learnt from the Airflow side, which knows the workflow by its DAG id
         self.lock = threading.Lock()
         self.states: dict[str, str] = {}
@@ -33,11 +34,11 @@ class ShadowProgress:
             name = self.dag_id or own
             if own != name and (side, own) not in self.named:
                 self.named.add((side, own))
-                self.stream.write(f"shadow {name}: {side} deployment {own}\n")
+                self.stream.write(f"{self.verb} {name}: {side} deployment {own}\n")
             self.states[side] = status.state.value
             line = " | ".join(f"{s}: {self.states[s]}" for s in sorted(self.states))
             if line != self.last or elapsed - self.last_at >= 15:
-                self.stream.write(f"shadow {name}: {line} ({elapsed:.0f} s)\n")
+                self.stream.write(f"{self.verb} {name}: {line} ({elapsed:.0f} s)\n")
                 self.stream.flush()
                 self.last, self.last_at = line, elapsed
 
@@ -226,7 +227,8 @@ def calibrate(
     controls = calibration.control_targets(primary, max(runs, 0))
     if runs >= 2:
         err.write(f"calibrate {dag_id}: {runs} control runs on airflow, into {', '.join(controls)}\n")
-    result = calibration.calibrate(backends, dag_id, conf, runs, opts.timeout, ShadowProgress(err))
+    progress = ShadowProgress(err, dag_id, verb="calibrate")
+    result = calibration.calibrate(backends, dag_id, conf, runs, opts.timeout, progress)
     store_for(backends).record_calibration(result)
     out.write(
         f"calibrated {dag_id} over {runs} control runs on equal inputs (fingerprint {result.fingerprints[0]}): "
