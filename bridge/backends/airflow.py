@@ -73,11 +73,26 @@ class AirflowBackend:
 
     def list_workflows(self) -> list[Workflow]:
         dags = self._pages("/dags", "dags")
-        runs = self.client.get("/dags/~/dagRuns", params={"order_by": "-run_after", "limit": PAGE})
-        last: dict[str, RunState] = {}
-        for run in runs.get("dag_runs", []):
-            last.setdefault(run["dag_id"], STATES.get(run.get("state") or "", RunState.UNKNOWN))
+        last = self.last_runs([d["dag_id"] for d in dags])
         return [self._workflow(d, last.get(d["dag_id"])) for d in dags]
+
+    def last_runs(self, dag_ids: list[str]) -> dict[str, RunState]:
+        """Each DAG's newest run's state (by run_after), at any history size, in few batch requests.
+
+        One ``dagRuns/list`` page of the DAGs still unseen, newest first; the DAGs it shows are dropped
+        from the next request's filter, so a DAG with thousands of newer runs costs one request, not a page
+        per hundred runs. A page with fewer than ``PAGE`` runs holds every DAG left that has runs."""
+        last: dict[str, RunState] = {}
+        left = list(dict.fromkeys(dag_ids))
+        while left:
+            body = {"dag_ids": left, "order_by": "-run_after", "page_offset": 0, "page_limit": PAGE}
+            runs = self.client.post("/dags/~/dagRuns/list", json=body).get("dag_runs", [])
+            for run in runs:
+                last.setdefault(run["dag_id"], STATES.get(run.get("state") or "", RunState.UNKNOWN))
+            left = [dag_id for dag_id in left if dag_id not in last]
+            if len(runs) < PAGE:
+                break
+        return last
 
     def get_workflow(self, workflow_id: str) -> Workflow:
         return self._workflow(self._get_dag(workflow_id, ""))
