@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from bridge.backends.http import check_url, describe_page, is_html, redact, server_message, wrong_server
 from bridge.errors import AuthenticationError, BackendUnavailableError
 
 
@@ -30,6 +31,7 @@ class AirflowJWTAuth:
         return True
 
     def _token(self) -> str:
+        check_url("airflow", self.base_url)
         url = f"{self.base_url}/auth/token"
         try:
             resp = requests.post(
@@ -37,24 +39,54 @@ class AirflowJWTAuth:
             )
         except requests.RequestException as exc:
             raise BackendUnavailableError(
-                f"airflow is unreachable at {self.base_url} ({type(exc).__name__}); is it running? "
+                f"airflow is unreachable at {redact(self.base_url)} ({type(exc).__name__}); is it running? "
                 "(`bridge dev status`)",
                 backend="airflow",
             ) from exc
-        if resp.status_code in (401, 403):
+        status = resp.status_code
+        if status in (401, 403) and not is_html(resp):
             raise AuthenticationError(
                 f"airflow refused user {self.username!r}: wrong username or password "
                 "(set --username/--password or BRIDGE_AIRFLOW_PASSWORD)",
                 backend="airflow",
-                status=resp.status_code,
+                status=status,
             )
-        if resp.status_code >= 400:
+        if status in (401, 403, 407):  # an HTML page: a single sign-on or a proxy in front of Airflow
             raise AuthenticationError(
-                f"airflow answered {resp.status_code} at /auth/token",
+                f"{redact(self.base_url)} refused POST /auth/token with {status} and "
+                f"{describe_page(resp)} (a login page or a proxy?), not Airflow's JSON API",
                 backend="airflow",
-                status=resp.status_code,
+                status=status,
             )
-        return str(resp.json()["access_token"])
+        if status >= 500:
+            raise BackendUnavailableError(
+                f"airflow answered {status} at /auth/token: {server_message(resp)}",
+                backend="airflow",
+                status=status,
+            )
+        token = self._token_in(resp)
+        if token is not None:
+            return token
+        wrong = wrong_server("airflow", self.base_url, f"{self.base_url}/api/v2", resp, "POST", "/auth/token")
+        if wrong is not None:
+            raise wrong
+        raise AuthenticationError(
+            f"airflow answered {status} at /auth/token: {server_message(resp)}",
+            backend="airflow",
+            status=status,
+        )
+
+    @staticmethod
+    def _token_in(resp: requests.Response) -> str | None:
+        """The access token of a successful answer, None for anything else."""
+        if resp.status_code >= 400:
+            return None
+        try:
+            body = resp.json()
+        except ValueError:
+            return None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        return str(token) if token else None
 
 
 class BearerTokenAuth:
