@@ -57,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="trigger_script.py",
         description="List and trigger workflows on Airflow 3 and/or Prefect 3 (see bridge.toml).",
         epilog="Exit codes: 0 ok, 1 run failed, 2 bad usage or input, 3 backend unreachable or auth failed, "
-        "4 shadow mismatch (with --fail-on-mismatch). Password: --password, BRIDGE_AIRFLOW_PASSWORD, or a prompt.",
+        "4 shadow mismatch (with --fail-on-mismatch). --list exits 3 when either side (Airflow or Prefect) is "
+        "unreachable, after printing what the other side knows and one line naming the side down. "
+        "Password: --password, BRIDGE_AIRFLOW_PASSWORD, or a prompt.",
     )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--list", action="store_true", help="list every workflow either system knows")
@@ -74,7 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", action="store_true", help="wait for the run, then print its state and outputs")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits (default 3600)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--url", help="the backend's base URL, overriding bridge.toml")
+    p.add_argument(
+        "--url",
+        help="the Airflow base URL, overriding bridge.toml (with --backend prefect: the Prefect API URL); "
+        "never applied to both sides",
+    )
     p.add_argument(
         "--shadow",
         action="store_true",
@@ -89,9 +95,13 @@ def main() -> int:
     from bridge import console
 
     password = args.password or os.environ.get("BRIDGE_AIRFLOW_PASSWORD")
+    url = args.url
+    if url and args.backend == "auto":  # the legacy script's flag: Airflow's URL, whichever side runs it
+        os.environ["BRIDGE_AIRFLOW_URL"] = url
+        url = None
     opts = console.Options(
         backend=args.backend,
-        url=args.url,
+        url=url,
         username=args.username,
         password=password,
         as_json=args.json,

@@ -12,17 +12,28 @@ from bridge.console.common import Options, backends_for
 
 # -- list -------------------------------------------------------------------------------------------
 def list_workflows(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> None:
+    """Print every workflow either side knows; exit 3 (after printing) when a side did not answer.
+
+    ``--url`` names the backend ``--backend`` names, and Airflow with ``--backend auto`` (never both)."""
     from bridge import operations
+    from bridge.errors import BackendUnavailableError
 
     backends = backends_for(opts)
+    backends.url_for = "airflow" if opts.backend == "auto" else opts.backend
     only = None if opts.backend == "auto" else opts.backend
     rows, warnings = operations.list_workflows(backends, only)
-    for warning in warnings:
-        print(warning, file=err)
     if opts.as_json:
         json.dump([row.__dict__ for row in rows], out, indent=2, default=list)
         out.write("\n")
-        return
+    else:
+        _print_table(rows, out)
+    if warnings:  # one side answered, the other did not: what it could, then exit 3 naming the side down
+        out.flush()
+        down = "; ".join(w.removeprefix("warning: ") for w in warnings)
+        raise BackendUnavailableError(f"{down}; the list above holds only what the other side knows")
+
+
+def _print_table(rows: list[Any], out: IO[str]) -> None:
     header = ("WORKFLOW", "STAGE", "SCHEDULE", "PAUSED", "LAST RUN", "KNOWN BY")
     table = [header] + [
         (r.id, r.stage, r.schedule, r.paused, r.last_state, ",".join(r.known_by) or "catalog only")
