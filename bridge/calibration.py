@@ -100,7 +100,7 @@ def calibrate(
     url = backends.catalog.warehouse_url or default_warehouse_url()
     docs, prints, wrote_any, has_tables = [], [], False, False
     for target in controls:
-        if settings.discover or settings.tables or settings.start_from_primary:
+        if settings.uses_targets:
             reset_schema(url, target, CONTROL_PREFIX)
         targets = prepare_targets(backends, settings, primary, [target])
         run_conf = {**conf, "target": target}
@@ -113,18 +113,11 @@ def calibrate(
                 f"{outcome.state}; calibrate from clean runs only"
             )
         doc = normalize(outcome.document, identity(outcome, target), settings.unordered)
-        tables: dict[str, tuple[int, int]] = {}
-        if settings.discover or settings.tables:
-            from bridge.compare.connections import connect
-            from bridge.compare.targets import list_tables
-
-            tables = key_fingerprints(settings, url, target, targets.marker(url))
-            conn = connect(url, "target")
-            try:
-                has_tables = has_tables or bool(list_tables(conn, target))
-            finally:
-                conn.close()
-        wrote_any = wrote_any or bool(tables)
+        tables = (
+            key_fingerprints(settings, url, target, targets.marker(url)) if settings.compares_tables else {}
+        )
+        has_tables = has_tables or bool(tables)
+        wrote_any = wrote_any or any(count for count, _ in tables.values())
         docs.append(doc)
         prints.append(fingerprint(entry, run_conf, doc, tables))
     if has_tables and not wrote_any:

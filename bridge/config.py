@@ -98,8 +98,15 @@ class ShadowSettings:
     inputs: tuple[str, ...] = ()
     discover: bool = True  # compare every table of the targets, not only the declared ones
 
-    def table(self, name: str) -> TableOutput | None:
-        return next((t for t in self.tables if t.table == name), None)
+    @property
+    def compares_tables(self) -> bool:
+        """Whether a run's targets hold tables to compare (found, or declared)."""
+        return self.discover or bool(self.tables)
+
+    @property
+    def uses_targets(self) -> bool:
+        """Whether a run touches its targets' database at all (tables to compare, or start state)."""
+        return self.compares_tables or bool(self.start_from_primary)
 
     def shadow_target(self, primary_target: str) -> str:
         """Where the shadow writes: the configured target, else one shadow namespace per primary target

@@ -227,7 +227,7 @@ def prepare_targets(
     from bridge.compare.outputs import prepare
 
     url = backends.catalog.warehouse_url or default_warehouse_url()
-    if not settings.discover and not settings.tables and not settings.start_from_primary:
+    if not settings.uses_targets:
         return Targets(primary, others[0] if others else primary, url)
     try:
         markers = prepare(settings, primary, others, url)
@@ -257,7 +257,7 @@ def compare(
     b = normalize(shadow.document, identity(shadow, targets.other), s.unordered)
     differences = diff(a, b, float_tolerance=s.float_tolerance, ignore=s.ignore, noise=noise)
     tables: list[TableDiff] = []
-    if primary.ok and shadow.ok and (s.discover or s.tables):
+    if primary.ok and shadow.ok and s.compares_tables:
         from bridge.compare.outputs import compare_outputs
 
         result = primary.document.get("result")

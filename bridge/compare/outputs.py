@@ -11,7 +11,7 @@ with its reason and compares nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bridge.compare.connections import connect
@@ -106,7 +106,7 @@ def _diff(
         result = diff_tables(
             TableSide(url_a, t.primary, name, where), TableSide(url_b, t.other, name, where), key, columns
         )
-        return _scoped(result, declared.scope)
+        return replace(result, scope=declared.scope)
     written = diff_written(
         TableSide(url_a, t.primary, name),
         TableSide(url_b, t.other, name),
@@ -116,16 +116,12 @@ def _diff(
     )
     if written is None:
         whole = diff_tables(TableSide(url_a, t.primary, name), TableSide(url_b, t.other, name), key, columns)
-        return _scoped(whole, "whole table (this engine cannot tell which rows a run wrote: declare a scope)")
+        return replace(
+            whole, scope="whole table (this engine cannot tell which rows a run wrote: declare a scope)"
+        )
     if written.scope == "not written in this run" and declared is None:
         return None
     return written
-
-
-def _scoped(diff: TableDiff, scope: str) -> TableDiff:
-    from dataclasses import replace
-
-    return replace(diff, scope=scope)
 
 
 def compare_outputs(settings: ShadowSettings, t: Targets, values: Mapping[str, Any]) -> list[TableDiff]:
@@ -182,8 +178,9 @@ def _compare_one(
 def key_fingerprints(
     settings: ShadowSettings, url: str, target: str, marker: Marker | None
 ) -> dict[str, tuple[int, int]]:
-    """Per table of ``target`` written since ``marker``: (rows written, sum of their key hashes). What a
-    calibration control wrote, as a fingerprint of what it read (e.g. the message ids it consumed)."""
+    """Per keyed table of ``target``: (rows written since ``marker``, sum of their key hashes), ``(0, 0)``
+    for a table not written. What a calibration control wrote, as a fingerprint of what it read (e.g.
+    the message ids it consumed)."""
     from bridge.compare.dialects import element_kind
     from bridge.compare.plans import describe, make_plan, resolve
 
@@ -204,8 +201,7 @@ def key_fingerprints(
             plan = make_plan(conn, side, keys, (), [element_kind(c.category, c.category) for c in keys], [])
             where = f" WHERE {cond}" if cond else ""
             count, total = conn.query(f"SELECT COUNT(*), SUM({plan.row_hash}) FROM {plan.rel}{where}")[0]
-            if int(count):
-                out[name] = (int(count), int(total or 0))
+            out[name] = (int(count), int(total or 0))
         return out
     finally:
         conn.close()
