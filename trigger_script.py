@@ -56,9 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="trigger_script.py",
         description="List and trigger workflows on Airflow 3 and/or Prefect 3 (see bridge.toml).",
-        epilog="Exit codes: 0 ok, 1 run failed, 2 bad usage or input, 3 backend unreachable or auth failed, "
-        "4 shadow mismatch (with --fail-on-mismatch). --list exits 3 when either side (Airflow or Prefect) is "
-        "unreachable, after printing what the other side knows and one line naming the side down. "
+        epilog="Exit codes: 0 ok, 1 run failed, 2 bad usage or input (a paused DAG without --unpause, a conf "
+        "the DAG's params refuse), 3 backend unreachable, auth failed or no worker to start the run, "
+        "4 shadow mismatch (with --fail-on-mismatch), 6 --wait timed out (the run goes on), 130 interrupted. "
+        "--list exits 3 when either side (Airflow or Prefect) is unreachable, after printing what the other "
+        "side knows and one line naming the side down. With --json every failure is also a JSON object on "
+        "stdout: error, exit_code, kind, run (docs/json.md). "
         "Password: --password, BRIDGE_AIRFLOW_PASSWORD, or a prompt.",
     )
     what = p.add_mutually_exclusive_group(required=True)
@@ -87,11 +90,19 @@ def _parser() -> argparse.ArgumentParser:
         help="run on Airflow (authoritative) and Prefect at once and compare (stage shadow does this)",
     )
     p.add_argument("--fail-on-mismatch", action="store_true", help="with --shadow: exit 4 on a mismatch")
+    p.add_argument(
+        "--unpause",
+        action="store_true",
+        help="unpause a paused DAG (and say so) before triggering it; without it a paused DAG is refused",
+    )
     return p
 
 
 def main() -> int:
-    args = _parser().parse_args()
+    parser = _parser()
+    if "--json" in sys.argv[1:]:  # a usage error is a JSON object too, with the same one line on stderr
+        parser.error = _json_usage_error  # type: ignore[method-assign]
+    args = parser.parse_args()
     from bridge import console
 
     password = args.password or os.environ.get("BRIDGE_AIRFLOW_PASSWORD")
@@ -109,10 +120,21 @@ def main() -> int:
         timeout=args.timeout,
         shadow=args.shadow,
         fail_on_mismatch=args.fail_on_mismatch,
+        unpause=args.unpause,
     )
     if args.list:
-        return console.guarded(lambda: console.list_workflows(opts), prog="trigger_script")
-    return console.guarded(lambda: console.trigger(args.dag_id, args.conf, opts), prog="trigger_script")
+        return console.guarded(lambda: console.list_workflows(opts), prog="trigger_script", as_json=args.json)
+    return console.guarded(
+        lambda: console.trigger(args.dag_id, args.conf, opts), prog="trigger_script", as_json=args.json
+    )
+
+
+def _json_usage_error(message: str) -> None:
+    import json
+
+    sys.stderr.write(f"trigger_script: {message} (see --help)\n")
+    print(json.dumps({"error": message, "exit_code": 2, "kind": "UsageError", "run": None}))
+    sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from bridge.compare.normalize import normalize
 from bridge.compare.values import spreads
 from bridge.config import WorkflowEntry, default_warehouse_url
 from bridge.errors import CalibrationRefusedError, UsageError
-from bridge.operations import Backends, new_correlation_id
+from bridge.operations import Backends, ensure_startable, new_correlation_id
 from bridge.shadow import SideProgress, identity, prepare_targets, run_side
 
 __all__ = ["CONTROL_PREFIX", "calibrate", "control_targets", "fingerprint"]
@@ -99,6 +99,7 @@ def calibrate(
     controls = control_targets(primary, runs)
     url = backends.catalog.warehouse_url or default_warehouse_url()
     docs, prints, wrote_any, has_tables = [], [], False, False
+    ensure_startable(backends, "airflow", dag_id, waiting=True)  # a paused DAG: refused, not waited on
     for target in controls:
         if settings.uses_targets:
             reset_schema(url, target, CONTROL_PREFIX)

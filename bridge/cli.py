@@ -19,7 +19,7 @@ def handle_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> None:
         from bridge.console import guarded
 
-        code = guarded(lambda: fn(*args, **kwargs))
+        code = guarded(lambda: fn(*args, **kwargs), as_json=bool(kwargs.get("as_json")))
         if code:
             sys.exit(code)
 
@@ -56,7 +56,12 @@ def _options(**kw: Any) -> Any:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """Drive Airflow 3 and Prefect 3 through one interface; shadow-run and compare them."""
+    """Drive Airflow 3 and Prefect 3 through one interface; shadow-run and compare them.
+
+    Exit codes: 0 ok, 1 run failed, 2 bad usage or input (a paused DAG, a conf the DAG refuses), 3 a
+    backend unreachable, refusing us or unable to start a run, 4 shadow mismatch (--fail-on-mismatch),
+    5 calibration refused, 6 a --wait timed out (the run goes on), 130 interrupted. With --json, a failure
+    is a JSON object on stdout too: {"error", "exit_code", "kind", "run"} (docs/json.md)."""
 
 
 @main.group()
@@ -141,6 +146,9 @@ def list_cmd(backend: str, url: str | None, username: str | None, as_json: bool)
 @click.option("--shadow", is_flag=True, help="Run on both at once (Airflow authoritative) and compare.")
 @click.option("--fail-on-mismatch", is_flag=True, help="With --shadow: exit 4 on a mismatch.")
 @click.option(
+    "--unpause", is_flag=True, help="Unpause a paused DAG (and say so) before triggering; else it is refused."
+)
+@click.option(
     "--at",
     "at_text",
     metavar="INSTANT",
@@ -157,6 +165,7 @@ def trigger_cmd(
     timeout: float,
     shadow: bool,
     fail_on_mismatch: bool,
+    unpause: bool,
     at_text: str | None,
     backend: str,
     url: str | None,
@@ -181,6 +190,7 @@ def trigger_cmd(
         shadow=shadow,
         fail_on_mismatch=fail_on_mismatch,
         at=at,
+        unpause=unpause,
     )
     if at is not None:
         from bridge.console.replay import trigger_at

@@ -3,9 +3,12 @@
     BridgeError                      every error the bridge raises on purpose
     ├── UsageError                   bad input from the user (exit 2)
     │   ├── ConfigError              bridge.toml or an environment override is wrong
-    │   └── UnknownWorkflowError     a dag id / deployment nobody knows (suggests near names)
+    │   ├── UnknownWorkflowError     a dag id / deployment nobody knows (suggests near names)
+    │   └── PausedWorkflowError      the DAG is paused: a run would never start (--unpause) (exit 2)
     ├── BackendError                 an orchestrator answered with an error (carries status + message) (exit 1)
+    │   ├── RejectedError            it refused the request as invalid (400, 422: a conf, a param) (exit 2)
     │   ├── BackendUnavailableError  cannot reach it (connection refused, 5xx after retries) (exit 3)
+    │   │   └── NotStartingError     it answers, but a new run cannot start (no live worker...) (exit 3)
     │   ├── AuthenticationError      wrong user or password, token refused (exit 3)
     │   └── NotFoundError            the server says 404 (exit 2)
     ├── DatabaseError                a database whose tables the bridge compares or fills failed a query (exit 1)
@@ -13,17 +16,20 @@
     ├── StoreError                   the shadow history store cannot be opened or written (exit 3)
     ├── RunFailedError               a run ended in a failed state (exit 1)
     ├── CalibrationRefusedError      calibration controls saw different inputs or did no work (exit 5)
-    ├── WaitTimeoutError             a wait ran out; the run goes on (exit 1)
+    ├── WaitTimeoutError             a wait ran out; the run goes on (exit 6)
+    ├── WaitInterruptedError         Ctrl-C during a wait; the run goes on (exit 130)
     ├── MismatchError                a shadow comparison found differences (exit 4)
     │   └── ScheduleMismatchError    the two sides' next fire times differ (exit 1)
     └── StackError                   the local dev stack could not start, stop or is not healthy (exit 3)
         └── ServiceStartError        one service did not become healthy (names it, shows its log)
 
-Every error carries ``exit_code`` so the thin CLIs map it without knowing the tree: exit codes come from
-these classes only (``bridge.console.common.guarded`` turns any of them into one line and its code).
+Every error carries ``exit_code`` so the thin CLIs map it without knowing the tree (and ``run``, the run
+id it leaves behind, when there is one): exit codes come from these classes only (``bridge.console.common.guarded`` turns any of them into one line and its code).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "AuthenticationError",
@@ -36,6 +42,9 @@ __all__ = [
     "DatabaseUnavailableError",
     "MismatchError",
     "NotFoundError",
+    "NotStartingError",
+    "PausedWorkflowError",
+    "RejectedError",
     "RunFailedError",
     "ScheduleMismatchError",
     "ServiceStartError",
@@ -43,6 +52,7 @@ __all__ = [
     "StoreError",
     "UnknownWorkflowError",
     "UsageError",
+    "WaitInterruptedError",
     "WaitTimeoutError",
 ]
 
@@ -51,6 +61,14 @@ class BridgeError(Exception):
     """Root of every error the bridge raises on purpose."""
 
     exit_code: int = 1
+    run: str | None = None  # the run this error leaves behind (pasteable: airflow:DAG/RUN), if any
+    details: dict[str, Any] | None = None  # more for --json's error object (what was listed before)
+
+    def about(self, run: str | None = None, **details: Any) -> BridgeError:
+        """This error, naming the run it leaves behind and any details --json's error object carries."""
+        self.run = run or self.run
+        self.details = {**(self.details or {}), **details}
+        return self
 
 
 class UsageError(BridgeError):
@@ -75,13 +93,21 @@ class UnknownWorkflowError(UsageError):
         super().__init__(f"unknown workflow {workflow_id!r}.{hint} Run with --list to see them all.")
 
 
+class PausedWorkflowError(UsageError):
+    """The workflow is paused where it would run, so a new run would sit queued until someone unpauses it."""
+
+
 class _Located(BridgeError):
     """An error from a system the bridge talks to: ``backend`` names the side (``airflow``, ``prefect``),
-    ``status`` is the HTTP status when there was one. Not raised itself."""
+    ``status`` is the HTTP status when there was one, ``reason`` the server's own words in one line. Not
+    raised itself."""
 
-    def __init__(self, message: str, *, backend: str = "", status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, backend: str = "", status: int | None = None, reason: str | None = None
+    ) -> None:
         self.backend = backend
         self.status = status
+        self.reason = message if reason is None else reason  # the server's own words, condensed
         super().__init__(message)
 
 
@@ -91,10 +117,22 @@ class BackendError(_Located):
     exit_code = 1
 
 
+class RejectedError(BackendError):
+    """An orchestrator refused the request as invalid (400, 422): a conf against the DAG's params schema,
+    parameters the flow does not take. The message condenses the server's reason."""
+
+    exit_code = 2
+
+
 class BackendUnavailableError(BackendError):
     """An orchestrator cannot be reached: connection refused, 5xx after retries."""
 
     exit_code = 3
+
+
+class NotStartingError(BackendUnavailableError):
+    """An orchestrator answers, but a new run could not start now: no live worker polls the work pool, the
+    pool is paused, the scheduler is down. Raised before triggering when the caller would wait."""
 
 
 class AuthenticationError(BackendError):
@@ -142,9 +180,15 @@ class CalibrationRefusedError(BridgeError):
 
 
 class WaitTimeoutError(BridgeError):
-    """A wait ran out; the run goes on."""
+    """A wait ran out; the run goes on (its id is in the message and in ``run``)."""
 
-    exit_code = 1
+    exit_code = 6
+
+
+class WaitInterruptedError(BridgeError):
+    """Ctrl-C during a wait: the run goes on; the message says how to follow it."""
+
+    exit_code = 130
 
 
 class MismatchError(BridgeError):

@@ -12,11 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.backends.base import Backend, Observation, Progress, RunRef, RunState, RunStatus
+from bridge.backends.base import Backend, Observation, Progress, RunRef, RunState, RunStatus, run_label
 from bridge.config import Catalog
 from bridge.errors import (
     BackendUnavailableError,
     ConfigError,
+    NotStartingError,
+    PausedWorkflowError,
     UnknownWorkflowError,
     UsageError,
 )
@@ -68,7 +70,15 @@ class Backends:
 
             url = self._url("airflow", self.catalog.airflow.url)
             username = self.creds.username or self.catalog.airflow.username
-            return AirflowBackend(url, username, self._password(url, username), self.catalog.airflow.timeout)
+            password = self._password(url, username)
+            return AirflowBackend(
+                url,
+                username,
+                password or DEV_PASSWORD,
+                self.catalog.airflow.timeout,
+                default_password=password is None,
+                prompt=self.prompt,
+            )
         if name == "prefect":
             from bridge.backends.prefect import PrefectBackend
 
@@ -80,7 +90,9 @@ class Backends:
             )
         raise UsageError(f"unknown backend {name!r}; use one of {', '.join(BACKEND_CHOICES)}")
 
-    def _password(self, url: str, username: str) -> str:
+    def _password(self, url: str, username: str) -> str | None:
+        """The password given (flag, environment, a terminal's prompt); None for a local Airflow with none
+        given: the dev stack's default is tried, and a refusal says so (or asks, on a terminal)."""
         if self.creds.password:
             return self.creds.password
         if self.env.get("BRIDGE_AIRFLOW_PASSWORD"):
@@ -88,7 +100,7 @@ class Backends:
         from urllib.parse import urlsplit
 
         if urlsplit(url).hostname in DEV_HOSTS:
-            return DEV_PASSWORD
+            return None
         if self.prompt:
             return self.prompt(f"Airflow password for {username} at {url}: ")
         raise ConfigError("no Airflow password: set BRIDGE_AIRFLOW_PASSWORD or pass --password")
@@ -97,11 +109,13 @@ class Backends:
 # -- list -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class WorkflowRow:
+    """One line of --list; None where the side that runs it does not say (no schedule, no run yet)."""
+
     id: str
     stage: str
-    schedule: str
-    paused: str
-    last_state: str
+    schedule: str | None
+    paused: bool | None
+    last_state: str | None
     known_by: tuple[str, ...]
     deployment: str | None
 
@@ -140,10 +154,10 @@ def list_workflows(backends: Backends, only: str | None = None) -> tuple[list[Wo
                 schedule=(
                     f"{primary.schedule} {primary.timezone or ''}".strip()
                     if primary and primary.schedule
-                    else "-"
+                    else None
                 ),
-                paused=("yes" if primary.paused else "no") if primary else "-",
-                last_state=(primary.last_run_state.value if primary and primary.last_run_state else "-"),
+                paused=primary.paused if primary else None,
+                last_state=(primary.last_run_state.value if primary and primary.last_run_state else None),
                 known_by=tuple(sorted(seen)),
                 deployment=entry.deployment,
             )
@@ -175,8 +189,21 @@ def parse_conf(text: str | None) -> dict[str, Any]:
             f'(char {exc.pos}); example: --conf \'{{"param1": "valor1"}}\''
         ) from exc
     if not isinstance(conf, dict):
-        raise UsageError(f'--conf must be a JSON object like {{"key": "value"}}, not a {type(conf).__name__}')
+        raise UsageError(f'--conf must be a JSON object like {{"key": "value"}}, not {json_kind(conf)}')
     return conf
+
+
+def json_kind(value: Any) -> str:
+    """How JSON names the kind of ``value``: null, a boolean, a number, a string, an array."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({json.dumps(value)})"
+    if isinstance(value, int | float):
+        return f"a number ({json.dumps(value)})"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else type(value).__name__
 
 
 def resolve(catalog: Catalog, dag_id: str, backend: str, conf: Mapping[str, Any]) -> Target:
@@ -200,11 +227,49 @@ def trigger(
     conf: Mapping[str, Any],
     backend: str = "auto",
     correlation_id: str | None = None,
+    *,
+    unpause: bool = False,
+    waiting: bool = False,
+    say: Callable[[str], object] = lambda line: None,
 ) -> RunRef:
+    """Trigger ``dag_id`` where it runs, once ``ensure_startable`` says a run can start there."""
     target = resolve(backends.catalog, dag_id, backend, conf)
+    ensure_startable(backends, target.backend, target.workflow_id, unpause=unpause, waiting=waiting, say=say)
     return backends.get(target.backend).trigger(
         target.workflow_id, target.params, correlation_id or new_correlation_id()
     )
+
+
+def ensure_startable(
+    backends: Backends,
+    backend: str,
+    workflow_id: str,
+    *,
+    unpause: bool = False,
+    waiting: bool = False,
+    say: Callable[[str], object] = lambda line: None,
+) -> None:
+    """Before a run is created: a paused DAG is refused (PausedWorkflowError, exit 2) unless ``unpause``
+    (then unpaused, and said); what else keeps a run from starting (no live worker, no scheduler) is
+    refused when the caller would wait on it (NotStartingError, exit 3), else said as a warning."""
+    b = backends.get(backend)
+    ready = b.readiness(workflow_id)
+    if ready.paused:
+        if not unpause:
+            raise PausedWorkflowError(
+                f"{workflow_id} is paused on {backend}: a run would sit queued until someone unpauses it; "
+                "unpause it in the UI, or pass --unpause to unpause it and trigger"
+            )
+        b.resume(workflow_id)
+        say(f"unpaused {workflow_id} on {backend} (--unpause): its schedule runs again from now")
+    if ready.blocker:
+        if waiting:
+            raise NotStartingError(
+                f"{ready.blocker}; not triggered (trigger without --wait to queue it anyway)", backend=backend
+            )
+        say(f"warning: {ready.blocker}")
+    if ready.note:
+        say(ready.note)
 
 
 def wait(backends: Backends, ref: RunRef, timeout: float, progress: Progress | None = None) -> RunStatus:
@@ -218,7 +283,7 @@ def observe(backends: Backends, ref: RunRef) -> Observation:
 # -- runs by id -------------------------------------------------------------------------------------
 def format_run_id(ref: RunRef) -> str:
     """A run id a person can paste back: airflow:DAG/RUN or prefect:FLOW_RUN_UUID."""
-    return f"airflow:{ref.workflow_id}/{ref.run_id}" if ref.backend == "airflow" else f"prefect:{ref.run_id}"
+    return run_label(ref)
 
 
 def parse_run_id(backends: Backends, text: str) -> RunRef:

@@ -22,7 +22,7 @@ from bridge.compare.outputs import Targets
 from bridge.compare.values import diff
 from bridge.config import ShadowSettings, WorkflowEntry, default_warehouse_url
 from bridge.errors import BridgeError, DatabaseUnavailableError, UnknownWorkflowError
-from bridge.operations import Backends, format_run_id, new_correlation_id
+from bridge.operations import Backends, ensure_startable, format_run_id, new_correlation_id
 
 SideProgress = Callable[[str, RunStatus, float], None]
 
@@ -121,6 +121,8 @@ def run_side(
 ) -> SideOutcome:
     backend = backends.get(side)
     started = time.monotonic()
+    if side == "prefect":  # the primary was checked before either side started
+        ensure_startable(backends, side, workflow_id, waiting=True)
     ref = backend.trigger(workflow_id, conf, corr, at=at)
     backend.wait(ref, timeout, (lambda st, el: progress(side, st, el)) if progress else None)
     obs = backend.observe(ref)
@@ -156,8 +158,12 @@ def run(
     progress: SideProgress | None = None,
     noise: Sequence[NoiseSpread] = (),
     at: datetime | None = None,
+    unpause: bool = False,
+    say: Callable[[str], object] = lambda line: None,
 ) -> ShadowResult:
-    """Run ``dag_id`` on both sides at once and compare. Primary errors (cannot trigger, timeout) raise.
+    """Run ``dag_id`` on both sides at once and compare. Primary errors (cannot trigger, timeout) raise;
+    so does a paused primary DAG (unless ``unpause``) or one whose run could not start, before anything
+    is triggered. A shadow side whose run could not start (no live worker) is its outcome, unavailable.
 
     Before triggering, the start state the workflow reads from its own target is copied from the primary
     target into the shadow target, and a marker is taken on the targets' database, so each table is
@@ -171,6 +177,7 @@ def run(
     shadow_target = settings.shadow_target(primary_target)
     shadow_conf = entry.params.apply({**conf, "target": shadow_target})
     started = time.monotonic()
+    ensure_startable(backends, "airflow", dag_id, unpause=unpause, waiting=True, say=say)
     targets = prepare_targets(backends, settings, primary_target, [shadow_target])
     # A daemon thread: if the primary raises, the caller exits without waiting for the shadow.
     holder: list[SideOutcome] = []

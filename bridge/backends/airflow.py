@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +11,7 @@ from bridge.backends.auth import AirflowJWTAuth
 from bridge.backends.base import (
     Observation,
     Progress,
+    Readiness,
     RunRef,
     RunState,
     RunStatus,
@@ -20,7 +21,8 @@ from bridge.backends.base import (
     poll_until_final,
 )
 from bridge.backends.http import RestClient
-from bridge.errors import BackendError, NotFoundError, UnknownWorkflowError, UsageError
+from bridge.backends.task_states import failure_reason, merge_map_states
+from bridge.errors import BackendError, NotFoundError, RejectedError, UnknownWorkflowError, UsageError
 
 PAGE = 100  # the API silently caps `limit` at 100
 SHIFT_LIMIT = 59  # seconds a replayed logical_date may move past a taken one (under a cron minute)
@@ -55,11 +57,22 @@ class AirflowBackend:
 
     name = "airflow"
 
-    def __init__(self, url: str, username: str, password: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        username: str,
+        password: str,
+        timeout: float = 30.0,
+        *,
+        default_password: bool = False,
+        prompt: Callable[[str], str] | None = None,
+    ) -> None:
+        """``default_password``/``prompt``: see AirflowJWTAuth (the dev default tried, a terminal's prompt)."""
         self.url = url.rstrip("/")
-        self.client = RestClient(
-            "airflow", f"{self.url}/api/v2", AirflowJWTAuth(self.url, username, password, timeout), timeout
+        auth = AirflowJWTAuth(
+            self.url, username, password, timeout, default_password=default_password, prompt=prompt
         )
+        self.client = RestClient("airflow", f"{self.url}/api/v2", auth, timeout)
 
     # -- workflows ------------------------------------------------------------------------------
     def _pages(self, path: str, key: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -160,6 +173,13 @@ class AirflowBackend:
         """POST the run; False if a unique constraint other than our own run id refused it."""
         try:
             self.client.post(f"/dags/{_q(ref.workflow_id)}/dagRuns", json=body)
+        except RejectedError as exc:  # a conf against the DAG's params schema, a missing required param
+            raise RejectedError(
+                f"airflow refused the conf for {ref.workflow_id}: {exc.reason} (fix --conf)",
+                backend=self.name,
+                status=exc.status,
+                reason=exc.reason,
+            ) from exc
         except BackendError as exc:
             # 409: a unique constraint. Airflow 3.3 may answer a racing duplicate with a 500 "Unique
             # constraint violation" instead. If our run id exists, this is a repeat: the run is there.
@@ -222,22 +242,55 @@ class AirflowBackend:
         return poll_until_final(self.get_run, ref, timeout, progress, interval=1.0)
 
     def observe(self, ref: RunRef) -> Observation:
+        """The run, each task in Airflow's own state (a mapped task: each index's, when they differ), its
+        values, and for each task that failed the exception its log names."""
         status = self.get_run(ref)
         base = f"/dags/{_q(ref.workflow_id)}/dagRuns/{_q(ref.run_id)}"
         tis = self._pages(f"{base}/taskInstances", "task_instances")
         values = self.return_values(ref)
+        by_task: dict[str, list[dict[str, Any]]] = {}
+        for ti in sorted(tis, key=lambda t: (t["task_id"], t.get("map_index", -1))):
+            by_task.setdefault(ti["task_id"], []).append(ti)
         tasks: dict[str, TaskObservation] = {}
         errors = []
-        for ti in sorted(tis, key=lambda t: (t["task_id"], t.get("map_index", -1))):
-            state = STATES.get(ti.get("state") or "", RunState.UNKNOWN)
-            tasks[ti["task_id"]] = TaskObservation(ti["task_id"], state, values.get(ti["task_id"]))
-            if state == RunState.FAILED:
-                errors.append(f"task {ti['task_id']} {ti.get('state')}")
+        for task_id, instances in by_task.items():
+            native, per_index = merge_map_states([ti.get("state") or "none" for ti in instances])
+            state = STATES.get(native, RunState.UNKNOWN)
+            tasks[task_id] = TaskObservation(task_id, state, values.get(task_id), native, per_index)
+            for ti in instances:
+                if ti.get("state") == "failed":
+                    errors.append(self._failure(base, ti))
         leaves = self._leaf_tasks(ref.workflow_id)
         result = values.get(leaves[0]) if len(leaves) == 1 else {t: values.get(t) for t in leaves}
-        return Observation(
-            ref, status.state, tasks, result, status.start, status.end, "; ".join(errors) or None, ref.url
+        error = "; ".join(errors) or (
+            f"run {status.raw.get('state')}" if status.state == RunState.FAILED else None
         )
+        return Observation(
+            ref,
+            status.state,
+            tasks,
+            result,
+            status.start,
+            status.end,
+            error,
+            ref.url,
+            str(status.raw.get("state") or ""),
+        )
+
+    def _failure(self, base: str, ti: Mapping[str, Any]) -> str:
+        """``task T failed: ValueError: ...`` from the failed try's log, as the REST API serves it."""
+        index = ti.get("map_index", -1)
+        name = ti["task_id"] if index < 0 else f"{ti['task_id']}[{index}]"
+        try:
+            log = self.client.get(
+                f"{base}/taskInstances/{_q(ti['task_id'])}/logs/{int(ti.get('try_number') or 1)}",
+                params={"map_index": index},
+                headers={"Accept": "application/json"},
+            )
+        except BackendError as exc:  # the reason is a bonus: never lose the failure for want of its log
+            return f"task {name} failed (its log could not be read: {exc})"
+        reason = failure_reason(log.get("content") if isinstance(log, Mapping) else None)
+        return f"task {name} failed: {reason}" if reason else f"task {name} failed"
 
     def return_values(self, ref: RunRef) -> dict[str, Any]:
         """Each task's XCom `return_value` (mapped tasks give a list, by map index)."""
@@ -259,7 +312,28 @@ class AirflowBackend:
 
     # -- scheduling -----------------------------------------------------------------------------
     def pause(self, workflow_id: str) -> None:
-        self.client.patch(f"/dags/{_q(workflow_id)}", json={"is_paused": True})
+        self._set_paused(workflow_id, True)
 
     def resume(self, workflow_id: str) -> None:
-        self.client.patch(f"/dags/{_q(workflow_id)}", json={"is_paused": False})
+        self._set_paused(workflow_id, False)
+
+    def _set_paused(self, workflow_id: str, paused: bool) -> None:
+        try:
+            self.client.patch(f"/dags/{_q(workflow_id)}", json={"is_paused": paused})
+        except NotFoundError as exc:
+            known = [d["dag_id"] for d in self._pages("/dags", "dags")]
+            raise UnknownWorkflowError(workflow_id, known) from exc
+
+    def readiness(self, workflow_id: str) -> Readiness:
+        """Paused, or no scheduler with a recent heartbeat (then nothing queued starts)."""
+        dag = self._get_dag(workflow_id, "")
+        health = self.client.get("/monitor/health")
+        scheduler = health.get("scheduler") if isinstance(health, Mapping) else None
+        blocker = None
+        if isinstance(scheduler, Mapping) and scheduler.get("status") != "healthy":
+            beat = scheduler.get("latest_scheduler_heartbeat")
+            blocker = (
+                f"airflow's scheduler is {scheduler.get('status') or 'not running'} (last heartbeat "
+                f"{beat or 'never'}): a run of {workflow_id} stays queued until it is back"
+            )
+        return Readiness(paused=bool(dag.get("is_paused")), blocker=blocker)

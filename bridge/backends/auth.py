@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import requests
 
 from bridge.backends.http import check_url, describe_page, is_html, redact, server_message, wrong_server
@@ -14,11 +16,24 @@ class AirflowJWTAuth:
     Airflow 3 refuses HTTP basic auth; the password is only ever sent to /auth/token, in a request body.
     """
 
-    def __init__(self, base_url: str, username: str, password: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        timeout: float = 30.0,
+        *,
+        default_password: bool = False,
+        prompt: Callable[[str], str] | None = None,
+    ) -> None:
+        """``default_password``: ``password`` is the local dev stack's default, tried because none was
+        given; if Airflow refuses it, ``prompt`` (on a terminal) asks for the real one, once."""
         self.base_url = base_url.rstrip("/")
         self.username = username
         self._password = password
         self.timeout = timeout
+        self.default_password = default_password
+        self.prompt = prompt
 
     def __repr__(self) -> str:  # never show the password
         return f"AirflowJWTAuth({self.base_url!r}, {self.username!r})"
@@ -44,6 +59,20 @@ class AirflowJWTAuth:
                 backend="airflow",
             ) from exc
         status = resp.status_code
+        if status in (401, 403) and not is_html(resp) and self.default_password:
+            self.default_password = False
+            if self.prompt is None:
+                raise AuthenticationError(
+                    f"airflow refused user {self.username!r} with the local dev stack's default password, "
+                    "tried because none was given: give yours with --password or BRIDGE_AIRFLOW_PASSWORD "
+                    "(on a terminal you are asked for it)",
+                    backend="airflow",
+                    status=status,
+                )
+            self._password = self.prompt(
+                f"Airflow at {redact(self.base_url)} refused the dev default; password for {self.username}: "
+            )
+            return self._token()
         if status in (401, 403) and not is_html(resp):
             raise AuthenticationError(
                 f"airflow refused user {self.username!r}: wrong username or password "

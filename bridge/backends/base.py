@@ -74,9 +74,32 @@ class RunStatus:
 
 @dataclass(frozen=True)
 class TaskObservation:
+    """One task of one run. ``state`` is the common model (the verdict logic's); ``native`` the server's
+    own word for it (Airflow's ``skipped``, ``upstream_failed``, ``up_for_retry``; Prefect's state name);
+    ``map_states`` the native state of each map index, in index order, when the indices differ."""
+
     name: str
     state: RunState
     value: Any = None
+    native: str = ""
+    map_states: tuple[str, ...] = ()
+
+    @property
+    def shown_state(self) -> str:
+        return self.native or self.state.value
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a new run of one workflow can start now, asked before triggering it.
+
+    ``paused``: a new run would sit queued until someone unpauses (an Airflow DAG). ``blocker``: something
+    else keeps it from starting (no live worker polls the pool, a paused pool, no scheduler). ``note``:
+    worth saying but harmless (a Prefect deployment's paused schedule: a manual run still runs)."""
+
+    paused: bool = False
+    blocker: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +114,7 @@ class Observation:
     end: datetime | None
     error: str | None
     url: str
+    native_state: str = ""  # the server's own word for the run's state (success, COMPLETED, CRASHED...)
 
     @property
     def duration(self) -> float | None:
@@ -129,6 +153,10 @@ class Backend(Protocol):
 
     def resume(self, workflow_id: str) -> None: ...
 
+    def readiness(self, workflow_id: str) -> Readiness:
+        """Can a new run of ``workflow_id`` start now? Asked before triggering, never after."""
+        ...
+
 
 def poll_until_final(
     get_run: Callable[[RunRef], RunStatus],
@@ -147,11 +175,17 @@ def poll_until_final(
         if status.state.is_final:
             return status
         if elapsed >= timeout:
+            run = run_label(ref)
             raise WaitTimeoutError(
-                f"{ref.backend} run {ref.run_id} of {ref.workflow_id} is still {status.state.value} after "
-                f"{timeout:.0f} s; it goes on without us: {ref.url or 'see the UI'}"
-            )
+                f"run {run} of {ref.workflow_id} is still {status.state.value} after {timeout:.0f} s; it goes "
+                f"on without us: follow it with `bridge status {run} --wait` or at {ref.url or 'the UI'}"
+            ).about(run)
         time.sleep(min(interval, max(0.05, timeout - elapsed)))
+
+
+def run_label(ref: RunRef) -> str:
+    """A run id a person can paste back: airflow:DAG/RUN or prefect:FLOW_RUN_UUID."""
+    return f"airflow:{ref.workflow_id}/{ref.run_id}" if ref.backend == "airflow" else f"prefect:{ref.run_id}"
 
 
 def seconds_between(start: datetime | None, end: datetime | None) -> float | None:

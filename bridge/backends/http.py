@@ -23,6 +23,7 @@ from bridge.errors import (
     BackendUnavailableError,
     ConfigError,
     NotFoundError,
+    RejectedError,
 )
 
 TRIES = 3
@@ -105,7 +106,15 @@ def server_message(resp: requests.Response) -> str:
         )
     elif isinstance(detail, dict):
         detail = detail.get("message") or detail.get("reason") or str(detail)
-    return str(detail)[:300]
+    return condense(str(detail))
+
+
+def condense(text: str, limit: int = 300) -> str:
+    """A server's explanation in one line: its first non-empty line (a jsonschema dump's first line names
+    the param and the rule; the schema and instance follow it), whitespace folded, at most ``limit``."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    line = " ".join(first.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def identify(url: str, timeout: float = PROBE_TIMEOUT) -> tuple[str, str] | None:
@@ -246,10 +255,13 @@ class RestClient:
             if error is not None:
                 return error
         text = f"{self.backend} answered {status} to {method} {path}: {msg}"
+        kind: type[BackendError] = BackendError
         if status in (401, 403, 407):
-            return AuthenticationError(text, backend=self.backend, status=status)
-        if status == 404:
-            return NotFoundError(text, backend=self.backend, status=status)
-        if status >= 500:
-            return BackendUnavailableError(text, backend=self.backend, status=status)
-        return BackendError(text, backend=self.backend, status=status)
+            kind = AuthenticationError
+        elif status == 404:
+            kind = NotFoundError
+        elif status in (400, 422):
+            kind = RejectedError
+        elif status >= 500:
+            kind = BackendUnavailableError
+        return kind(text, backend=self.backend, status=status, reason=msg)

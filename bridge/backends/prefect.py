@@ -19,6 +19,7 @@ from bridge.backends.auth import BearerTokenAuth
 from bridge.backends.base import (
     Observation,
     Progress,
+    Readiness,
     RunRef,
     RunState,
     RunStatus,
@@ -28,7 +29,8 @@ from bridge.backends.base import (
     poll_until_final,
 )
 from bridge.backends.http import RestClient
-from bridge.errors import BackendError, NotFoundError, UnknownWorkflowError, UsageError
+from bridge.backends.task_states import merge_map_states
+from bridge.errors import BackendError, NotFoundError, RejectedError, UnknownWorkflowError, UsageError
 
 STATES = {
     "SCHEDULED": RunState.QUEUED,
@@ -42,6 +44,7 @@ STATES = {
     "CANCELLED": RunState.CANCELLED,
 }
 CORRELATION_TAG = "bridge-correlation:"
+PAGE = 200  # the server's default cap on `limit`
 _RUN_SUFFIX = re.compile(r"-[0-9a-f]{3}$")
 
 
@@ -75,15 +78,21 @@ class PrefectBackend:
     def list_workflows(self) -> list[Workflow]:
         deployments = self._all("/deployments/filter")
         flows = {f["id"]: f["name"] for f in self._all("/flows/filter")}
-        ids = [d["id"] for d in deployments]
+        last = self.last_runs([d["id"] for d in deployments])
+        return [self._workflow(d, flows.get(d["flow_id"], "?"), last.get(d["id"])) for d in deployments]
+
+    def last_runs(self, deployment_ids: list[str]) -> dict[str, RunState]:
+        """Each deployment's newest started run's state, at any history size: like Airflow's, one page of
+        the deployments still unseen at a time, so one busy deployment cannot hide the others."""
         last: dict[str, RunState] = {}
-        if ids:
+        left = list(dict.fromkeys(deployment_ids))
+        while left:
             runs = self.client.post(
                 "/flow_runs/filter",
                 json={
-                    "deployments": {"id": {"any_": ids}},
+                    "deployments": {"id": {"any_": left}},
                     "sort": "START_TIME_DESC",
-                    "limit": 200,
+                    "limit": PAGE,
                     "flow_runs": {"state": {"type": {"not_any_": ["SCHEDULED"]}}},
                 },
             )
@@ -91,14 +100,17 @@ class PrefectBackend:
                 last.setdefault(
                     run["deployment_id"], STATES.get(run.get("state_type") or "", RunState.UNKNOWN)
                 )
-        return [self._workflow(d, flows.get(d["flow_id"], "?"), last.get(d["id"])) for d in deployments]
+            left = [dep for dep in left if dep not in last]
+            if len(runs) < PAGE:
+                break
+        return last
 
     def _all(self, path: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         while True:
-            batch = self.client.post(path, json={"limit": 200, "offset": len(items)})
+            batch = self.client.post(path, json={"limit": PAGE, "offset": len(items)})
             items.extend(batch)
-            if len(batch) < 200:
+            if len(batch) < PAGE:
                 return items
 
     def get_workflow(self, workflow_id: str) -> Workflow:
@@ -165,9 +177,11 @@ class PrefectBackend:
             run = self.client.post(f"/deployments/{dep['id']}/create_flow_run", json=body)
         except BackendError as exc:
             if exc.status in (409, 422):
-                raise UsageError(
-                    f"prefect refused the parameters for {workflow_id}: {exc} "
-                    "(map conf keys to flow parameters in bridge.toml)"
+                raise RejectedError(
+                    f"prefect refused the parameters for {workflow_id}: {exc.reason} "
+                    "(fix --conf, or map conf keys to flow parameters in bridge.toml)",
+                    backend=self.name,
+                    status=exc.status,
                 ) from exc
             raise
         expected = parse_time(run.get("expected_start_time"))
@@ -211,24 +225,35 @@ class PrefectBackend:
         task_runs = (
             self._settled_task_runs(ref.run_id) if status.state.is_final else self._task_runs(ref.run_id)
         )
-        grouped: dict[str, list[tuple[RunState, Any]]] = {}
-        for tr in task_runs:  # a task called several times keeps every value, in call order
-            state = STATES.get(tr.get("state_type") or "", RunState.UNKNOWN)
+        grouped: dict[str, list[tuple[str, Any]]] = {}
+        for tr in task_runs:  # a task called (or mapped) several times keeps every value, in call order
             grouped.setdefault(_RUN_SUFFIX.sub("", tr["name"]), []).append(
-                (state, read_result(tr.get("state")))
+                (tr.get("state_name") or tr.get("state_type") or "Unknown", read_result(tr.get("state")))
             )
-        tasks = {
-            name: TaskObservation(
-                name, calls[-1][0], calls[0][1] if len(calls) == 1 else [v for _, v in calls]
+        tasks = {}
+        for name, calls in grouped.items():
+            native, per_call = merge_map_states([state for state, _ in calls])
+            tasks[name] = TaskObservation(
+                name,
+                STATES.get(native.upper(), _by_name(native)),
+                calls[0][1] if len(calls) == 1 else [v for _, v in calls],
+                native,
+                per_call,
             )
-            for name, calls in grouped.items()
-        }
         flow_state = status.raw.get("state") or {}
         error = None
         if status.state in (RunState.FAILED, RunState.CANCELLED):
             error = flow_state.get("message") or status.raw.get("state_name")
         return Observation(
-            ref, status.state, tasks, read_result(flow_state), status.start, status.end, error, ref.url
+            ref,
+            status.state,
+            tasks,
+            read_result(flow_state),
+            status.start,
+            status.end,
+            error,
+            ref.url,
+            str(status.raw.get("state_name") or status.raw.get("state_type") or ""),
         )
 
     def _task_runs(self, flow_run_id: str) -> list[dict[str, Any]]:
@@ -265,6 +290,44 @@ class PrefectBackend:
 
     def resume(self, workflow_id: str) -> None:
         self.client.patch(f"/deployments/{self._deployment(workflow_id)['id']}", json={"paused": False})
+
+    def readiness(self, workflow_id: str) -> Readiness:
+        """A paused deployment only stops its schedule (a manual run still runs: a note); what keeps a run
+        from starting is its work pool: paused, or no worker polling it lately (status NOT_READY)."""
+        dep = self._deployment(workflow_id)
+        note = (
+            f"{workflow_id}'s schedule is paused on prefect; this manual run goes ahead"
+            if dep.get("paused")
+            else None
+        )
+        pool_name = dep.get("work_pool_name")
+        if not pool_name:
+            ready = dep.get("status") in (None, "READY")
+            blocker = None if ready else f"nothing serves prefect deployment {workflow_id} (status NOT_READY)"
+            return Readiness(blocker=blocker, note=note)
+        pool = self.client.get(f"/work_pools/{quote(pool_name, safe='')}")
+        status = pool.get("status")
+        blocker = None
+        if pool.get("is_paused") or status == "PAUSED":
+            blocker = (
+                f"prefect work pool {pool_name!r} is paused: runs of {workflow_id} wait until it is resumed"
+            )
+        elif status == "NOT_READY":
+            blocker = (
+                f"no live worker polls prefect work pool {pool_name!r}: a run of {workflow_id} waits until one "
+                f"starts (`prefect worker start --pool {pool_name}`)"
+            )
+        return Readiness(blocker=blocker, note=note)
+
+
+def _by_name(name: str) -> RunState:
+    """The common state of a Prefect state name whose type is not at hand (Cached, AwaitingRetry...)."""
+    return {
+        "cached": RunState.SUCCESS,
+        "awaitingretry": RunState.QUEUED,
+        "retrying": RunState.RUNNING,
+        "late": RunState.QUEUED,
+    }.get(name.lower(), RunState.UNKNOWN)
 
 
 def read_result(state: Mapping[str, Any] | None) -> Any:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from typing import IO, Any
 
-from bridge.backends.base import Observation, RunState, RunStatus
+from bridge.backends.base import Observation, RunRef, RunState, RunStatus
 from bridge.console.common import Options, backends_for
 
 
@@ -22,21 +23,35 @@ def list_workflows(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.
     backends.url_for = "airflow" if opts.backend == "auto" else opts.backend
     only = None if opts.backend == "auto" else opts.backend
     rows, warnings = operations.list_workflows(backends, only)
+    listed = [{**row.__dict__, "known_by": list(row.known_by)} for row in rows]
+    if warnings:  # one side answered, the other did not: what it could, then exit 3 naming the side down
+        down = "; ".join(w.removeprefix("warning: ") for w in warnings)
+        if opts.as_json:  # one JSON object: the error, and what the other side listed
+            raise BackendUnavailableError(f"{down}; the list holds only what the other side knows").about(
+                workflows=listed
+            )
+        _print_table(rows, out)
+        out.flush()
+        raise BackendUnavailableError(f"{down}; the list above holds only what the other side knows")
     if opts.as_json:
-        json.dump([row.__dict__ for row in rows], out, indent=2, default=list)
+        json.dump(listed, out, indent=2)
         out.write("\n")
     else:
         _print_table(rows, out)
-    if warnings:  # one side answered, the other did not: what it could, then exit 3 naming the side down
-        out.flush()
-        down = "; ".join(w.removeprefix("warning: ") for w in warnings)
-        raise BackendUnavailableError(f"{down}; the list above holds only what the other side knows")
 
 
 def _print_table(rows: list[Any], out: IO[str]) -> None:
     header = ("WORKFLOW", "STAGE", "SCHEDULE", "PAUSED", "LAST RUN", "KNOWN BY")
+    paused = {True: "yes", False: "no", None: "-"}
     table = [header] + [
-        (r.id, r.stage, r.schedule, r.paused, r.last_state, ",".join(r.known_by) or "catalog only")
+        (
+            r.id,
+            r.stage,
+            r.schedule or "-",
+            paused[r.paused],
+            r.last_state or "-",
+            ",".join(r.known_by) or "catalog only",
+        )
         for r in rows
     ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
@@ -71,6 +86,8 @@ class ProgressLine:
 
 
 def observation_dict(obs: Observation) -> dict[str, Any]:
+    """The JSON of one observed run (docs/json.md: "run"). ``state`` is the common model; each task's
+    ``state`` is the server's own (skipped, upstream_failed, up_for_retry...), ``outcome`` the common one."""
     from bridge.operations import format_run_id
 
     return {
@@ -79,14 +96,30 @@ def observation_dict(obs: Observation) -> dict[str, Any]:
         "workflow": obs.ref.workflow_id,
         "correlation_id": obs.ref.correlation_id,
         "state": obs.state.value,
-        "start": obs.start.isoformat() if obs.start else None,
-        "end": obs.end.isoformat() if obs.end else None,
+        "native_state": obs.native_state or None,
+        "start": iso_utc(obs.start),
+        "end": iso_utc(obs.end),
         "duration_s": obs.duration,
-        "tasks": {name: {"state": t.state.value, "value": t.value} for name, t in obs.tasks.items()},
+        "tasks": {
+            name: {
+                "state": t.shown_state,
+                "outcome": t.state.value,
+                "map_states": list(t.map_states) or None,
+                "value": t.value,
+            }
+            for name, t in obs.tasks.items()
+        },
         "result": obs.result,
         "error": obs.error,
         "url": obs.url,
     }
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC, ``Z``-suffixed; None stays None."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def trigger(
@@ -101,27 +134,45 @@ def trigger(
 
         shadow_run(backends, dag_id, conf, opts, out, err)
         return
-    ref = operations.trigger(backends, dag_id, conf, opts.backend)
+
+    def say(line: str) -> None:
+        err.write(line + "\n")
+
+    ref = operations.trigger(
+        backends, dag_id, conf, opts.backend, unpause=opts.unpause, waiting=opts.wait, say=say
+    )
     run = operations.format_run_id(ref)
     if not opts.wait:
         if opts.as_json:
-            json.dump(
-                {
-                    "run": run,
-                    "backend": ref.backend,
-                    "workflow": ref.workflow_id,
-                    "correlation_id": ref.correlation_id,
-                    "url": ref.url,
-                },
-                out,
-                indent=2,
-            )
+            triggered = {
+                "run": run,
+                "backend": ref.backend,
+                "workflow": ref.workflow_id,
+                "correlation_id": ref.correlation_id,
+                "state": "triggered",
+                "url": ref.url,
+            }
+            json.dump(triggered, out, indent=2)
             out.write("\n")
         else:
             out.write(f"triggered {ref.workflow_id} on {ref.backend}: run {run}\n  {ref.url}\n")
         return
     err.write(f"triggered {ref.workflow_id} on {ref.backend}: run {run}  {ref.url}\n")
-    operations.wait(backends, ref, opts.timeout, ProgressLine(err))
+    follow(backends, ref, opts, out, err)
+
+
+def follow(backends: Any, ref: RunRef, opts: Options, out: IO[str], err: IO[str]) -> None:
+    """Wait for ``ref`` (Ctrl-C and a timeout name the run left going), then print what it did."""
+    from bridge import operations
+    from bridge.errors import WaitInterruptedError
+
+    run = operations.format_run_id(ref)
+    try:
+        operations.wait(backends, ref, opts.timeout, ProgressLine(err))
+    except KeyboardInterrupt:
+        raise WaitInterruptedError(
+            f"interrupted; run {run} goes on: follow it with `bridge status {run} --wait` or at {ref.url}"
+        ).about(run) from None
     obs = operations.observe(backends, ref)
     _print_observation(obs, opts.as_json, out)
     if obs.state != RunState.SUCCESS:
@@ -133,7 +184,9 @@ def _failed(obs: Observation) -> Exception:
     from bridge.errors import RunFailedError
     from bridge.operations import format_run_id
 
-    return RunFailedError(f"run {format_run_id(obs.ref)} ended {obs.state.value}")
+    run = format_run_id(obs.ref)
+    why = f": {obs.error}" if obs.error else ""
+    return RunFailedError(f"run {run} ended {obs.state.value}{why}").about(run)
 
 
 def _print_observation(obs: Observation, as_json: bool, out: IO[str]) -> None:
@@ -144,16 +197,32 @@ def _print_observation(obs: Observation, as_json: bool, out: IO[str]) -> None:
         return
     duration = f" in {obs.duration:.1f} s" if obs.duration is not None else ""
     out.write(f"{obs.ref.workflow_id} on {obs.ref.backend}: {obs.state.value}{duration}\n")
-    for name, task in data["tasks"].items():
-        value = (
-            "" if task["value"] is None else f" -> {json.dumps(task['value'], default=str, sort_keys=True)}"
-        )
-        out.write(f"  task {name}: {task['state']}{value}\n")
+    for name, task in obs.tasks.items():
+        value = "" if task.value is None else f" -> {json.dumps(task.value, default=str, sort_keys=True)}"
+        out.write(f"  task {name}: {task.shown_state}{describe_map(task.map_states)}{value}\n")
     if obs.result is not None:
         out.write(f"  result: {json.dumps(obs.result, default=str, sort_keys=True)}\n")
     if obs.error:
         out.write(f"  error: {obs.error}\n")
     out.write(f"  {obs.url}\n")
+
+
+def describe_map(states: tuple[str, ...], listed: int = 8) -> str:
+    """`` (120 mapped: 117 success; skipped at 0, 50, 100)``: the commonest state counted, the others at
+    their indices (the first ``listed`` of them); empty when the indices agree."""
+    if not states:
+        return ""
+    from collections import Counter
+
+    counts = Counter(states).most_common()
+    parts = [f"{counts[0][1]} {counts[0][0]}"]
+    for state, _ in counts[1:]:
+        where = [i for i, s in enumerate(states) if s == state]
+        shown = ", ".join(map(str, where[:listed])) + (
+            f" and {len(where) - listed} more" if len(where) > listed else ""
+        )
+        parts.append(f"{state} at {shown}")
+    return f" ({len(states)} mapped: {'; '.join(parts)})"
 
 
 # -- status -----------------------------------------------------------------------------------------
@@ -163,7 +232,8 @@ def status(run_id: str, opts: Options, out: IO[str] = sys.stdout) -> None:
     backends = backends_for(opts)
     ref = operations.parse_run_id(backends, run_id)
     if opts.wait:
-        operations.wait(backends, ref, opts.timeout, ProgressLine(sys.stderr))
+        follow(backends, ref, opts, out, sys.stderr)
+        return
     obs = operations.observe(backends, ref)
     _print_observation(obs, opts.as_json, out)
     if obs.state.is_final and obs.state != RunState.SUCCESS:

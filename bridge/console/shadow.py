@@ -195,6 +195,8 @@ def shadow_run(
         progress=ShadowProgress(err, dag_id),
         noise=store.noise_paths(dag_id),
         at=opts.at,
+        unpause=opts.unpause,
+        say=lambda line: err.write(line + "\n"),
     )
     store.record(result)
     report = write_report(store, backends.catalog, dag_id)

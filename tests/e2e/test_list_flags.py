@@ -50,9 +50,15 @@ def official(stack) -> Callable[[], set[str]]:  # type: ignore[no-untyped-def]
 
 
 def rows(env: dict[str, str], *args: str) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+    """--list --json: the list, or (a side down) one error object holding what the other side listed."""
     proc = run(env, "--list", "--json", *args)
     assert "Traceback" not in proc.stderr
-    return proc, (json.loads(proc.stdout) if proc.stdout.strip() else [])
+    body = json.loads(proc.stdout)
+    if proc.returncode == 0:
+        assert isinstance(body, list)
+        return proc, body
+    assert body["exit_code"] == proc.returncode and body["error"] in proc.stderr
+    return proc, body.get("workflows", [])
 
 
 def known_by(listed: list[dict[str, Any]], side: str) -> set[str]:

@@ -82,7 +82,7 @@ def test_list_joins_both_sides_through_the_catalog() -> None:
     assert warnings == []
     assert by_id["prices"].known_by == ("airflow", "prefect")
     assert by_id["prices"].stage == "shadow" and by_id["prices"].last_state == "success"
-    assert by_id["legacy_only"].paused == "yes" and by_id["legacy_only"].known_by == ("airflow",)
+    assert by_id["legacy_only"].paused is True and by_id["legacy_only"].known_by == ("airflow",)
     assert by_id["moved"].known_by == ()  # in the catalog only
 
 
@@ -102,7 +102,11 @@ def test_list_with_one_side_down_warns_and_with_both_down_fails() -> None:
 
 def test_dev_password_only_for_a_local_airflow() -> None:
     local = operations.Backends(CATALOG, env={})
-    assert local._password("http://127.0.0.1:8080", "admin") == operations.DEV_PASSWORD
+    assert local._password("http://127.0.0.1:8080", "admin") is None  # none given: the default is tried
+    made = local.get("airflow").client.auth  # type: ignore[attr-defined]
+    assert made.default_password is True and made._password == operations.DEV_PASSWORD
+    given = operations.Backends(CATALOG, env={"BRIDGE_AIRFLOW_PASSWORD": "s3cret"}).get("airflow")
+    assert given.client.auth.default_password is False  # type: ignore[attr-defined]
     remote = operations.Backends(CATALOG, env={})
     with pytest.raises(UsageError, match="BRIDGE_AIRFLOW_PASSWORD"):
         remote._password("https://airflow.example.com", "admin")

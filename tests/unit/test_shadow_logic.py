@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from bridge import shadow
-from bridge.backends.base import Observation, RunRef, RunState, RunStatus, TaskObservation
+from bridge.backends.base import Observation, Readiness, RunRef, RunState, RunStatus, TaskObservation
 from bridge.compare import model
 from bridge.compare.normalize import RunIdentity, normalize
 from bridge.compare.values import diff, spreads
 from bridge.config import AirflowSettings, Catalog, IgnoreRule, PrefectSettings, ShadowSettings, WorkflowEntry
-from bridge.errors import BackendUnavailableError, ConfigError
+from bridge.errors import BackendUnavailableError, ConfigError, NotStartingError, PausedWorkflowError
 from bridge.operations import Backends
 from bridge.report.data import streak
 from bridge.store import Store
@@ -30,10 +30,21 @@ class Fake:
     result: Any
     fail_with: Exception | None = None
     state: RunState = RunState.SUCCESS
+    paused: bool = False
+    blocker: str | None = None
+    resumed: bool = False
+    triggered: bool = False
+
+    def readiness(self, workflow_id: str) -> Readiness:
+        return Readiness(paused=self.paused and not self.resumed, blocker=self.blocker)
+
+    def resume(self, workflow_id: str) -> None:
+        self.resumed = True
 
     def trigger(self, workflow_id: str, conf: Any, corr: str, at: Any = None) -> RunRef:
         if self.fail_with:
             raise self.fail_with
+        self.triggered = True
         self.conf = dict(conf)
         return RunRef(self.name, workflow_id, f"{self.name}-run-{corr}", corr, f"http://{self.name}/{corr}")
 
@@ -90,6 +101,36 @@ def test_a_broken_shadow_never_changes_the_primary() -> None:
         timeout=5,
     )
     assert crash.verdict == model.SHADOW_FAILED and crash.shadow.state == "error"
+
+
+def test_a_paused_primary_is_refused_before_either_side_runs_unless_unpaused() -> None:
+    af, pf = Fake("airflow", {"rows": 3}, paused=True), Fake("prefect", {"rows": 3})
+    with pytest.raises(PausedWorkflowError, match="--unpause"):
+        shadow.run(_backends(af, pf), "wf", {}, timeout=5)
+    assert not af.triggered and not pf.triggered and not af.resumed
+    said: list[str] = []
+    result = shadow.run(_backends(af, pf), "wf", {}, timeout=5, unpause=True, say=said.append)
+    assert (
+        af.resumed
+        and result.verdict == model.MATCH
+        and said == ["unpaused wf on airflow (--unpause): its schedule runs again from now"]
+    )
+
+
+def test_a_primary_that_cannot_start_is_refused_a_shadow_that_cannot_is_unavailable() -> None:
+    af, pf = Fake("airflow", {}, blocker="airflow's scheduler is not running"), Fake("prefect", {})
+    with pytest.raises(NotStartingError, match="scheduler is not running; not triggered"):
+        shadow.run(_backends(af, pf), "wf", {}, timeout=5)
+    assert not af.triggered and not pf.triggered
+    af, pf = (
+        Fake("airflow", {"rows": 1}),
+        Fake("prefect", {"rows": 1}, blocker="no live worker polls pool 'p'"),
+    )
+    result = shadow.run(_backends(af, pf), "wf", {}, timeout=5)
+    assert result.primary.ok and not pf.triggered
+    assert result.shadow.state == "unavailable" and "no live worker polls pool 'p'" in (
+        result.shadow.error or ""
+    )
 
 
 def test_primary_errors_raise_to_the_caller() -> None:
