@@ -73,6 +73,7 @@ class AirflowBackend:
             self.url, username, password, timeout, default_password=default_password, prompt=prompt
         )
         self.client = RestClient("airflow", f"{self.url}/api/v2", auth, timeout)
+        self._ready: set[str] = set()  # DAGs readiness() has just found: trigger need not look again
 
     # -- workflows ------------------------------------------------------------------------------
     def _pages(self, path: str, key: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -155,7 +156,8 @@ class AirflowBackend:
         last complete one before it), so the run sees the same data_interval_start/end, and the same
         business date, as for ``at``; only logical_date and what templates build on it (``ts``) show the
         shift. (A zero-length trigger timetable's interval would move with it.)"""
-        self.get_workflow(workflow_id)  # a clear "unknown workflow" before anything is written
+        if workflow_id not in self._ready:  # a clear "unknown workflow" before anything is written
+            self.get_workflow(workflow_id)
         when = _utc(at) if at is not None else None
         body = {
             "dag_run_id": correlation_id,
@@ -336,4 +338,5 @@ class AirflowBackend:
                 f"airflow's scheduler is {scheduler.get('status') or 'not running'} (last heartbeat "
                 f"{beat or 'never'}): a run of {workflow_id} stays queued until it is back"
             )
+        self._ready.add(workflow_id)
         return Readiness(paused=bool(dag.get("is_paused")), blocker=blocker)
