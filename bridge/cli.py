@@ -54,7 +54,28 @@ def _options(**kw: Any) -> Any:
     return Options(password=os.environ.get("BRIDGE_AIRFLOW_PASSWORD"), **kw)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class JsonAwareGroup(click.Group):
+    """With --json, a usage error (an unknown flag, a missing argument) is a JSON object on stdout too."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
+        if "--json" not in argv:
+            return super().main(*args, **kwargs)
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+        except click.UsageError as exc:
+            import json
+
+            click.echo(f"bridge: {exc.format_message()} (see --help)", err=True)
+            click.echo(
+                json.dumps({"error": exc.format_message(), "exit_code": 2, "kind": "UsageError", "run": None})
+            )
+            sys.exit(2)
+        except click.exceptions.Abort:
+            sys.exit(130)
+
+
+@click.group(cls=JsonAwareGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Drive Airflow 3 and Prefect 3 through one interface; shadow-run and compare them.
 
