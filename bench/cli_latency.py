@@ -1,53 +1,308 @@
 """How much the bridge costs at the command line: trigger_script.py against a bare requests script.
 
-    make up && .venv/bin/python bench/cli_latency.py [--runs 15]
+    .venv/bin/bridge dev up && .venv/bin/python bench/cli_latency.py [--runs 15] [--size 300]
 
 Both sides make the same REST calls against the running local stack; each command is run --runs times
 as a fresh process (the way a person or cron runs it) and the medians are compared. Goal: ratio <= 1.3.
+
+``--size N`` (default: 0 and 300): N = 0 is the stack as it is; N > 0 first registers N more DAGs (one
+generator file in the stack's DAG folder, dags_legacy/_bench_generated_dags.py) and N more Prefect
+deployments (one bench flow), with a few runs, then times ``--list`` at that size. All of it is removed
+when the bench ends, also on Ctrl-C or a failure; a bench killed outright leaves it, and the next one
+removes it first. Before timing, ``--list --json`` and the bare script must agree on every last run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import requests
 
 REPO = Path(__file__).resolve().parents[1]
 PY = shutil.which("python3") or sys.executable
+GEN_FILE = "_bench_generated_dags.py"
+GEN_PREFIX = "bench_gen_"  # generated dag ids: bench_gen_000...
+BENCH_FLOW = "bench-cli-latency"  # the one Prefect flow the generated deployments belong to
+TRIGGERED = 6  # generated DAGs given a run: the first half unpaused (they succeed), the rest stay queued
+WAIT_S = 300.0  # how long a setup or cleanup wait may take before the bench gives up on it
 
+# The baseline: what a careful person writes with requests alone to get the same answer as --list.
 BARE = """
 import sys, requests
 af, pf, user, pw, mode = sys.argv[1:6]
 tok = requests.post(af + "/auth/token", json={"username": user, "password": pw}).json()["access_token"]
 s = requests.Session(); s.headers["Authorization"] = "Bearer " + tok
+p = requests.Session()
 if mode == "list":
-    dags = s.get(af + "/api/v2/dags", params={"limit": 100, "offset": 0}).json()
-    runs = s.get(af + "/api/v2/dags/~/dagRuns", params={"order_by": "-run_after", "limit": 100}).json()
-    deps = requests.post(pf + "/deployments/filter", json={"limit": 200, "offset": 0}).json()
-    flows = requests.post(pf + "/flows/filter", json={"limit": 200, "offset": 0}).json()
-    fr = requests.post(pf + "/flow_runs/filter", json={"deployments": {"id": {"any_": [d["id"] for d in deps]}},
-                       "sort": "START_TIME_DESC", "limit": 200}).json()
-    for d in dags["dags"]:
-        print(d["dag_id"])
+    dags, total = [], 1
+    while len(dags) < total:
+        body = s.get(af + "/api/v2/dags", params={"limit": 100, "offset": len(dags)}).json()
+        if not body["dags"]:
+            break
+        dags += body["dags"]; total = body["total_entries"]
+    last, left = {}, [d["dag_id"] for d in dags]
+    while left:
+        runs = s.post(af + "/api/v2/dags/~/dagRuns/list", json={"dag_ids": left, "order_by": "-run_after",
+                      "page_offset": 0, "page_limit": 100}).json()["dag_runs"]
+        for r in runs:
+            last.setdefault(r["dag_id"], r["state"])
+        left = [d for d in left if d not in last]
+        if len(runs) < 100:
+            break
+    def every(path):
+        items = []
+        while True:
+            batch = p.post(pf + path, json={"limit": 200, "offset": len(items)}).json()
+            items += batch
+            if len(batch) < 200:
+                return items
+    deps = every("/deployments/filter")
+    flows = {f["id"]: f["name"] for f in every("/flows/filter")}
+    flast, left = {}, [d["id"] for d in deps]
+    while left:
+        runs = p.post(pf + "/flow_runs/filter", json={"deployments": {"id": {"any_": left}},
+                      "flow_runs": {"state": {"type": {"not_any_": ["SCHEDULED"]}}},
+                      "sort": "START_TIME_DESC", "limit": 200}).json()
+        for r in runs:
+            flast.setdefault(r["deployment_id"], r["state_type"])
+        left = [d for d in left if d not in flast]
+        if len(runs) < 200:
+            break
+    for d in dags:
+        print("airflow", d["dag_id"], "yes" if d["is_paused"] else "no", last.get(d["dag_id"]) or "-", sep="\\t")
+    for d in deps:
+        name = flows.get(d["flow_id"], "?") + "/" + d["name"]
+        print("prefect", name, "yes" if d["paused"] else "no", flast.get(d["id"]) or "-", sep="\\t")
 else:
     s.get(af + "/api/v2/dags/" + mode).raise_for_status()
     r = s.post(af + "/api/v2/dags/" + mode + "/dagRuns", json={"dag_run_id": None, "logical_date": None, "conf": {}})
     r.raise_for_status(); print(r.json()["dag_run_id"])
 """
 
+GENERATOR = '''"""Generated by bench/cli_latency.py: {n} throwaway DAGs ({prefix}*). The bench removes this file when
+it ends; if a killed bench left it here, delete it (or run the bench again, which removes it first)."""
 
+import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG
+
+for _i in range({n}):
+    with DAG(
+        f"{prefix}{{_i:03d}}",
+        schedule=None,
+        start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+        catchup=False,
+        is_paused_upon_creation=True,
+        tags=["bench"],
+    ) as _dag:
+        EmptyOperator(task_id="noop")
+    globals()[_dag.dag_id] = _dag
+'''
+
+
+class BenchError(Exception):
+    """The bench cannot go on; the message is its one line."""
+
+
+@dataclass
+class Stack:
+    """The running dev stack, as the bench's own setup and cleanup talk to it."""
+
+    airflow: str
+    prefect: str
+    dag_folder: Path
+    session: requests.Session  # Airflow, with a bearer token
+
+    def af(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, f"{self.airflow}/api/v2{path}", timeout=60, **kwargs)
+
+    def pf(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return requests.request(method, f"{self.prefect}{path}", timeout=60, **kwargs)
+
+    def generated_dags(self, exclude_stale: bool = True) -> int:
+        params = {"dag_id_pattern": GEN_PREFIX, "limit": 1, "exclude_stale": exclude_stale}
+        resp = self.af("GET", "/dags", params=params)
+        resp.raise_for_status()
+        return int(resp.json()["total_entries"])
+
+    def counts(self) -> tuple[int, int]:
+        """(DAGs, deployments) the stack lists now."""
+        dags = self.af("GET", "/dags", params={"limit": 1})
+        dags.raise_for_status()
+        deps = self.pf("POST", "/deployments/count", json={})
+        deps.raise_for_status()
+        return int(dags.json()["total_entries"]), int(deps.json())
+
+
+def connect(airflow: str, prefect: str, user: str, password: str, dag_folder: Path) -> Stack:
+    try:
+        requests.get(f"{airflow}/api/v2/monitor/health", timeout=5).raise_for_status()
+        requests.get(f"{prefect}/health", timeout=5).raise_for_status()
+        tok = requests.post(
+            f"{airflow}/auth/token", json={"username": user, "password": password}, timeout=30
+        )
+    except requests.RequestException as exc:
+        raise BenchError(f"the local stack is not running ({type(exc).__name__}): `bridge dev up`") from exc
+    if tok.status_code != 201 and tok.status_code != 200:
+        raise BenchError(
+            f"airflow refused {user!r} at /auth/token ({tok.status_code}): set BRIDGE_AIRFLOW_PASSWORD"
+        )
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {tok.json()['access_token']}"
+    return Stack(airflow, prefect, dag_folder, session)
+
+
+# -- waiting, with a progress line ---------------------------------------------------------------
+def wait_for(what: str, done: Callable[[], tuple[bool, str]], timeout: float = WAIT_S) -> None:
+    """Poll ``done`` (ready?, state shown) every second; a progress line on change or every 10 s."""
+    start = time.monotonic()
+    shown, shown_at = "", 0.0
+    while True:
+        ready, state = done()
+        elapsed = time.monotonic() - start
+        if ready:
+            print(f"  {what}: {state} ({elapsed:.0f} s)", flush=True)
+            return
+        if state != shown or elapsed - shown_at >= 10:
+            print(f"  waiting for {what}: {state}, {elapsed:.0f} s", flush=True)
+            shown, shown_at = state, elapsed
+        if elapsed > timeout:
+            raise BenchError(f"gave up waiting for {what} after {timeout:.0f} s ({state})")
+        time.sleep(1.0)
+
+
+# -- the generated DAGs and deployments ----------------------------------------------------------
+def setup(stack: Stack, n: int) -> None:
+    """N DAGs and N deployments more, a few with runs: until each side lists them all."""
+    path = stack.dag_folder / GEN_FILE
+    path.write_text(GENERATOR.format(n=n, prefix=GEN_PREFIX))
+    print(f"setup: wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path} ({n} DAGs)")
+    wait_for(
+        f"airflow to list the {n} generated DAGs",
+        lambda: ((c := stack.generated_dags()) >= n, f"{c}/{n} listed"),
+    )
+    for i in range(TRIGGERED):
+        dag_id = f"{GEN_PREFIX}{i:03d}"
+        if i < TRIGGERED // 2:  # EmptyOperator only: the scheduler marks such a run success itself
+            stack.af("PATCH", f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
+        trigger: dict[str, Any] = {"dag_run_id": None, "logical_date": None, "conf": {}}
+        stack.af("POST", f"/dags/{dag_id}/dagRuns", json=trigger).raise_for_status()
+    print(f"setup: {TRIGGERED} generated DAGs triggered ({TRIGGERED // 2} unpaused, the rest stay queued)")
+
+    resp = stack.pf("POST", "/flows/", json={"name": BENCH_FLOW, "tags": ["bench"]})
+    resp.raise_for_status()
+    flow_id = resp.json()["id"]
+    for i in range(n):
+        spec: dict[str, Any] = {"name": f"bench-{i:03d}", "flow_id": flow_id, "tags": ["bench"]}
+        stack.pf("POST", "/deployments/", json={**spec, "paused": i % 2 == 1}).raise_for_status()
+        if (i + 1) % 100 == 0 or i + 1 == n:
+            print(f"  prefect deployments registered: {i + 1}/{n}", flush=True)
+    deps = stack.pf(
+        "POST", "/deployments/filter", json={"flows": {"id": {"any_": [flow_id]}}, "limit": TRIGGERED}
+    )
+    deps.raise_for_status()
+    # final states; a SCHEDULED run after a finished one (the last run skips it); a SCHEDULED one alone
+    runs = [["COMPLETED"], ["FAILED"], ["CANCELLED"], ["COMPLETED", "SCHEDULED"], ["SCHEDULED"], ["FAILED"]]
+    for dep, kinds in zip(deps.json(), runs, strict=False):
+        for kind in kinds:
+            run = {"flow_id": flow_id, "deployment_id": dep["id"], "state": {"type": kind}}
+            stack.pf("POST", "/flow_runs/", json=run).raise_for_status()
+    print(f"setup: {len(runs)} generated deployments given flow runs")
+
+
+def cleanup(stack: Stack) -> None:
+    """Remove whatever a bench generated: the DAG file, then the DAGs, the deployments and the flow."""
+    path = stack.dag_folder / GEN_FILE
+    path.unlink(missing_ok=True)
+    if stack.generated_dags(exclude_stale=False):
+        # the DAG processor must drop the file's DAGs first, or a parse in flight could bring them back
+        wait_for(
+            "airflow to drop the generated DAGs", lambda: ((c := stack.generated_dags()) == 0, f"{c} left")
+        )
+        ids: list[str] = []
+        while True:  # stale ones included; paged by what is left, as deletes shrink the list
+            params = {"dag_id_pattern": GEN_PREFIX, "limit": 100, "exclude_stale": False}
+            resp = stack.af("GET", "/dags", params=params)
+            resp.raise_for_status()
+            batch = [
+                d["dag_id"]
+                for d in resp.json()["dags"]
+                if d["dag_id"].startswith(GEN_PREFIX) and d["dag_id"] not in ids
+            ]
+            if not batch:
+                break
+            for dag_id in batch:
+                delete_dag(stack, dag_id)
+            ids += batch
+        print(f"cleanup: {len(ids)} generated DAGs deleted")
+    flows = stack.pf("POST", "/flows/filter", json={"flows": {"name": {"any_": [BENCH_FLOW]}}})
+    flows.raise_for_status()
+    for flow in flows.json():
+        gone = 0
+        while batch := stack.pf(
+            "POST", "/deployments/filter", json={"flows": {"id": {"any_": [flow["id"]]}}, "limit": 200}
+        ).json():
+            for dep in batch:
+                resp = stack.pf("DELETE", f"/deployments/{dep['id']}")
+                if resp.status_code not in (204, 404):
+                    resp.raise_for_status()
+                gone += 1
+        resp = stack.pf("DELETE", f"/flows/{flow['id']}")  # its flow runs go with it
+        if resp.status_code not in (204, 404):
+            resp.raise_for_status()
+        print(f"cleanup: {gone} generated deployments and the flow {BENCH_FLOW!r} deleted")
+
+
+def delete_dag(stack: Stack, dag_id: str) -> None:
+    for _ in range(30):  # 409 while a task instance still runs
+        resp = stack.af("DELETE", f"/dags/{dag_id}")
+        if resp.status_code in (204, 404):
+            return
+        if resp.status_code != 409:
+            resp.raise_for_status()
+        time.sleep(1.0)
+    raise BenchError(f"airflow kept refusing to delete {dag_id} (409: its tasks still run)")
+
+
+@contextmanager
+def generated(stack: Stack, n: int) -> Iterator[None]:
+    """N more DAGs and deployments for the block's duration; removed after, whatever happens."""
+    try:
+        setup(stack, n)
+        yield
+    finally:
+        # a second Ctrl-C or SIGTERM must not stop the cleanup half-way
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            print("cleanup: removing what the bench generated (Ctrl-C ignored until done)", flush=True)
+            cleanup(stack)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+# -- timing --------------------------------------------------------------------------------------
 def _once(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
-        sys.exit(f"bench: {' '.join(argv[:3])} failed: {proc.stderr.strip().splitlines()[-1:]}")
+        raise BenchError(f"{' '.join(argv[1:3])} failed: {proc.stderr.strip().splitlines()[-1:]}")
     return elapsed
 
 
@@ -64,48 +319,137 @@ def timed(argv: list[str], env: dict[str, str], runs: int) -> float:
     return statistics.median(_once(argv, env) for _ in range(runs))
 
 
+# -- the same answer -----------------------------------------------------------------------------
+def disagreements(ours: list[str], bare: list[str], env: dict[str, str]) -> list[str]:
+    """Where ``--list --json`` and the bare script differ: DAGs listed, paused, last run states."""
+    from bridge.backends import airflow, prefect
+    from bridge.backends.base import RunState
+
+    mine = json.loads(_output([*ours, "--list", "--json"], env))
+    theirs: dict[tuple[str, str], tuple[bool, str | None]] = {}
+    for line in _output([*bare, "list"], env).splitlines():
+        side, name, paused, state = line.split("\t")
+        states = airflow.STATES if side == "airflow" else prefect.STATES
+        common = None if state == "-" else states.get(state, RunState.UNKNOWN).value
+        theirs[(side, name)] = (paused == "yes", common)
+    bare_dags = {name for side, name in theirs if side == "airflow"}
+    our_dags = {row["id"] for row in mine if "airflow" in row["known_by"]}
+    found = [f"DAGs only --list shows: {sorted(our_dags - bare_dags)[:5]}"] if our_dags - bare_dags else []
+    found += [f"DAGs only bare shows: {sorted(bare_dags - our_dags)[:5]}"] if bare_dags - our_dags else []
+    for row in mine:
+        if row["stage"] == "prefect" and "prefect" in row["known_by"]:
+            key = ("prefect", row["deployment"] or row["id"])
+        elif "airflow" in row["known_by"]:
+            key = ("airflow", row["id"])
+        elif "prefect" in row["known_by"]:
+            key = ("prefect", row["id"])
+        else:
+            continue  # catalog only
+        if key in theirs and theirs[key] != (row["paused"], row["last_state"]):
+            found.append(f"{key[1]}: --list {(row['paused'], row['last_state'])}, bare {theirs[key]}")
+    return found
+
+
+def _output(argv: list[str], env: dict[str, str]) -> str:
+    proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BenchError(f"{' '.join(argv[1:4])} failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return proc.stdout
+
+
+def check_same(ours: list[str], bare: list[str], env: dict[str, str]) -> None:
+    """Both sides give the same answer (three tries: a run may change state between the two reads)."""
+    for _ in range(3):
+        found = disagreements(ours, bare, env)
+        if not found:
+            return
+        time.sleep(3.0)
+    raise BenchError(f"--list and the bare script disagree on {len(found)}: " + "; ".join(found[:5]))
+
+
+# -- the bench -----------------------------------------------------------------------------------
+Row = tuple[str, float, float]
+
+
+def bench_size(
+    stack: Stack, n: int, ours: list[str], bare: list[str], env: dict[str, str], args: Any
+) -> list[Row]:
+    dags, deps = stack.counts()
+    label = f"--list ({dags} DAGs, {deps} deployments)"
+    print(f"timing {label}, {args.runs} paired runs", flush=True)
+    check_same(ours, bare, env)
+    rows = [(label, *paired([*ours, "--list"], [*bare, "list"], env, args.runs))]
+    if n == 0:
+        trigger = ([*ours, "--dag-id", args.dag_id], [*bare, args.dag_id])
+        print(f"timing --dag-id {args.dag_id}, {args.runs} paired runs", flush=True)
+        rows.append((f"--dag-id {args.dag_id}", *paired(*trigger, env, args.runs)))
+    return rows
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM cleans up the way Ctrl-C does
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--dag-id", default="hello_bridge")
+    parser.add_argument(
+        "--size",
+        type=int,
+        action="append",
+        help="DAGs and deployments to add for a --list row (0: the stack as it is); repeatable; "
+        "default: 0 and 300",
+    )
+    parser.add_argument(
+        "--dag-folder", type=Path, default=REPO / "dags_legacy", help="the stack's DAG folder (dags_legacy/)"
+    )
     args = parser.parse_args()
+    sizes = args.size or [0, 300]
     sys.path.insert(0, str(REPO))
     from bridge import config
 
     cat = config.load()
     env = dict(os.environ)
     password = env.get("BRIDGE_AIRFLOW_PASSWORD", "admin")
-    import requests
-
-    try:
-        requests.get(f"{cat.airflow.url}/api/v2/monitor/health", timeout=5)
-        requests.get(f"{cat.prefect.url}/health", timeout=5)
-    except requests.RequestException:
-        sys.exit("bench: the local stack is not running: start it with `make up`")
+    env["BRIDGE_AIRFLOW_PASSWORD"] = password
+    signal.signal(signal.SIGTERM, _terminate)
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
         fh.write(BARE)
     bare = [PY, fh.name, cat.airflow.url, cat.prefect.url, cat.airflow.username, password]
     ours = [PY, "trigger_script.py"]
-    env["BRIDGE_AIRFLOW_PASSWORD"] = password
-    rows = [
-        ("--list", *paired([*ours, "--list"], [*bare, "list"], env, args.runs)),
-        (
-            f"--dag-id {args.dag_id}",
-            *paired([*ours, "--dag-id", args.dag_id], [*bare, args.dag_id], env, args.runs),
-        ),
-    ]
-    help_s = timed([*ours, "--help"], env, args.runs)
-    bridge_help = timed([str(REPO / ".venv" / "bin" / "bridge"), "--help"], env, args.runs)
-    print(f"{'command':<24} {'trigger_script':>14} {'bare requests':>14} {'ratio':>7}")
+    rows: list[Row] = []
+    try:
+        stack = connect(cat.airflow.url, cat.prefect.url, cat.airflow.username, password, args.dag_folder)
+        if (args.dag_folder / GEN_FILE).exists() or stack.generated_dags(exclude_stale=False):
+            print("a previous bench left its DAGs or deployments: removing them first")
+        cleanup(stack)
+        for n in sizes:
+            if n:
+                with generated(stack, n):
+                    rows += bench_size(stack, n, ours, bare, env, args)
+            else:
+                rows += bench_size(stack, n, ours, bare, env, args)
+        help_s = timed([*ours, "--help"], env, args.runs)
+        bridge_help = timed([str(REPO / ".venv" / "bin" / "bridge"), "--help"], env, args.runs)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted (what it generated is removed)", file=sys.stderr)
+        return 130
+    finally:
+        os.unlink(fh.name)
+    width = max(24, *(len(name) for name, _, _ in rows))
+    print(f"{'command':<{width}} {'trigger_script':>14} {'bare requests':>14} {'ratio':>7}")
     for name, mine, base in rows:
-        print(f"{name:<24} {mine * 1000:>11.0f} ms {base * 1000:>11.0f} ms {mine / base:>6.2f}x")
-    print(f"{'trigger_script --help':<24} {help_s * 1000:>11.0f} ms")
-    print(f"{'bridge --help':<24} {bridge_help * 1000:>11.0f} ms")
+        print(f"{name:<{width}} {mine * 1000:>11.0f} ms {base * 1000:>11.0f} ms {mine / base:>6.2f}x")
+    print(f"{'trigger_script --help':<{width}} {help_s * 1000:>11.0f} ms")
+    print(f"{'bridge --help':<{width}} {bridge_help * 1000:>11.0f} ms")
     worst = max(mine / base for _, mine, base in rows)
     print(
         f"goal <= 1.30x: {'met' if worst <= 1.3 else 'NOT met'} (worst {worst:.2f}x, median of {args.runs} runs)"
     )
-    os.unlink(fh.name)
     return 0
 
 
