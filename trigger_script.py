@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     import argparse
@@ -129,7 +129,7 @@ def main() -> int:
     )
 
 
-def _json_usage_error(message: str) -> None:
+def _json_usage_error(message: str) -> NoReturn:
     import json
 
     sys.stderr.write(f"trigger_script: {message} (see --help)\n")
