@@ -63,6 +63,7 @@ class BridgeError(Exception):
     exit_code: int = 1
     run: str | None = None  # the run this error leaves behind (pasteable: airflow:DAG/RUN), if any
     details: dict[str, Any] | None = None  # more for --json's error object (what was listed before)
+    printed: bool = False  # --json already printed an object holding this error and its exit code
 
     def about(self, run: str | None = None, **details: Any) -> BridgeError:
         """This error, naming the run it leaves behind and any details --json's error object carries."""

@@ -11,12 +11,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import REPO, VENV_PY, database_url, free_port
+from tests.helpers import REPO, VENV_PY, database_url, free_port, wait_for_dags
+from tests.zoo import DAG_IDS, Zoo
+from tests.zoo import DAGS as ZOO_DAGS
+from tests.zoo import DEPLOYMENTS as ZOO_DEPLOYMENTS
 
 # The services a fixture needs (its own and those of the fixtures it uses are both seen: a test's
 # fixturenames is the whole closure). Modules that reach a service without a fixture say so in `pytestmark`.
 FIXTURE_SERVICES = {
     "stack": ("airflow", "prefect", "sqs"),
+    "zoo": ("airflow", "prefect"),
     "data_urls": ("postgres", "mariadb"),
     "warehouse": ("postgres",),
     "source": ("mariadb",),
@@ -79,6 +83,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, data_urls: dict[str, str]) -
         sqs_port=free_port(),
         db_prefix=f"bridge_s{SESSION}",
         airflow_password=secrets.token_urlsafe(12),
+        extra_dag_folders=(ZOO_DAGS,),
     )
     try:
         devstack.up(settings, say=lambda line: print(f"[stack] {line}", file=sys.stderr))
@@ -112,3 +117,43 @@ def deployed(stack: object, stack_env: dict[str, str]) -> dict[str, str]:
     )
     assert proc.returncode == 0, f"flows.deploy failed:\n{proc.stdout}\n{proc.stderr}"
     return stack_env
+
+
+@pytest.fixture(scope="session")
+def zoo(stack: object, deployed: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Zoo:
+    """The zoo on the test stack: its DAGs parsed, its Prefect counterparts deployed, and a bridge.toml
+    that maps each zoo DAG to its deployment (stage airflow) besides the repo's own workflows."""
+    from bridge.backends.airflow import AirflowBackend
+
+    proc = subprocess.run(
+        [str(VENV_PY), "-m", "tests.zoo.deploy"],
+        cwd=REPO,
+        env=deployed,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, f"tests.zoo.deploy failed:\n{proc.stdout}\n{proc.stderr}"
+    airflow = AirflowBackend(stack.airflow_url, stack.airflow_user, stack.airflow_password)  # type: ignore[attr-defined]
+    wait_for_dags(airflow, DAG_IDS)
+    catalog = tmp_path_factory.mktemp("zoo") / "bridge.toml"
+    entries = "".join(
+        f'\n[workflows.{name.replace("-", "_")}]\ndeployment = "{name}/{name}"\nstage = "airflow"\n'
+        for name in ZOO_DEPLOYMENTS
+    )
+    catalog.write_text((REPO / "bridge.toml").read_text() + entries)
+    return Zoo({**deployed, "BRIDGE_CONFIG": str(catalog)}, catalog)
+
+
+@pytest.fixture(scope="session")
+def official(stack: object) -> object:
+    """The referee: the official apache-airflow-client, authenticated with a token it did not get from us."""
+    import airflow_client.client as ac
+    import requests
+
+    token = requests.post(
+        f"{stack.airflow_url}/auth/token",  # type: ignore[attr-defined]
+        json={"username": stack.airflow_user, "password": stack.airflow_password},  # type: ignore[attr-defined]
+        timeout=30,
+    ).json()["access_token"]
+    return ac.ApiClient(ac.Configuration(host=stack.airflow_url, access_token=token))  # type: ignore[attr-defined]

@@ -40,7 +40,7 @@ def guarded(
         return 0
     except BridgeError as exc:
         print(f"{prog}: {exc}", file=err)
-        if as_json:
+        if as_json and not exc.printed:
             _json_error(str(exc), exc.exit_code, type(exc).__name__, exc.run, exc.details)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -54,7 +54,7 @@ def shadow_replay(
     per instant (the business date each side derived, the verdict); exit 1 if a primary failed, 4 on a
     mismatch with --fail-on-mismatch."""
     from bridge import operations, replay
-    from bridge.errors import MismatchError, RunFailedError
+    from bridge.errors import BridgeError, MismatchError, RunFailedError
 
     start = replay.parse_instant(start_text, "--from")
     end = replay.parse_instant(end_text, "--to")
@@ -98,7 +98,20 @@ def shadow_replay(
     )
     report = write_report(store, backends.catalog, dag_id)
     counts = Counter(r.verdict for r in results)
-    if opts.as_json:
+    failed = [r for r in results if not r.primary.ok]
+    mismatched = [r for r in results if r.verdict == "mismatch"]
+    error: BridgeError | None = None
+    if failed:
+        error = RunFailedError(
+            f"replay {dag_id}: the primary (airflow) failed at {len(failed)} of {len(results)} instant(s), "
+            f"first {_at(failed[0])}"
+        )
+    elif opts.fail_on_mismatch and mismatched:
+        error = MismatchError(
+            f"replay {dag_id}: mismatch at {len(mismatched)} of {len(results)} instant(s), "
+            f"first {_at(mismatched[0])}"
+        )
+    if opts.as_json:  # one object, with the exit code the error below gives
         json.dump(
             {
                 "workflow": dag_id,
@@ -109,6 +122,7 @@ def shadow_replay(
                 "instants": rows,
                 "verdicts": dict(sorted(counts.items())),
                 "report": str(report),
+                "exit_code": error.exit_code if error else 0,
             },
             out,
             indent=2,
@@ -118,18 +132,9 @@ def shadow_replay(
     else:
         tally = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
         out.write(f"replayed {dag_id}: {len(results)} instant(s): {tally}; report: {report}\n")
-    failed = [r for r in results if not r.primary.ok]
-    if failed:
-        raise RunFailedError(
-            f"replay {dag_id}: the primary (airflow) failed at {len(failed)} of {len(results)} instant(s), "
-            f"first {_at(failed[0])}"
-        )
-    mismatched = [r for r in results if r.verdict == "mismatch"]
-    if opts.fail_on_mismatch and mismatched:
-        raise MismatchError(
-            f"replay {dag_id}: mismatch at {len(mismatched)} of {len(results)} instant(s), "
-            f"first {_at(mismatched[0])}"
-        )
+    if error is not None:
+        error.printed = opts.as_json
+        raise error
 
 
 def _at(result: Any) -> str:

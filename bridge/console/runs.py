@@ -176,23 +176,31 @@ def follow(backends: Any, ref: RunRef, opts: Options, out: IO[str], err: IO[str]
     obs = operations.observe(backends, ref)
     _print_observation(obs, opts.as_json, out)
     if obs.state != RunState.SUCCESS:
-        raise _failed(obs)
+        raise _failed(obs, opts.as_json)
 
 
-def _failed(obs: Observation) -> Exception:
-    """What a run that did not succeed raises (exit 1), once what it did is printed."""
+def _failed(obs: Observation, printed: bool) -> Exception:
+    """What a run that did not succeed raises (exit 1), once what it did is printed (with --json, the
+    run's object holds the error and exit code: no second object)."""
     from bridge.errors import RunFailedError
     from bridge.operations import format_run_id
 
     run = format_run_id(obs.ref)
     why = f": {obs.error}" if obs.error else ""
-    return RunFailedError(f"run {run} ended {obs.state.value}{why}").about(run)
+    error = RunFailedError(f"run {run} ended {obs.state.value}{why}").about(run)
+    error.printed = printed
+    return error
+
+
+def run_exit_code(obs: Observation) -> int:
+    """What the process exits with after printing ``obs``: 1 for a final run that did not succeed."""
+    return 1 if obs.state.is_final and obs.state != RunState.SUCCESS else 0
 
 
 def _print_observation(obs: Observation, as_json: bool, out: IO[str]) -> None:
     data = observation_dict(obs)
     if as_json:
-        json.dump(data, out, indent=2, default=str)
+        json.dump({**data, "exit_code": run_exit_code(obs)}, out, indent=2, default=str)
         out.write("\n")
         return
     duration = f" in {obs.duration:.1f} s" if obs.duration is not None else ""
@@ -236,8 +244,8 @@ def status(run_id: str, opts: Options, out: IO[str] = sys.stdout) -> None:
         return
     obs = operations.observe(backends, ref)
     _print_observation(obs, opts.as_json, out)
-    if obs.state.is_final and obs.state != RunState.SUCCESS:
-        raise _failed(obs)
+    if run_exit_code(obs):
+        raise _failed(obs, opts.as_json)
 
 
 # -- pause / resume ---------------------------------------------------------------------------------

@@ -184,7 +184,7 @@ def shadow_run(
     """Run both sides, compare, record, write the report; exit with the primary's outcome (4 on a
     mismatch with --fail-on-mismatch). The verdict line is printed before either error is raised."""
     from bridge import shadow
-    from bridge.errors import MismatchError, RunFailedError
+    from bridge.errors import BridgeError, MismatchError, RunFailedError
 
     store = store_for(backends)
     result = shadow.run(
@@ -200,16 +200,21 @@ def shadow_run(
     )
     store.record(result)
     report = write_report(store, backends.catalog, dag_id)
-    if opts.as_json:
-        json.dump(result_json(result, report), out, indent=2, ensure_ascii=False)
+    p = result.primary
+    error: BridgeError | None = None
+    if not p.ok:
+        error = RunFailedError(f"shadow {dag_id}: the primary ({p.side}) ended {p.state}").about(p.run)
+    elif opts.fail_on_mismatch and result.verdict == "mismatch":
+        error = MismatchError(f"shadow {dag_id}: {result.verdict_line}")
+    if opts.as_json:  # one object: the result, with the exit code the error below gives
+        doc = {**result_json(result, report), "exit_code": error.exit_code if error else 0}
+        json.dump(doc, out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
         out.write("".join(line + "\n" for line in result_lines(result, report)))
-    p = result.primary
-    if not p.ok:
-        raise RunFailedError(f"shadow {dag_id}: the primary ({p.side}) ended {p.state}")
-    if opts.fail_on_mismatch and result.verdict == "mismatch":
-        raise MismatchError(f"shadow {dag_id}: {result.verdict_line}")
+    if error is not None:
+        error.printed = opts.as_json
+        raise error
 
 
 def calibrate(

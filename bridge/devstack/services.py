@@ -59,7 +59,22 @@ def airflow_env(s: StackSettings, db_url: str, jwt_secret: str) -> dict[str, str
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(s.log_dir / "airflow-tasks"),
         }
     )
+    if s.extra_dag_folders:
+        env["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = dag_bundles(s)
     return env
+
+
+def dag_bundles(s: StackSettings) -> str:
+    """Airflow's dag bundle list: dags_legacy/ (the DAGS_FOLDER) and each extra folder, one bundle each."""
+    import json
+
+    local = "airflow.dag_processing.bundles.local.LocalDagBundle"
+    bundles = [{"name": "dags-folder", "classpath": local, "kwargs": {}}]
+    bundles += [
+        {"name": f"extra-{folder.name}", "classpath": local, "kwargs": {"path": str(folder)}}
+        for folder in s.extra_dag_folders
+    ]
+    return json.dumps(bundles)
 
 
 def prefect_env(s: StackSettings, db_url: str) -> dict[str, str]:

@@ -36,6 +36,8 @@ class StackSettings:
     pools: tuple[str, ...] = PREFECT_POOLS
     # Passed to every service (and so to every DAG task and flow run): e.g. the source and warehouse URLs.
     extra_env: tuple[tuple[str, str], ...] = ()
+    # More DAG folders for Airflow beside dags_legacy/ (each its own dag bundle, named after the folder).
+    extra_dag_folders: tuple[Path, ...] = ()
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> StackSettings:

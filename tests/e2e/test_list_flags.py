@@ -34,19 +34,11 @@ def env(deployed: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def official(stack) -> Callable[[], set[str]]:  # type: ignore[no-untyped-def]
+def listed_dags(official) -> Callable[[], set[str]]:  # type: ignore[no-untyped-def]
     """The DAGs Airflow itself lists, read by the official client (the referee), when called."""
-    import airflow_client.client as ac
-    import requests
     from airflow_client.client.api.dag_api import DAGApi
 
-    token = requests.post(
-        f"{stack.airflow_url}/auth/token",
-        json={"username": stack.airflow_user, "password": stack.airflow_password},
-        timeout=30,
-    ).json()["access_token"]
-    client = ac.ApiClient(ac.Configuration(host=stack.airflow_url, access_token=token))
-    return lambda: {d.dag_id for d in DAGApi(client).get_dags(limit=1000).dags}
+    return lambda: {d.dag_id for d in DAGApi(official).get_dags(limit=1000).dags}
 
 
 def rows(env: dict[str, str], *args: str) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
@@ -65,7 +57,7 @@ def known_by(listed: list[dict[str, Any]], side: str) -> set[str]:
     return {r["id"] for r in listed if side in r["known_by"]}
 
 
-def both_sides_seen(env: dict[str, str], official: Callable[[], set[str]]) -> list[dict[str, Any]]:
+def both_sides_seen(env: dict[str, str], listed_dags: Callable[[], set[str]]) -> list[dict[str, Any]]:
     """The full list once Airflow has parsed its DAGs (the referee agrees; hello_bridge is on both sides)."""
 
     def seen() -> list[dict[str, Any]] | None:
@@ -73,21 +65,21 @@ def both_sides_seen(env: dict[str, str], official: Callable[[], set[str]]) -> li
         assert proc.returncode == 0, proc.stderr
         hello = next((r for r in listed if r["id"] == "hello_bridge"), {})
         settled = (
-            hello.get("known_by") == ["airflow", "prefect"] and known_by(listed, "airflow") == official()
+            hello.get("known_by") == ["airflow", "prefect"] and known_by(listed, "airflow") == listed_dags()
         )
         return listed if settled else None
 
     return wait_for(seen, 120, "hello_bridge known by both sides")  # type: ignore[no-any-return]
 
 
-def test_url_on_list_is_the_airflow_url(env: dict[str, str], official: Callable[[], set[str]]) -> None:
-    full = both_sides_seen(env, official)
+def test_url_on_list_is_the_airflow_url(env: dict[str, str], listed_dags: Callable[[], set[str]]) -> None:
+    full = both_sides_seen(env, listed_dags)
     # bridge.toml's (here: the environment's) Airflow URL is dead; --url gives the live one, Prefect untouched
     proc, listed = rows({**env, "BRIDGE_AIRFLOW_URL": dead()}, "--url", env["BRIDGE_AIRFLOW_URL"])
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert [(r["id"], r["known_by"]) for r in listed] == [(r["id"], r["known_by"]) for r in full]
-    assert known_by(listed, "airflow") == official()
+    assert known_by(listed, "airflow") == listed_dags()
     assert "hello_bridge" in known_by(listed, "prefect")
     text = run({**env, "BRIDGE_AIRFLOW_URL": dead()}, "--list", "--url", env["BRIDGE_AIRFLOW_URL"])
     assert text.returncode == 0 and "405" not in text.stdout + text.stderr, text.stderr
@@ -95,8 +87,8 @@ def test_url_on_list_is_the_airflow_url(env: dict[str, str], official: Callable[
     assert hello.split()[-1] == "airflow,prefect"
 
 
-def test_url_names_the_backend_given(env: dict[str, str], official: Callable[[], set[str]]) -> None:
-    both_sides_seen(env, official)
+def test_url_names_the_backend_given(env: dict[str, str], listed_dags: Callable[[], set[str]]) -> None:
+    both_sides_seen(env, listed_dags)
     proc, listed = rows(
         {**env, "BRIDGE_PREFECT_URL": dead()}, "--backend", "prefect", "--url", env["BRIDGE_PREFECT_URL"]
     )
@@ -107,13 +99,13 @@ def test_url_names_the_backend_given(env: dict[str, str], official: Callable[[],
         {**env, "BRIDGE_AIRFLOW_URL": dead()}, "--backend", "airflow", "--url", env["BRIDGE_AIRFLOW_URL"]
     )
     assert proc.returncode == 0, proc.stderr
-    assert known_by(listed, "airflow") == official() and known_by(listed, "prefect") == set()
+    assert known_by(listed, "airflow") == listed_dags() and known_by(listed, "prefect") == set()
 
 
 def test_bridge_list_url_is_the_airflow_url_too(
-    env: dict[str, str], official: Callable[[], set[str]]
+    env: dict[str, str], listed_dags: Callable[[], set[str]]
 ) -> None:
-    both_sides_seen(env, official)
+    both_sides_seen(env, listed_dags)
     proc = subprocess.run(
         [BRIDGE, "list", "--json", "--url", env["BRIDGE_AIRFLOW_URL"]],
         env={**env, "BRIDGE_AIRFLOW_URL": dead()},
@@ -123,13 +115,13 @@ def test_bridge_list_url_is_the_airflow_url_too(
     )
     assert proc.returncode == 0, proc.stderr
     listed = json.loads(proc.stdout)
-    assert known_by(listed, "airflow") == official() and "hello_bridge" in known_by(listed, "prefect")
+    assert known_by(listed, "airflow") == listed_dags() and "hello_bridge" in known_by(listed, "prefect")
 
 
 def test_airflow_down_is_exit_3_after_what_prefect_knows(
-    env: dict[str, str], official: Callable[[], set[str]]
+    env: dict[str, str], listed_dags: Callable[[], set[str]]
 ) -> None:
-    both_sides_seen(env, official)
+    both_sides_seen(env, listed_dags)
     url = dead()
     proc, listed = rows(env, "--url", url)
     assert proc.returncode == 3
@@ -144,15 +136,15 @@ def test_airflow_down_is_exit_3_after_what_prefect_knows(
 
 
 def test_prefect_down_is_exit_3_after_what_airflow_knows(
-    env: dict[str, str], official: Callable[[], set[str]]
+    env: dict[str, str], listed_dags: Callable[[], set[str]]
 ) -> None:
-    both_sides_seen(env, official)
+    both_sides_seen(env, listed_dags)
     url = f"{dead()}/api"
     proc, listed = rows({**env, "BRIDGE_PREFECT_URL": url, "PREFECT_API_URL": url})
     assert proc.returncode == 3
     line = one_error_line(proc)
     assert f"prefect is unreachable at {url}" in line and "airflow is unreachable" not in line
-    assert known_by(listed, "airflow") == official() and known_by(listed, "prefect") == set()
+    assert known_by(listed, "airflow") == listed_dags() and known_by(listed, "prefect") == set()
 
 
 def test_both_down_is_exit_3_naming_both(env: dict[str, str]) -> None:

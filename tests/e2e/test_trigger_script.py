@@ -135,11 +135,55 @@ def test_backend_down(env: dict[str, str], backend: str, suffix: str) -> None:
     assert proc.returncode == 3 and f"{backend} is unreachable at {url}" in one_error_line(proc)
 
 
-def test_timeout_while_waiting_says_the_run_goes_on(env: dict[str, str]) -> None:
-    proc = run(env, "--dag-id", "hello_bridge", "--backend", "prefect", "--wait", "--timeout", "0.5")
-    assert proc.returncode == 1
+def test_timeout_while_waiting_is_exit_6_and_names_the_run(env: dict[str, str]) -> None:
+    proc = run(
+        env, "--dag-id", "hello_bridge", "--backend", "prefect", "--wait", "--timeout", "0.5", "--json"
+    )
+    assert proc.returncode == 6
     line = one_error_line(proc)
     assert "goes on" in line and "/runs/flow-run/" in line
+    error = json.loads(proc.stdout)
+    assert error["exit_code"] == 6 and error["kind"] == "WaitTimeoutError"
+    assert error["run"].startswith("prefect:") and f"bridge status {error['run']} --wait" in line
+
+
+def test_the_dev_default_password_refused_says_it_was_tried_and_how_to_give_one(
+    no_password_env: dict[str, str],
+) -> None:
+    """The test stack's password is not the dev default: none given, the default is tried and refused."""
+    proc = run(no_password_env, "--dag-id", "hello_bridge")
+    line = one_error_line(proc)
+    assert proc.returncode == 3 and "default password, tried because none was given" in line
+    assert "--password or BRIDGE_AIRFLOW_PASSWORD" in line and "on a terminal you are asked" in line
+
+
+def test_on_a_terminal_the_refused_default_is_followed_by_a_prompt(
+    no_password_env: dict[str, str], env: dict[str, str]
+) -> None:
+    import os
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: trigger_script.py on a terminal, no password given
+        os.chdir(REPO)
+        os.execvpe(PY, [PY, "trigger_script.py", "--list"], no_password_env)
+    seen = b""
+    deadline = time.monotonic() + 120
+    while b"password for" not in seen.lower() and time.monotonic() < deadline:
+        seen += os.read(fd, 1024)
+    assert b"refused the dev default" in seen, seen
+    os.write(fd, env["BRIDGE_AIRFLOW_PASSWORD"].encode() + b"\n")
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen
+    assert b"hello_bridge" in seen and env["BRIDGE_AIRFLOW_PASSWORD"].encode() not in seen
 
 
 def test_malformed_bridge_toml(env: dict[str, str], tmp_path: Path) -> None:

@@ -24,20 +24,6 @@ def prefect(stack, deployed) -> PrefectBackend:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def official(stack):  # type: ignore[no-untyped-def]
-    """The official client, authenticated with a token it did not get from us."""
-    import airflow_client.client as ac
-    import requests
-
-    token = requests.post(
-        f"{stack.airflow_url}/auth/token",
-        json={"username": stack.airflow_user, "password": stack.airflow_password},
-        timeout=30,
-    ).json()["access_token"]
-    return ac.ApiClient(ac.Configuration(host=stack.airflow_url, access_token=token))
-
-
-@pytest.fixture(scope="module")
 def airflow_run(airflow: AirflowBackend):  # type: ignore[no-untyped-def]
     wait_for_dags(airflow, ["hello_bridge"])
     ref = airflow.trigger("hello_bridge", {"name": "référence"}, f"test-{uuid.uuid4().hex[:8]}")

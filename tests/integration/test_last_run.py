@@ -32,20 +32,6 @@ def airflow(stack) -> AirflowBackend:  # type: ignore[no-untyped-def]
     return AirflowBackend(stack.airflow_url, stack.airflow_user, stack.airflow_password)
 
 
-@pytest.fixture(scope="module")
-def official(stack):  # type: ignore[no-untyped-def]
-    """The official client, authenticated with a token it did not get from us."""
-    import airflow_client.client as ac
-    import requests
-
-    token = requests.post(
-        f"{stack.airflow_url}/auth/token",
-        json={"username": stack.airflow_user, "password": stack.airflow_password},
-        timeout=30,
-    ).json()["access_token"]
-    return ac.ApiClient(ac.Configuration(host=stack.airflow_url, access_token=token))
-
-
 def _settled_dags(airflow: AirflowBackend) -> list[dict[str, Any]]:
     """Every DAG of the stack once parsing has settled (the same count three polls running)."""
     wait_for_dags(airflow, [HEAVY])
