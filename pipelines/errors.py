@@ -8,12 +8,14 @@
     ├── EventError                   a readable message whose event does not have the expected shape
     ├── BrokerUnavailableError       the broker connection failed; a reconnect may cure it
     ├── StoreUnavailableError        the outcome store failed; a retry may cure it
-    └── ExtractError                 the source could not be read to the end
+    ├── ExtractError                 the source could not be read to the end
+    └── NotOwnedError                a destructive act on a database or schema the bridge did not create
 
 Each class also derives from the builtin a caller would expect (``ValueError`` for bad input,
-``ConnectionError`` for the two transient failures, ``RuntimeError`` for an interrupted read), so code
-that catches those keeps working. Bad arguments to a function (a negative count, an unknown option) stay
-plain ``ValueError``: they are programming errors, not pipeline outcomes.
+``ConnectionError`` for the two transient failures, ``RuntimeError`` for an interrupted read,
+``PermissionError`` for a refusal), so code that catches those keeps working. Bad arguments to a function
+(a negative count, an unknown option) stay plain ``ValueError``: they are programming errors, not
+pipeline outcomes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "InvalidQueueNameError",
     "InvalidTargetError",
     "MalformedMessageError",
+    "NotOwnedError",
     "PipelineError",
     "StoreUnavailableError",
 ]
@@ -65,3 +68,8 @@ class StoreUnavailableError(PipelineError, ConnectionError):
 
 class ExtractError(PipelineError, RuntimeError):
     """The source could not be read to the end (SQL error, lost connection, killed client)."""
+
+
+class NotOwnedError(PipelineError, PermissionError):
+    """A seeder, reset or teardown would drop or rewrite a database or schema the bridge did not create
+    (no ``bridge_owned`` marker): refused in one line naming it and the override (``--i-own-this-database``)."""

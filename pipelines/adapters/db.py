@@ -11,7 +11,6 @@ is, never closed, but committed), a URL string, or ``None`` (the URL from the en
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ import pymysql
 from psycopg import sql
 from pymysql.connections import Connection as MySQLConnection
 
+from pipelines.adapters import ownership
 from pipelines.common.tables import quote_mysql
 from pipelines.errors import DatabaseUrlError
 
@@ -196,25 +196,29 @@ def warehouse_connection(warehouse: WarehouseLike) -> Iterator[psycopg.Connectio
 
 
 def ensure_source_database(url: str | None = None) -> str:
-    """Create the source database (utf8mb4) if it does not exist; return its name."""
+    """Create the source database (utf8mb4) if it does not exist; return its name. A database created
+    here is marked as the bridge's own (``pipelines.adapters.ownership``), one that existed is left as is."""
     name = _require_database(_source(url))
     conn = connect_source(url, use_database=False)
     try:
         with conn.cursor() as cur:
-            cur.execute(
+            created = cur.execute(
                 f"CREATE DATABASE IF NOT EXISTS {quote_mysql(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
             )
         conn.commit()
+        if created:  # 1 row affected: this call created it (0 and a warning when it existed)
+            ownership.mark_database(conn, name)
     finally:
         conn.close()
     return name
 
 
-def drop_source_database(url: str) -> None:
-    """Drop the source database if it exists (test teardown)."""
+def drop_source_database(url: str, *, i_own_this_database: bool = False) -> None:
+    """Drop the source database if it exists (test teardown); only the bridge's own unless overridden."""
     name = _require_database(_source(url))
     conn = connect_source(url, use_database=False)
     try:
+        ownership.require_owned(conn, "drop", database=name, override=i_own_this_database)
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS {quote_mysql(name)}")
         conn.commit()
@@ -223,7 +227,7 @@ def drop_source_database(url: str) -> None:
 
 
 def ensure_warehouse_database(url: str | None = None) -> str:
-    """Create the warehouse database if it does not exist; return its name.
+    """Create the warehouse database if it does not exist, marked as the bridge's own; return its name.
 
     Only when the database is missing, connects to the maintenance database (``postgres``; ``dev`` on
     Redshift) to create it.
@@ -238,15 +242,20 @@ def ensure_warehouse_database(url: str | None = None) -> str:
             raise
     with connect_warehouse(url, database=_MAINTENANCE_DB[parsed.dialect]) as conn:
         conn.autocommit = True
-        with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # created concurrently: fine
+        try:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except psycopg.errors.DuplicateDatabase:  # created concurrently: its creator marks it
+            return name
+        ownership.mark_database(conn, name)
     return name
 
 
-def drop_warehouse_database(url: str) -> None:
-    """Drop the warehouse database if it exists, closing its sessions (PostgreSQL >= 13; test teardown)."""
+def drop_warehouse_database(url: str, *, i_own_this_database: bool = False) -> None:
+    """Drop the warehouse database if it exists, closing its sessions (PostgreSQL >= 13; test teardown);
+    only the bridge's own unless overridden."""
     parsed = _warehouse(url)
     name = _require_database(parsed)
     with connect_warehouse(url, database=_MAINTENANCE_DB[parsed.dialect]) as conn:
         conn.autocommit = True
+        ownership.require_owned(conn, "drop", database=name, override=i_own_this_database)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -78,7 +78,10 @@ def create_table(table: str, without: Collection[str] = ()) -> str:
 
 
 def create_statements(tables: Sequence[str], *, without: Collection[str] = ()) -> list[str]:
-    """Drop ``tables`` (children first), then create them (parents first)."""
+    """Drop ``tables`` (children first), then create them (parents first).
+
+    The statements destroy what those tables hold: run them only through ``devkit.catalog_seed.replace_tables``,
+    which first checks the database is the bridge's own (``pipelines.adapters.ownership.require_owned``)."""
     unknown = set(tables) - set(SOURCE_TABLES)
     if unknown:
         raise ValueError(f"unknown source table(s) {sorted(unknown)}; known: {list(SOURCE_TABLES)}")
