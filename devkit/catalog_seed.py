@@ -1,7 +1,8 @@
 """Deterministic seed of the MySQL products catalogue: ``categories``, ``products``, ``promotions``.
 
 The same ``(rows, seed, anchor)`` always produces byte-identical tables (``random.Random(seed)``, values
-drawn in a fixed order, costs built from integer cents). Reseeding drops and recreates the three tables.
+drawn in a fixed order, costs built from integer cents). Reseeding drops and recreates the three tables,
+in a database the bridge created only (``replace_tables``; ``i_own_this_database`` overrides).
 
 ``updated_at`` is spread over the ``HISTORY_DAYS`` days before ``anchor`` (naive, UTC); promotions start
 around ``anchor``. Dirty rows, each kind on about the share of products given in ``DIRTY_RATES`` (at
@@ -22,6 +23,7 @@ from decimal import Decimal
 
 from pymysql.connections import Connection as MySQLConnection
 
+from pipelines.adapters import ownership
 from pipelines.adapters.db import SourceLike, ensure_source_database, source_connection
 from pipelines.common.source_schema import PRODUCT_DETAIL_COLUMNS, create_statements
 from pipelines.common.summary import checksum_rows, combine_checksums
@@ -165,13 +167,32 @@ def generate_promotions(rows: int, rng: random.Random, anchor: date) -> list[tup
     return promotions
 
 
+def replace_tables(
+    conn: MySQLConnection, statements: list[str], *, i_own_this_database: bool = False
+) -> None:
+    """Run a seeder's ``DROP TABLE`` / ``CREATE TABLE`` statements (``source_schema.create_statements``),
+    and commit; first refuse (``NotOwnedError``) unless the connection's database is the bridge's own or
+    ``i_own_this_database`` says the caller owns it."""
+    ownership.require_owned(conn, "drop and recreate tables in", override=i_own_this_database)
+    with conn.cursor() as cur:
+        for statement in statements:
+            cur.execute(statement)
+    conn.commit()
+
+
 def seed_products(
-    conn_or_url: SourceLike, rows: int, seed: int, *, anchor: datetime = DEFAULT_ANCHOR
+    conn_or_url: SourceLike,
+    rows: int,
+    seed: int,
+    *,
+    anchor: datetime = DEFAULT_ANCHOR,
+    i_own_this_database: bool = False,
 ) -> dict[str, object]:
     """Replace the catalogue with ``rows`` products generated from ``seed``; return a summary.
 
     ``conn_or_url``: an open pymysql connection, a ``mysql://`` URL (the database is created if missing)
-    or ``None`` (``$BRIDGE_SOURCE_URL``). The summary holds the row counts per table, the count per dirty
+    or ``None`` (``$BRIDGE_SOURCE_URL``); a database the bridge did not create is refused unless
+    ``i_own_this_database`` (``replace_tables``). The summary holds the row counts per table, the count per dirty
     kind, and ``checksum``: the sha256 of the three tables as read back (``pipelines.common.summary``).
     """
     if rows < 0:
@@ -184,9 +205,8 @@ def seed_products(
     if not isinstance(conn_or_url, MySQLConnection):
         ensure_source_database(conn_or_url)
     with source_connection(conn_or_url) as conn:
+        replace_tables(conn, _DDL, i_own_this_database=i_own_this_database)
         with conn.cursor() as cur:
-            for statement in _DDL:
-                cur.execute(statement)
             for table, values in (
                 ("categories", categories),
                 ("products", products),

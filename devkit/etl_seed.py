@@ -4,7 +4,7 @@
 Compatible with scenario 1 (``devkit.catalog_seed``): ``categories`` and ``promotions`` have its columns, and
 ``products`` has its eight columns first, then ``description`` (TEXT), ``weight_kg`` (DECIMAL(10,3)) and
 ``created_at`` (DATETIME(6)); scenario 1 reads only its own columns, so its pipelines run on this source.
-Seeding replaces all five tables.
+Seeding replaces all five tables, in a database the bridge created only (``catalog_seed.replace_tables``).
 
 The same ``(rows, seed, orders, anchor)`` always gives byte-identical tables: one ``random.Random(seed)``
 per table (the rows: ``devkit.etl_generate``). Rows are generated and loaded in chunks (``LOAD DATA LOCAL
@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import pymysql
 
-from devkit.catalog_seed import DEFAULT_ANCHOR
+from devkit.catalog_seed import DEFAULT_ANCHOR, replace_tables
 from devkit.etl_generate import (
     STATUSES,
     TRICKY_TEXT,
@@ -34,6 +34,7 @@ from devkit.etl_generate import (
     order_total,
     tsv_field,
 )
+from pipelines.adapters import ownership
 from pipelines.adapters.db import connect_source, ensure_source_database
 from pipelines.common.source_schema import create_statements
 from pipelines.common.tables import quote_mysql
@@ -99,11 +100,13 @@ def seed_etl(
     promotions: int | None = None,
     anchor: datetime = DEFAULT_ANCHOR,
     progress: Callable[[str, int], None] | None = None,
+    i_own_this_database: bool = False,
 ) -> dict[str, object]:
     """Replace the five source tables with ``rows`` products, ``orders`` orders (default: ``rows``) with
     1-5 items each, and ``promotions`` promotions (default ``rows // 20``), all drawn from ``seed``.
 
-    ``url``: a ``mysql://`` URL (the database is created if missing) or None (``$BRIDGE_SOURCE_URL``).
+    ``url``: a ``mysql://`` URL (the database is created if missing) or None (``$BRIDGE_SOURCE_URL``); a
+    database the bridge did not create is refused unless ``i_own_this_database``.
     ``progress(table, rows_so_far)`` is called after each loaded chunk. Returns a summary: the row count
     and a sha256 of the generated data per table, and one ``checksum`` over them.
     """
@@ -114,10 +117,7 @@ def seed_etl(
     ensure_source_database(url)
     conn = _connect(url)
     try:
-        with conn.cursor() as cur:
-            for statement in _DDL:
-                cur.execute(statement)
-        conn.commit()
+        replace_tables(conn, _DDL, i_own_this_database=i_own_this_database)
         with tempfile.TemporaryDirectory(prefix="bridge-seed-") as tmpdir:
             writers = {
                 name: _TableWriter(conn, name, width, tmpdir)
@@ -170,17 +170,20 @@ def late_order_updates(
     seed: int,
     *,
     at: datetime = DEFAULT_ANCHOR + timedelta(days=1),
+    i_own_this_database: bool = False,
 ) -> dict[str, object]:
     """Late changes to the orders, deterministic for the same arguments and source:
 
     ``updated`` existing orders (any age) get a new status, note, one more unit on line 1, their last line
     removed when they have several, a recomputed total and ``updated_at`` = ``at`` + i microseconds;
     ``inserted`` new orders (ids after the largest) arrive with ``updated_at`` after ``at`` too.
-    Returns ``{"updated_ids": [...], "inserted_ids": [...]}``.
+    Returns ``{"updated_ids": [...], "inserted_ids": [...]}``. Only in a database the bridge created,
+    unless ``i_own_this_database``.
     """
     rng = random.Random(f"{seed}:late")
     conn = _connect(url)
     try:
+        ownership.require_owned(conn, "rewrite orders in", override=i_own_this_database)
         with conn.cursor() as cur:
             cur.execute("SELECT COALESCE(MAX(id), 0), (SELECT COUNT(*) FROM products) FROM orders")
             row = cur.fetchone()
