@@ -276,12 +276,19 @@ def seed() -> None:
 @click.option("--rows", default=500, show_default=True, type=click.IntRange(1))
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int)
 @click.option("--url", help="Source URL (default BRIDGE_SOURCE_URL or the local MariaDB).")
+@click.option(
+    "--i-own-this-database",
+    "i_own_this_database",
+    is_flag=True,
+    help="Drop and reseed its tables even if the bridge did not create the database (no bridge_owned marker).",
+)
 @handle_errors
-def seed_products_cmd(rows: int, seed_value: int, url: str | None) -> None:
-    """The products catalogue of scenario 1 (categories, products, promotions, some dirty rows)."""
+def seed_products_cmd(rows: int, seed_value: int, url: str | None, i_own_this_database: bool) -> None:
+    """The products catalogue of scenario 1 (categories, products, promotions, some dirty rows).
+    Drops and recreates those tables: only in a database the bridge created."""
     from bridge import console
 
-    console.seed_products(rows, seed_value, url)
+    console.seed_products(rows, seed_value, url, i_own_this_database=i_own_this_database)
 
 
 @seed.command("etl")
@@ -289,12 +296,21 @@ def seed_products_cmd(rows: int, seed_value: int, url: str | None) -> None:
 @click.option("--orders", type=click.IntRange(0), help="Orders (default: as many as products).")
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int)
 @click.option("--url", help="Source URL (default BRIDGE_SOURCE_URL or the local MariaDB).")
+@click.option(
+    "--i-own-this-database",
+    "i_own_this_database",
+    is_flag=True,
+    help="Drop and reseed its tables even if the bridge did not create the database (no bridge_owned marker).",
+)
 @handle_errors
-def seed_etl_cmd(rows: int, orders: int | None, seed_value: int, url: str | None) -> None:
-    """Scenario 3's source: products, categories, promotions, orders and order items."""
+def seed_etl_cmd(
+    rows: int, orders: int | None, seed_value: int, url: str | None, i_own_this_database: bool
+) -> None:
+    """Scenario 3's source: products, categories, promotions, orders and order items.
+    Drops and recreates those tables: only in a database the bridge created."""
     from bridge import console
 
-    console.seed_etl(rows, seed_value, orders, url)
+    console.seed_etl(rows, seed_value, orders, url, i_own_this_database=i_own_this_database)
 
 
 @seed.command("queue")
@@ -331,12 +347,20 @@ def seed_queue_cmd(
 
 
 @main.command("demo")
+@click.option(
+    "--i-own-this-database",
+    "i_own_this_database",
+    is_flag=True,
+    help="Reseed the source and reset the demo targets even where the bridge did not create them.",
+)
 @handle_errors
-def demo_cmd() -> None:
-    """Show what each orchestrator of the local stack knows, with both UIs' URLs."""
+def demo_cmd(i_own_this_database: bool) -> None:
+    """Show what each orchestrator knows, then reseed the source (BRIDGE_SOURCE_URL), reset the demo
+    targets (BRIDGE_WAREHOUSE_URL), shadow-run every workflow and write the report. Drops tables and
+    schemas: only in databases the bridge created (else refused, exit 2)."""
     from bridge import console
 
-    console.demo(_options())
+    console.demo(_options(), i_own_this_database=i_own_this_database)
 
 
 def _print_status(statuses: list[Any]) -> None:

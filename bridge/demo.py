@@ -52,22 +52,24 @@ class DemoRow:
         return self.wall_s - max(sides) if sides else None
 
 
-def seed_sources(say: Callable[[str], None]) -> None:
+def seed_sources(say: Callable[[str], None], *, i_own_this_database: bool = False) -> None:
     """The source for every scenario: products, categories and promotions (scenario 1) plus orders and
-    order items (scenario 3), one deterministic seed."""
+    order items (scenario 3), one deterministic seed. Only in a source database the bridge created
+    (``NotOwnedError`` otherwise) unless ``i_own_this_database``."""
     from devkit.etl_seed import seed_etl
     from pipelines.adapters import db
 
     url = db.source_url()
     db.ensure_source_database(url)
     db.ensure_warehouse_database(db.warehouse_url())
-    seed_etl(url, DEMO_ROWS, DEMO_SEED)
+    seed_etl(url, DEMO_ROWS, DEMO_SEED, i_own_this_database=i_own_this_database)
     say(f"seeded {db.DatabaseUrl.parse(url).render()}: {DEMO_ROWS} products and orders, seed {DEMO_SEED}")
 
 
 def fill_queues(catalog: Any, sqs_endpoint: str, say: Callable[[str], None]) -> None:
     """Empty the demo streams, then publish the same order events to the primary's and the shadow's queue
-    of each broker (a few poison and malformed ones included: they must end in both dead-letter queues)."""
+    of each broker (a few poison and malformed ones included: they must end in both dead-letter queues).
+    Only the demo's own streams are deleted: their names (``DEMO_CONF``) are fixed, none a user's."""
     from devkit.producer import publish_orders
     from pipelines.adapters import rabbitmq_admin, sqs_admin
 
@@ -95,12 +97,17 @@ def fill_queues(catalog: Any, sqs_endpoint: str, say: Callable[[str], None]) -> 
         )
 
 
-def reset_targets(catalog: Any, say: Callable[[str], None]) -> None:
+def reset_targets(catalog: Any, say: Callable[[str], None], *, i_own_this_database: bool = False) -> None:
     """Drop the demo's primary targets and their shadows: both sides start from the same empty state.
-    (A stateful workflow - a watermark, a merge - only compares fairly from equal starting states.)"""
+    (A stateful workflow - a watermark, a merge - only compares fairly from equal starting states.)
+
+    Only schemas of the bridge's own: in a warehouse database it created, or marked when it created them;
+    each is checked before any is dropped (``NotOwnedError`` names the first that is not), unless
+    ``i_own_this_database``. In a warehouse database of someone else's, each schema is created again at
+    once, marked, so the next demo may reset it."""
     from psycopg import sql
 
-    from pipelines.adapters import db
+    from pipelines.adapters import db, ownership
 
     schemas = set()
     for dag_id, conf in DEMO_CONF.items():
@@ -108,7 +115,13 @@ def reset_targets(catalog: Any, say: Callable[[str], None]) -> None:
             schemas |= {conf["target"], catalog.entry(dag_id).shadow.shadow_target(conf["target"])}
     with db.warehouse_connection(catalog.warehouse_url or db.warehouse_url()) as conn:
         for schema in sorted(schemas):
+            ownership.require_schema_owned(conn, schema, override=i_own_this_database)
+        ours = bool(ownership.database_owned(conn))
+        for schema in sorted(schemas):
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+            if not ours:
+                conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+                ownership.mark_schema(conn, schema)
         conn.commit()
     say(f"reset demo targets: {', '.join(sorted(schemas))}")
 

@@ -41,15 +41,23 @@ def parity(dag_id: str, n: int, opts: Options, out: IO[str] = sys.stdout) -> Non
         raise ScheduleMismatchError(f"{dag_id}: the schedules differ ({result.verdict})")
 
 
-def seed_products(rows: int, seed: int, url: str | None, out: IO[str] = sys.stdout) -> None:
-    """Fill the source database with the deterministic products catalogue."""
+def seed_products(
+    rows: int,
+    seed: int,
+    url: str | None,
+    out: IO[str] = sys.stdout,
+    *,
+    i_own_this_database: bool = False,
+) -> None:
+    """Fill the source database with the deterministic products catalogue (only one the bridge created,
+    unless ``i_own_this_database``)."""
     from devkit.catalog_seed import seed_products as fill
     from pipelines.adapters import db
 
     target = url or db.source_url()
     with database_errors(db.DatabaseUrl.parse(target).render()):
         db.ensure_source_database(target)
-        summary = fill(target, rows, seed)
+        summary = fill(target, rows, seed, i_own_this_database=i_own_this_database)
     out.write(
         f"seeded {db.DatabaseUrl.parse(target).render()} with seed {seed}: "
         f"{json.dumps(summary, default=str, sort_keys=True)}\n"
@@ -63,8 +71,11 @@ def seed_etl(
     url: str | None,
     out: IO[str] = sys.stdout,
     err: IO[str] = sys.stderr,
+    *,
+    i_own_this_database: bool = False,
 ) -> None:
-    """Fill the source with products, categories, promotions, orders and order items (scenario 3)."""
+    """Fill the source with products, categories, promotions, orders and order items (scenario 3); only
+    in a database the bridge created, unless ``i_own_this_database``."""
     from devkit.etl_seed import seed_etl as fill
     from pipelines.adapters import db
 
@@ -80,20 +91,26 @@ def seed_etl(
             last[0] = time.monotonic()
 
     with database_errors(where):
-        summary = fill(target, rows, seed, orders=orders, progress=progress)
+        summary = fill(
+            target, rows, seed, orders=orders, progress=progress, i_own_this_database=i_own_this_database
+        )
     out.write(f"seeded {where} with seed {seed}: {json.dumps(summary, default=str, sort_keys=True)}\n")
 
 
 @contextmanager
 def database_errors(where: str) -> Iterator[None]:
-    """A database or broker error becomes one BridgeError line naming the (password-free) place."""
+    """A database or broker error becomes one BridgeError line naming the (password-free) place; a refusal
+    to touch a database the bridge did not create is its own line (exit 2)."""
     import psycopg
     import pymysql
 
     from bridge.errors import DatabaseUnavailableError, UsageError
+    from pipelines.errors import NotOwnedError
 
     try:
         yield
+    except NotOwnedError as exc:
+        raise UsageError(str(exc)) from exc
     except (pymysql.err.OperationalError, psycopg.OperationalError, ConnectionError) as exc:
         raise DatabaseUnavailableError(f"cannot use {where}: {str(exc).splitlines()[0]}") from exc
     except (pymysql.err.MySQLError, psycopg.Error, ValueError) as exc:

@@ -11,8 +11,16 @@ from bridge.console.runs import list_workflows
 from bridge.console.shadow import ShadowProgress, store_for, write_report
 
 
-def demo(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> None:
-    """What each orchestrator knows, then the main job: seed, shadow-run every workflow, summary, report."""
+def demo(
+    opts: Options,
+    out: IO[str] = sys.stdout,
+    err: IO[str] = sys.stderr,
+    *,
+    i_own_this_database: bool = False,
+) -> None:
+    """What each orchestrator knows, then the main job: seed, shadow-run every workflow, summary, report.
+    The source is reseeded and the demo targets reset only where the bridge created them, unless
+    ``i_own_this_database``."""
     from bridge import demo as demo_mod
 
     backends = backends_for(opts)
@@ -31,8 +39,8 @@ def demo(opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) ->
         err.write(line + "\n")
 
     with database_errors("the demo's source and warehouse"):
-        demo_mod.seed_sources(say)
-        demo_mod.reset_targets(backends.catalog, say)
+        demo_mod.seed_sources(say, i_own_this_database=i_own_this_database)
+        demo_mod.reset_targets(backends.catalog, say, i_own_this_database=i_own_this_database)
         from bridge.devstack import StackSettings
 
         demo_mod.fill_queues(backends.catalog, StackSettings.from_env().sqs_url, say)
