@@ -73,6 +73,11 @@ test-unit: setup ## fast: logic only, no services
 test-integration: setup
 	$(PYTEST) -q -m "integration or e2e or fidelity"
 
-clean: down ## stop the stack and remove its state, databases and the environments
-	@test ! -x $(VENV)/bin/python || $(VENV)/bin/python -c "from bridge import devstack; devstack.drop_databases(devstack.StackSettings.from_env())" || true
-	rm -rf .bridge $(VENV) $(AVENV)
+# Drops only the databases the bridge marked as its own (a refusal names the database and stops here;
+# I_OWN_THIS_DATABASE=1 drops it anyway). The shadow history (.bridge/history.db) stays unless ALL=1.
+clean: down ## stop the stack, drop its own databases, remove its state and the environments; keeps the history store unless ALL=1
+	@test ! -x $(VENV)/bin/python || $(VENV)/bin/python -m bridge.devstack.clean $(if $(I_OWN_THIS_DATABASE),--i-own-this-database)
+	@if [ -n "$(ALL)" ]; then rm -rf .bridge; \
+	elif [ -d .bridge ]; then find .bridge -mindepth 1 -maxdepth 1 ! -name 'history.db*' -exec rm -rf {} +; \
+	  if [ -e .bridge/history.db ]; then echo "kept the history store .bridge/history.db (make clean ALL=1 removes it)"; fi; fi
+	rm -rf $(VENV) $(AVENV)

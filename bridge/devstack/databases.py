@@ -24,20 +24,37 @@ def postgres_reachable(admin_url: str | None) -> bool:
 
 
 def ensure_database(admin_url: str, dbname: str) -> None:
-    """CREATE DATABASE dbname if it does not exist yet."""
+    """CREATE DATABASE dbname if it does not exist yet, marked as the bridge's own (its comment)."""
     import psycopg
     from psycopg import sql
+
+    from pipelines.adapters import ownership
 
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+            ownership.mark_database(conn, dbname)
 
 
-def drop_database(admin_url: str, dbname: str) -> None:
+def drop_database(
+    admin_url: str, dbname: str, *, i_own_this_database: bool = False, override_hint: str = ""
+) -> None:
+    """DROP DATABASE dbname if it exists: only one the bridge marked as its own (or the dev stack's default
+    names), else a UsageError naming it and ``override_hint`` (default: pass --i-own-this-database)."""
     import psycopg
     from psycopg import sql
 
+    from bridge.errors import UsageError
+    from pipelines.adapters import ownership
+    from pipelines.errors import NotOwnedError
+
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        try:
+            ownership.require_owned(
+                conn, "drop", database=dbname, override=i_own_this_database, override_hint=override_hint
+            )
+        except NotOwnedError as exc:
+            raise UsageError(str(exc)) from exc
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
 
