@@ -25,6 +25,7 @@ from bridge.errors import BridgeError, DatabaseUnavailableError, UnknownWorkflow
 from bridge.operations import Backends, ensure_startable, format_run_id, new_correlation_id
 
 SideProgress = Callable[[str, RunStatus, float], None]
+UNREADABLE = "unreadable"  # a side's state: it succeeded, and the bridge could not read its values
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class SideOutcome:
     """What one side did, as far as the shadow run could tell."""
 
     side: str
-    state: str  # a RunState value, or "unavailable" / "timeout" / "error"
+    state: str  # a RunState value, or "unavailable" / "timeout" / "error" / "unreadable" (see _outcome)
     run: str | None = None
     start: datetime | None = None
     end: datetime | None = None
@@ -94,14 +95,22 @@ class ShadowResult:
 
 
 def _outcome(side: str, obs: Observation, doc: Mapping[str, Any], elapsed: float) -> SideOutcome:
+    """A side that succeeded but whose values the bridge could not read is ``unreadable``, with the
+    reason naming the storage: it fails the shadow (``decide``), never a mismatch of unread values."""
+    from bridge.backends.results import unreadable_reasons
+
+    state, error = obs.state.value, obs.error
+    reasons = unreadable_reasons([doc.get("tasks"), doc.get("result")])
+    if obs.state == RunState.SUCCESS and reasons:
+        state, error = UNREADABLE, error or reasons[0]
     return SideOutcome(
         side,
-        obs.state.value,
+        state,
         format_run_id(obs.ref),
         obs.start,
         obs.end,
         obs.url,
-        obs.error,
+        error,
         doc,
         obs.ref,
         elapsed,
@@ -256,8 +265,9 @@ def compare(
     noise: Sequence[NoiseSpread],
     conf: Mapping[str, Any],
 ) -> tuple[list[Difference], list[TableDiff]]:
-    """Value differences of the two documents, and every table the run wrote (both sides ok only)."""
-    if primary.document is None or shadow.document is None:
+    """Value differences of the two documents, and every table the run wrote (both sides ok only). A side
+    whose values could not be read is not compared: its outcome says why."""
+    if primary.document is None or shadow.document is None or UNREADABLE in (primary.state, shadow.state):
         return [], []
     s = entry.shadow
     a = normalize(primary.document, identity(primary, targets.primary), s.unordered)

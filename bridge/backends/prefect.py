@@ -2,16 +2,15 @@
 
 Workflows are deployments, named ``flow-name/deployment-name``. The correlation id is the flow run's
 idempotency key (a repeated trigger returns the same run) and a tag. Results are read from where the flow
-persisted them: with the JSON serializer and local storage, the state's ``storage_key`` is a JSON file.
+persisted them, through the storage the result record names (``bridge.backends.results``: local files,
+S3; any other storage is named in an unreadable value, never a silent mismatch).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -29,6 +28,8 @@ from bridge.backends.base import (
     poll_until_final,
 )
 from bridge.backends.http import RestClient
+from bridge.backends.results import read_result as read_result
+from bridge.backends.results import unreadable_reasons
 from bridge.backends.task_states import merge_map_states
 from bridge.errors import BackendError, NotFoundError, RejectedError, UnknownWorkflowError, UsageError
 
@@ -73,6 +74,21 @@ class PrefectBackend:
         self.client = RestClient(
             "prefect", self.api_url, BearerTokenAuth(api_key) if api_key else None, timeout
         )
+        self._blocks: dict[str, Mapping[str, Any]] = {}
+
+    # -- results --------------------------------------------------------------------------------
+    def read_result(self, state: Mapping[str, Any] | None) -> Any:
+        """The value a run's ``state`` persisted, read from the storage its record names."""
+        return read_result(state, self.block_document)
+
+    def block_document(self, block_id: str) -> Mapping[str, Any]:
+        """A block document with its secrets (a result storage's credentials), read once per backend."""
+        if block_id not in self._blocks:
+            doc = self.client.get(
+                f"/block_documents/{quote(block_id, safe='')}", params={"include_secrets": "true"}
+            )
+            self._blocks[block_id] = dict(doc)
+        return self._blocks[block_id]
 
     # -- workflows ------------------------------------------------------------------------------
     def list_workflows(self) -> list[Workflow]:
@@ -228,7 +244,7 @@ class PrefectBackend:
         grouped: dict[str, list[tuple[str, Any]]] = {}
         for tr in task_runs:  # a task called (or mapped) several times keeps every value, in call order
             grouped.setdefault(_RUN_SUFFIX.sub("", tr["name"]), []).append(
-                (tr.get("state_name") or tr.get("state_type") or "Unknown", read_result(tr.get("state")))
+                (tr.get("state_name") or tr.get("state_type") or "Unknown", self.read_result(tr.get("state")))
             )
         tasks = {}
         for name, calls in grouped.items():
@@ -241,14 +257,18 @@ class PrefectBackend:
                 per_call,
             )
         flow_state = status.raw.get("state") or {}
+        result = self.read_result(flow_state)
         error = None
         if status.state in (RunState.FAILED, RunState.CANCELLED):
             error = flow_state.get("message") or status.raw.get("state_name")
+        elif unreadable := unreadable_reasons([result, *(t.value for t in tasks.values())]):
+            more = f" (and {len(unreadable) - 1} more values)" if len(unreadable) > 1 else ""
+            error = unreadable[0] + more
         return Observation(
             ref,
             status.state,
             tasks,
-            read_result(flow_state),
+            result,
             status.start,
             status.end,
             error,
@@ -328,25 +348,3 @@ def _by_name(name: str) -> RunState:
         "retrying": RunState.RUNNING,
         "late": RunState.QUEUED,
     }.get(name.lower(), RunState.UNKNOWN)
-
-
-def read_result(state: Mapping[str, Any] | None) -> Any:
-    """The value a flow or task run persisted, read from its JSON result file; None if there is none."""
-    data = (state or {}).get("data")
-    if not isinstance(data, Mapping) or "storage_key" not in data:
-        return data
-    if data.get("storage_block_id"):
-        return {"unreadable_result": f"stored in block {data['storage_block_id']}"}
-    path = Path(data["storage_key"])
-    try:
-        text = path.read_text()
-    except OSError:
-        return {"unreadable_result": f"no file at {path}"}
-    value = json.loads(text)
-    # A task's file is a result record: metadata plus the value as the serializer wrote it.
-    if isinstance(value, dict) and set(value) == {"metadata", "result"}:
-        serializer = (value["metadata"].get("serializer") or {}).get("type")
-        if serializer != "json":
-            return {"unreadable_result": f"serialized with {serializer}; persist results as JSON"}
-        return json.loads(value["result"]) if isinstance(value["result"], str) else value["result"]
-    return value
