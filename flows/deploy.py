@@ -84,6 +84,7 @@ def deploy_one(spec: DeploymentSpec, *, source: str | Path = REPO_ROOT, paused: 
         schedule=schedule,
         concurrency_limit=spec.concurrency_limit,
         parameters=dict(spec.parameters),
+        job_variables=dict(spec.job_variables) or None,
         tags=list(spec.tags),
         description=spec.description,
         paused=paused,

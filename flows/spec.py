@@ -28,6 +28,9 @@ class DeploymentSpec:
     tags: tuple[str, ...] = ()
     parameters: Mapping[str, Any] = field(default_factory=dict)
     description: str | None = None
+    #: The work pool's job variables for this deployment, e.g. ``{"env": {...}}`` for its runs' environment
+    #: (``PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK``: where its results are persisted).
+    job_variables: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -37,7 +40,7 @@ class DeploymentSpec:
     def of(cls, workflow_id: str, module: str, **options: Any) -> DeploymentSpec:
         """The deployment of the registered workflow ``workflow_id`` whose flow is the function of that
         name in ``module`` (a dotted module of this repository, e.g. ``__name__``); ``options``: the
-        other fields (``work_pool``, ``concurrency_limit``, ``parameters``)."""
+        other fields (``work_pool``, ``concurrency_limit``, ``parameters``, ``job_variables``)."""
         wf = workflow(workflow_id)
         return cls(
             flow_name=wf.flow_name,
