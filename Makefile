@@ -54,6 +54,7 @@ demo: setup ## build, start the stack, register the flows, show what each orches
 	$(VENV)/bin/bridge dev up
 	$(VENV)/bin/python -m flows.deploy
 	$(VENV)/bin/bridge demo
+	$(VENV)/bin/bridge check  # every port against the shadow contract; each deployment has run by now
 
 # The gates, each named as it runs; the first that fails stops `make check` and so `make test` (and CI).
 check: $(VENV)/.synced ## lint, format, types, layers, module size

@@ -16,7 +16,8 @@ def main() -> None:
 
     Exit codes: 0 ok, 1 run failed, 2 bad usage or input (a paused DAG, a conf the DAG refuses), 3 a
     backend unreachable, refusing us or unable to start a run, 4 shadow mismatch (--fail-on-mismatch),
-    5 calibration refused, 6 a --wait timed out (the run goes on), 130 interrupted. With --json, a failure
+    5 calibration refused, 6 a --wait timed out (the run goes on), 7 `bridge check` found a condition a
+    shadow needs that does not hold, 130 interrupted. With --json, a failure
     is a JSON object on stdout too: {"error", "exit_code", "kind", "run"} (docs/json.md)."""
 
 
@@ -265,6 +266,24 @@ def parity_cmd(dag_id: str, count: int, as_json: bool) -> None:
     from bridge import console
 
     console.parity(dag_id, count, _options(as_json=as_json))
+
+
+@main.command("check")
+@click.argument("dag_ids", nargs=-1, metavar="[DAG_ID]...")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: every check, and the exit code.")
+@handle_errors
+def check_cmd(dag_ids: tuple[str, ...], as_json: bool) -> None:
+    """Check every condition a shadow run needs, for each catalogued workflow (or DAG_ID...), against the
+    live servers: the DAG exists and takes a `target` param whose default is `primary_target`; the
+    deployment exists, takes `target` and persists JSON results the bridge can read; task names line up
+    (or task_map maps them); the shadow target is writable; declared tables have keys. One line per check
+    (ok, FAIL with its fix, warn: not known until the deployment completed a run). Nothing is triggered;
+    the write probe is rolled back. Exit 7 if any check failed (the command ran, the catalog is not
+    ready: not exit 2, which means the command's own input was wrong), 2 an unknown DAG_ID or a bad
+    bridge.toml, 3 a backend unreachable."""
+    from bridge.console.check import check
+
+    check(dag_ids, _options(as_json=as_json))
 
 
 @main.group()

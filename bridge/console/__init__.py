@@ -15,6 +15,8 @@ from typing import Any
 _WHERE = {
     "Options": "common",
     "backends_for": "common",
+    "check": "check",
+    "check_line": "check",
     "guarded": "common",
     "database_errors": "data",
     "parity": "data",
