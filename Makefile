@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 PYTEST  := $(VENV)/bin/python -m pytest
 export UV_LINK_MODE := copy
 
-.PHONY: browser bytecode setup lock demo check test test-unit test-integration up down status clean bench
+.PHONY: browser bytecode setup lock demo check test test-unit test-integration up down status clean
 
 setup: $(VENV)/.synced $(AVENV)/.synced bytecode browser ## build both virtual environments from the lock files (idempotent)
 

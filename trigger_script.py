@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         "4 shadow mismatch (with --fail-on-mismatch), 6 --wait timed out (the run goes on), 130 interrupted. "
         "--list exits 3 when either side (Airflow or Prefect) is unreachable, after printing what the other "
         "side knows and one line naming the side down. With --json every failure is also a JSON object on "
-        "stdout: error, exit_code, kind, run (docs/json.md). "
+        "stdout: error, exit_code, kind, run (docs/json-schema.json). "
         "Password: --password, BRIDGE_AIRFLOW_PASSWORD, or a prompt.",
     )
     what = p.add_mutually_exclusive_group(required=True)

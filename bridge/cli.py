@@ -18,7 +18,7 @@ def main() -> None:
     backend unreachable, refusing us or unable to start a run, 4 shadow mismatch (--fail-on-mismatch),
     5 calibration refused, 6 a --wait timed out (the run goes on), 7 `bridge check` found a condition a
     shadow needs that does not hold, 130 interrupted. With --json, a failure
-    is a JSON object on stdout too: {"error", "exit_code", "kind", "run"} (docs/json.md)."""
+    is a JSON object on stdout too: {"error", "exit_code", "kind", "run"} (docs/json-schema.json)."""
 
 
 @main.group()

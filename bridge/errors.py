@@ -18,6 +18,7 @@
     ├── CalibrationRefusedError      calibration controls saw different inputs or did no work (exit 5)
     ├── WaitTimeoutError             a wait ran out; the run goes on (exit 6)
     ├── WaitInterruptedError         Ctrl-C during a wait; the run goes on (exit 130)
+    ├── CheckFailedError             `bridge check`: a condition a shadow needs does not hold (exit 7)
     ├── MismatchError                a shadow comparison found differences (exit 4)
     │   └── ScheduleMismatchError    the two sides' next fire times differ (exit 1)
     └── StackError                   the local dev stack could not start, stop or is not healthy (exit 3)
@@ -37,6 +38,7 @@ __all__ = [
     "BackendUnavailableError",
     "BridgeError",
     "CalibrationRefusedError",
+    "CheckFailedError",
     "ConfigError",
     "DatabaseError",
     "DatabaseUnavailableError",
@@ -190,6 +192,13 @@ class WaitInterruptedError(BridgeError):
     """Ctrl-C during a wait: the run goes on; the message says how to follow it."""
 
     exit_code = 130
+
+
+class CheckFailedError(BridgeError):
+    """`bridge check` found a condition a shadow run needs that does not hold (exit 7: the command ran and
+    the catalog parsed; what it checked is not ready, each failure with its fix on its own line)."""
+
+    exit_code = 7
 
 
 class MismatchError(BridgeError):

@@ -85,3 +85,15 @@ def run_prefect_script(prefect_url: str, script: str) -> None:
         env={"PATH": "/usr/bin:/bin", "PREFECT_API_URL": prefect_url, "HOME": "/root"},
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def conforms(doc: Any, kind: str) -> Any:
+    """``doc`` after checking it against docs/json-schema.json's schema of ``kind`` (list, triggered, run,
+    check, error): what --json prints."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((REPO / "docs" / "json-schema.json").read_text())
+    Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]}).validate(doc)
+    return doc

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.config import WorkflowEntry
-from bridge.errors import BridgeError, UnknownWorkflowError
+from bridge.errors import CheckFailedError, UnknownWorkflowError
 
 __all__ = [
     "CHECKS",
@@ -39,13 +39,6 @@ PERSIST_FIX = (
     'persist results as JSON: persist_result=True, result_serializer="json" on the @flow and on each '
     "@task (flows/common.py RESULTS), in storage this machine can read"
 )
-
-
-class CheckFailedError(BridgeError):
-    """`bridge check` found a condition a shadow run needs that does not hold (exit 7: the command ran and
-    the catalog parsed; what it checked is not ready, each failure with its fix on its own line)."""
-
-    exit_code = 7
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ def guarded(
     fn: Callable[[], object], err: IO[str] | None = None, prog: str = "bridge", as_json: bool = False
 ) -> int:
     """Run ``fn`` and return the exit code: 0, or a BridgeError's own code after one line on stderr
-    (never a traceback); with ``as_json``, also a JSON object on stdout (docs/json.md: "error"). The only
+    (never a traceback); with ``as_json``, also a JSON object on stdout (docs/json-schema.json: "error"). The only
     place an exit code is chosen."""
     err = err or sys.stderr
     try:

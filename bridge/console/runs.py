@@ -86,7 +86,7 @@ class ProgressLine:
 
 
 def observation_dict(obs: Observation) -> dict[str, Any]:
-    """The JSON of one observed run (docs/json.md: "run"). ``state`` is the common model; each task's
+    """The JSON of one observed run (docs/json-schema.json: "run"). ``state`` is the common model; each task's
     ``state`` is the server's own (skipped, upstream_failed, up_for_retry...), ``outcome`` the common one."""
     from bridge.operations import format_run_id
 

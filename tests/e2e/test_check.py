@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import REPO, run_prefect_script, wait_for_dags
+from tests.helpers import REPO, conforms, run_prefect_script, wait_for_dags
 
 BRIDGE = str(REPO / ".venv" / "bin" / "bridge")
 TAG = secrets.token_hex(3)
@@ -160,7 +160,7 @@ def broken(env: dict[str, str], warehouse: str, tmp_path_factory: pytest.TempPat
     return {
         "text": text_run,
         "json": as_json,
-        "doc": json.loads(as_json.stdout),
+        "doc": conforms(json.loads(as_json.stdout), "check"),
         "renamed": bridge(renamed_env, "hello_bridge"),
     }
 
@@ -205,7 +205,7 @@ def test_the_repo_catalog_passes_on_the_test_stack(env: dict[str, str]) -> None:
         in proc.stdout
     )
     assert "ok   rabbitmq_worker: deployment rabbitmq-worker/rabbitmq_worker takes target" in proc.stdout
-    doc = json.loads(bridge(env, "--json", "hello_bridge", "etl_orders").stdout)
+    doc = conforms(json.loads(bridge(env, "--json", "hello_bridge", "etl_orders").stdout), "check")
     assert doc["exit_code"] == 0 and doc["failed"] == 0
     assert {c["workflow"] for c in doc["checks"]} == {"hello_bridge", "etl_orders"}
 

@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_trigger_script import PY, one_error_line
-from tests.helpers import REPO, wait_for
+from tests.helpers import REPO, conforms, wait_for
 from tests.zoo import FAILURE, MAPPED, SKIPPED_INDICES, Zoo
 
 BRIDGE = str(REPO / ".venv" / "bin" / "bridge")
-SCHEMA = json.loads((REPO / "docs" / "json-schema.json").read_text())
 
 
 def run(zoo: Zoo, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -31,14 +30,6 @@ def run(zoo: Zoo, *args: str, timeout: float = 300) -> subprocess.CompletedProce
         text=True,
         timeout=timeout,
     )
-
-
-def conforms(doc: Any, kind: str) -> Any:
-    """``doc`` after checking it against the schema of ``kind`` (list, triggered, run, error)."""
-    from jsonschema import Draft202012Validator
-
-    Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": SCHEMA["$defs"]}).validate(doc)
-    return doc
 
 
 def as_json(proc: subprocess.CompletedProcess[str], kind: str) -> Any:
