@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import REPO, VENV_PY, database_url, free_port, wait_for_dags
+from tests.helpers import REPO, database_url, free_port, run_module, wait_for_dags
 from tests.zoo import DAG_IDS, Zoo
 from tests.zoo import DAGS as ZOO_DAGS
 from tests.zoo import DEPLOYMENTS as ZOO_DEPLOYMENTS
@@ -107,15 +106,7 @@ def stack_env(stack: object) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def deployed(stack: object, stack_env: dict[str, str]) -> dict[str, str]:
     """Every flow of flows/ registered as a deployment on the test stack's Prefect server."""
-    proc = subprocess.run(
-        [str(VENV_PY), "-m", "flows.deploy"],
-        cwd=REPO,
-        env=stack_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, f"flows.deploy failed:\n{proc.stdout}\n{proc.stderr}"
+    run_module("flows.deploy", stack_env)
     return stack_env
 
 
@@ -125,15 +116,7 @@ def zoo(stack: object, deployed: dict[str, str], tmp_path_factory: pytest.TempPa
     that maps each zoo DAG to its deployment (stage airflow) besides the repo's own workflows."""
     from bridge.backends.airflow import AirflowBackend
 
-    proc = subprocess.run(
-        [str(VENV_PY), "-m", "tests.zoo.deploy"],
-        cwd=REPO,
-        env=deployed,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, f"tests.zoo.deploy failed:\n{proc.stdout}\n{proc.stderr}"
+    run_module("tests.zoo.deploy", deployed)
     airflow = AirflowBackend(stack.airflow_url, stack.airflow_user, stack.airflow_password)  # type: ignore[attr-defined]
     wait_for_dags(airflow, DAG_IDS)
     catalog = tmp_path_factory.mktemp("zoo") / "bridge.toml"

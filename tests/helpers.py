@@ -97,3 +97,42 @@ def conforms(doc: Any, kind: str) -> Any:
     schema = json.loads((REPO / "docs" / "json-schema.json").read_text())
     Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]}).validate(doc)
     return doc
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server (SQS, S3...) of the caller's own on a free port: its URL while the block runs."""
+    import os
+    import signal
+
+    import requests
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return requests.get(f"{url}/moto-api/", timeout=2).status_code < 500
+        except requests.RequestException:
+            return False
+
+    try:
+        wait_for(up, 30, "the moto server", interval=0.2)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+
+
+def run_module(module: str, env: dict[str, str]) -> None:
+    """``python -m module`` with the repo's venv from the repo root (e.g. a deploy script); fail with its output."""
+    proc = subprocess.run(
+        [str(VENV_PY), "-m", module], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, f"{module} failed:\n{proc.stdout}\n{proc.stderr}"

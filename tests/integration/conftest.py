@@ -6,19 +6,15 @@ server per module, and a ``Lane`` per test (``lane`` on each broker, ``rabbit`` 
 
 from __future__ import annotations
 
-import os
 import secrets
-import signal
-import subprocess
 from collections.abc import Iterator
 
 import pytest
-import requests
 
 from devkit.etl_seed import seed_etl
 from pipelines.adapters.rabbitmq import rabbitmq_url
-from tests.helpers import free_port, own_database, wait_for
-from tests.integration.queue_lanes import BROKERS, REPO, Lane
+from tests.helpers import moto_server, own_database
+from tests.integration.queue_lanes import BROKERS, Lane
 
 TOKEN = secrets.token_hex(4)
 
@@ -52,27 +48,8 @@ def target() -> str:
 @pytest.fixture(scope="module")
 def sqs_endpoint() -> Iterator[str]:
     """A moto server of this module's own, on a free port, stopped at the end."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return requests.get(f"{url}/moto-api/", timeout=2).status_code < 500
-        except requests.RequestException:
-            return False
-
-    try:
-        wait_for(up, 30, "the moto server", interval=0.2)
+    with moto_server() as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
 
 
 @pytest.fixture(params=BROKERS)

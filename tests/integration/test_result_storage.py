@@ -8,9 +8,7 @@ its local results. A bridge.toml of this module's maps ``hello_bridge`` to that 
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -18,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from bridge import config, shadow
 from bridge.backends.prefect import PrefectBackend
 from bridge.compare import model
 from bridge.operations import Backends
-from tests.helpers import REPO, VENV_PY, free_port, wait_for, wait_for_dags
+from tests.helpers import REPO, VENV_PY, moto_server, wait_for_dags
 
 BUCKET = f"bridge-results-{secrets.token_hex(3)}"
 BLOCK = "bridge-test-s3-results"
@@ -57,28 +54,9 @@ def s3_client(endpoint: str) -> Any:
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """A moto server of this module's own (S3), on a free port, with the results bucket; stopped after."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return requests.get(f"{url}/moto-api/", timeout=2).status_code < 500
-        except requests.RequestException:
-            return False
-
-    try:
-        wait_for(up, 30, "the moto server", interval=0.2)
+    with moto_server() as url:
         s3_client(url).create_bucket(Bucket=BUCKET)
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
 
 
 @pytest.fixture(scope="module")
