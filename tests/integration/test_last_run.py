@@ -16,6 +16,7 @@ import pytest
 
 from bridge.backends.airflow import AirflowBackend
 from bridge.backends.base import RunState
+from bridge.errors import RejectedError
 from tests.helpers import REPO, wait_for_dags
 
 PY = shutil.which("python3") or "python3"
@@ -59,9 +60,12 @@ def history(airflow: AirflowBackend) -> Iterator[dict[str, str]]:
         others = sorted(d for d in paused if d != HEAVY)
         for i, dag_id in enumerate(others):
             run_id = f"lastrun-old-{i}"
-            airflow.client.post(
-                f"/dags/{_q(dag_id)}/dagRuns", json={"dag_run_id": run_id, "logical_date": None}
-            )
+            try:
+                airflow.client.post(
+                    f"/dags/{_q(dag_id)}/dagRuns", json={"dag_run_id": run_id, "logical_date": None}
+                )
+            except RejectedError:  # its params refuse an empty conf (the zoo's zoo_params): left out
+                continue
             created.append((dag_id, run_id))
             state = "success" if i % 2 == 0 else "failed"
             airflow.client.patch(f"/dags/{_q(dag_id)}/dagRuns/{_q(run_id)}", json={"state": state})
