@@ -34,6 +34,7 @@ _WHERE = {
     "demo": "showcase",
     "report": "shadow",
     "shadow_run": "shadow",
+    "stages": "stages",
     "write_report": "shadow",
 }
 

@@ -70,9 +70,10 @@ def backends_for(opts: Options) -> Any:
     import getpass
 
     from bridge import config
+    from bridge.cutover import truth
     from bridge.operations import Backends, Credentials
 
-    catalog = config.load()
+    catalog = truth.effective(config.load())  # the store's stage wins over bridge.toml's
     prompt = getpass.getpass if sys.stdin.isatty() else None
     url_for = opts.backend if opts.backend != "auto" else None
     return Backends(catalog, Credentials(opts.username, opts.password), opts.url, url_for, prompt)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
+from bridge.cli.dev import dev
+from bridge.cli.seed import seed
 from bridge.console.click_kit import JsonAwareGroup, backend_options, handle_errors
 from bridge.console.click_kit import options as _options
 
@@ -19,70 +19,6 @@ def main() -> None:
     5 calibration refused, 6 a --wait timed out (the run goes on), 7 `bridge check` found a condition a
     shadow needs that does not hold, 130 interrupted. With --json, a failure
     is a JSON object on stdout too: {"error", "exit_code", "kind", "run"} (docs/json-schema.json)."""
-
-
-@main.group()
-def dev() -> None:
-    """Start, inspect and stop the local stack (Airflow 3, Prefect 3, workers, SQS)."""
-
-
-def _settings() -> Any:
-    from bridge.devstack import StackSettings
-
-    return StackSettings.from_env()
-
-
-def _err(line: str) -> None:
-    click.echo(line, err=True)
-
-
-@dev.command("up")
-@handle_errors
-def dev_up() -> None:
-    """Start every service that is not running (idempotent)."""
-    from bridge import devstack
-
-    s = _settings()
-    devstack.up(s, say=_err)
-    _print_status(devstack.status(s))
-    click.echo(f"Airflow UI: {s.airflow_url}  (user {s.airflow_user})")
-    click.echo(f"Prefect UI: {s.prefect_ui_url}")
-
-
-@dev.command("down")
-@handle_errors
-def dev_down() -> None:
-    """Stop exactly the processes `bridge dev up` started."""
-    from bridge import devstack
-
-    devstack.down(_settings(), say=_err)
-
-
-@dev.command("status")
-@handle_errors
-def dev_status() -> None:
-    """Show each service: running, healthy, pid, log. Exit 3 if any is not healthy."""
-    from bridge import devstack
-    from bridge.errors import StackError
-
-    statuses = devstack.status(_settings())
-    if not statuses:
-        raise StackError("the stack was never started here: run `bridge dev up`")
-    _print_status(statuses)
-    unhealthy = [st.name for st in statuses if not st.healthy]
-    if unhealthy:
-        raise StackError(f"not healthy: {', '.join(unhealthy)}")
-
-
-@dev.command("logs")
-@click.argument("service", required=False)
-@click.option("-n", "--lines", default=40, show_default=True, help="Lines per log.")
-@handle_errors
-def dev_logs(service: str | None, lines: int) -> None:
-    """Print the last lines of one service's log (or of all)."""
-    from bridge import devstack
-
-    click.echo(devstack.logs(_settings(), service, lines))
 
 
 @main.command("list")
@@ -223,6 +159,21 @@ def report_cmd(dag_id: str | None, fmt: str, output: str | None) -> None:
     console.report(dag_id, fmt, output, _options())
 
 
+@main.command("stages")
+@click.argument("workflows", nargs=-1)
+@click.option(
+    "--history", is_flag=True, help="Every recorded change too: from, to, when, who, why, evidence."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def stages_cmd(workflows: tuple[str, ...], history: bool, as_json: bool) -> None:
+    """Each workflow's stage and where that truth lives: the history store once a change is recorded
+    (it wins over bridge.toml), else its bridge.toml entry."""
+    from bridge import console
+
+    console.stages(workflows, history, _options(as_json=as_json))
+
+
 @main.command("status")
 @click.argument("run")
 @click.option("--wait", is_flag=True, help="Wait until the run is final.")
@@ -286,85 +237,6 @@ def check_cmd(dag_ids: tuple[str, ...], as_json: bool) -> None:
     check(dag_ids, _options(as_json=as_json))
 
 
-@main.group()
-def seed() -> None:
-    """Fill the sources with deterministic, realistic data."""
-
-
-@seed.command("products")
-@click.option("--rows", default=500, show_default=True, type=click.IntRange(1))
-@click.option("--seed", "seed_value", default=1, show_default=True, type=int)
-@click.option("--url", help="Source URL (default BRIDGE_SOURCE_URL or the local MariaDB).")
-@click.option(
-    "--i-own-this-database",
-    "i_own_this_database",
-    is_flag=True,
-    help="Drop and reseed its tables even if the bridge did not create the database (no bridge_owned marker).",
-)
-@handle_errors
-def seed_products_cmd(rows: int, seed_value: int, url: str | None, i_own_this_database: bool) -> None:
-    """The products catalogue of scenario 1 (categories, products, promotions, some dirty rows).
-    Drops and recreates those tables: only in a database the bridge created."""
-    from bridge import console
-
-    console.seed_products(rows, seed_value, url, i_own_this_database=i_own_this_database)
-
-
-@seed.command("etl")
-@click.option("--rows", default=10000, show_default=True, type=click.IntRange(0), help="Products.")
-@click.option("--orders", type=click.IntRange(0), help="Orders (default: as many as products).")
-@click.option("--seed", "seed_value", default=1, show_default=True, type=int)
-@click.option("--url", help="Source URL (default BRIDGE_SOURCE_URL or the local MariaDB).")
-@click.option(
-    "--i-own-this-database",
-    "i_own_this_database",
-    is_flag=True,
-    help="Drop and reseed its tables even if the bridge did not create the database (no bridge_owned marker).",
-)
-@handle_errors
-def seed_etl_cmd(
-    rows: int, orders: int | None, seed_value: int, url: str | None, i_own_this_database: bool
-) -> None:
-    """Scenario 3's source: products, categories, promotions, orders and order items.
-    Drops and recreates those tables: only in a database the bridge created."""
-    from bridge import console
-
-    console.seed_etl(rows, seed_value, orders, url, i_own_this_database=i_own_this_database)
-
-
-@seed.command("queue")
-@click.argument("broker", type=click.Choice(["rabbitmq", "sqs"]))
-@click.option("--count", default=1000, show_default=True, type=click.IntRange(0))
-@click.option("--seed", "seed_value", default=1, show_default=True, type=int)
-@click.option(
-    "--target",
-    "targets",
-    multiple=True,
-    help="A target whose queue gets every message; repeat for a shadow (default: warehouse).",
-)
-@click.option("--stream", default="orders", show_default=True, help="The stream (exchange / queue prefix).")
-@click.option(
-    "--poison", default=0, show_default=True, type=click.IntRange(0), help="Messages that always fail."
-)
-@click.option(
-    "--malformed", default=0, show_default=True, type=click.IntRange(0), help="Messages that are not JSON."
-)
-@handle_errors
-def seed_queue_cmd(
-    broker: str,
-    count: int,
-    seed_value: int,
-    targets: tuple[str, ...],
-    stream: str,
-    poison: int,
-    malformed: int,
-) -> None:
-    """Scenario 2's order events, published to RabbitMQ (fanout) or SQS (tee) for each target."""
-    from bridge import console
-
-    console.seed_queue(broker, count, seed_value, targets, stream, poison, malformed)
-
-
 @main.command("demo")
 @click.option(
     "--i-own-this-database",
@@ -382,12 +254,5 @@ def demo_cmd(i_own_this_database: bool) -> None:
     console.demo(_options(), i_own_this_database=i_own_this_database)
 
 
-def _print_status(statuses: list[Any]) -> None:
-    for st in statuses:
-        state = "healthy" if st.healthy else ("running, NOT healthy" if st.running else "stopped")
-        pid = f"pid {st.pid}" if st.pid else ""
-        click.echo(f"{st.name:<26} {state:<22} {pid:<10} {st.url or ''}  log: {st.log}")
-
-
-if __name__ == "__main__":
-    main()
+main.add_command(dev)
+main.add_command(seed)
