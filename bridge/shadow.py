@@ -3,6 +3,10 @@
 Both sides get the same conf and one correlation id; the shadow side gets the shadow target injected and
 waits with its own timeout. Nothing the shadow side does (fail, hang, vanish) changes the primary's
 outcome: its errors are recorded as the shadow's outcome, never raised.
+
+The shadow job has one owner, :func:`run_and_record`: run both sides, compare (with the workflow's
+calibrated noise), record in the history store, return the comparison as recorded (its id, its
+:data:`Origin`). The CLI, the demo, a replay, the watcher and the cutover all go through it.
 """
 
 from __future__ import annotations
@@ -10,9 +14,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, Protocol, get_args
 
 from bridge.backends.base import Observation, RunRef, RunState, RunStatus, seconds_between
 from bridge.compare import model
@@ -21,11 +25,18 @@ from bridge.compare.normalize import RunIdentity, normalize
 from bridge.compare.outputs import Targets
 from bridge.compare.values import diff
 from bridge.config import ShadowSettings, WorkflowEntry, default_warehouse_url
-from bridge.errors import BridgeError, DatabaseUnavailableError, UnknownWorkflowError
+from bridge.errors import BridgeError, DatabaseUnavailableError, UnknownWorkflowError, UsageError
 from bridge.operations import Backends, ensure_startable, format_run_id, new_correlation_id
 
 SideProgress = Callable[[str, RunStatus, float], None]
 UNREADABLE = "unreadable"  # a side's state: it succeeded, and the bridge could not read its values
+
+#: Why a comparison was made: ``manual`` (someone ran ``--shadow``, or the demo), ``scheduled`` (the
+#: watcher paired the runs both schedulers made), ``replay`` (a past schedule instant run again:
+#: ``shadow-replay``, ``--at``), ``calibration`` (a control run of the legacy side; calibration records
+#: its noise, not comparisons, today).
+Origin = Literal["manual", "scheduled", "replay", "calibration"]
+ORIGINS: tuple[Origin, ...] = get_args(Origin)
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,8 @@ class ShadowResult:
     wall_s: float = 0.0
     deployment: str = ""  # the Prefect side's deployment, named once in progress and results
     at: datetime | None = None  # the schedule instant both sides ran as (--at), if any
+    origin: Origin = "manual"  # why the comparison was made (see Origin)
+    comparison_id: int | None = None  # its id in the history store, once recorded
 
     def sides(self) -> tuple[SideOutcome, SideOutcome]:
         return self.primary, self.shadow
@@ -233,6 +246,62 @@ def run(
         deployment=entry.deployment,
         at=at,
     )
+
+
+class History(Protocol):
+    """What the shadow job needs of the history store (``bridge.store.Store``): the workflow's
+    calibrated noise, and a place to record a comparison (returning its id)."""
+
+    def noise_paths(self, workflow: str) -> list[NoiseSpread]: ...
+
+    def record(self, comparison: ShadowResult) -> int: ...
+
+
+def check_origin(origin: str) -> Origin:
+    """``origin`` if it is one of :data:`ORIGINS`, else a UsageError naming them."""
+    for known in ORIGINS:
+        if origin == known:
+            return known
+    raise UsageError(f"unknown comparison origin {origin!r}; use one of {', '.join(ORIGINS)}")
+
+
+def record(store: History, result: ShadowResult, *, origin: Origin) -> ShadowResult:
+    """Record ``result`` as a comparison of ``origin``; return it as recorded (its id and origin set)."""
+    stamped = replace(result, origin=check_origin(origin))
+    return replace(stamped, comparison_id=store.record(stamped))
+
+
+def run_and_record(
+    store: History,
+    backends: Backends,
+    dag_id: str,
+    conf: Mapping[str, Any],
+    *,
+    origin: Origin,
+    timeout: float,
+    correlation_id: str | None = None,
+    progress: SideProgress | None = None,
+    at: datetime | None = None,
+    unpause: bool = False,
+    say: Callable[[str], object] = lambda line: None,
+) -> ShadowResult:
+    """The shadow job: run ``dag_id`` on both sides (:func:`run`), compare with the workflow's calibrated
+    noise from ``store``, record the comparison with its ``origin``; return it as recorded. Raises what
+    :func:`run` raises (the primary could not run: nothing is recorded) and ``StoreError``."""
+    check_origin(origin)
+    result = run(
+        backends,
+        dag_id,
+        conf,
+        timeout=timeout,
+        correlation_id=correlation_id,
+        progress=progress,
+        noise=store.noise_paths(dag_id),
+        at=at,
+        unpause=unpause,
+        say=say,
+    )
+    return record(store, result, origin=origin)
 
 
 def prepare_targets(

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from bridge.compare.model import SET_ASIDE, Calibration, NoiseSpread
 from bridge.errors import ConfigError, StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 meta = sa.MetaData()
 schema_version = sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
@@ -35,6 +35,8 @@ comparisons = sa.Table(
     sa.Column("summary", sa.Text),  # v3: the verdict line, "mismatch (2 values, 5 rows in t, 3 ignored)"
     sa.Column("deployment", sa.String(500)),  # v3: the Prefect side's deployment
     sa.Column("scheduled_at", sa.DateTime(timezone=True)),  # v3: the schedule instant (--at), if any
+    # v4: why it was made, a bridge.shadow.Origin: manual | scheduled | replay | calibration
+    sa.Column("origin", sa.String(16), nullable=False, server_default="manual"),
 )
 
 
@@ -122,8 +124,15 @@ def _v2_to_v3(conn: sa.Connection) -> None:
     conn.execute(noise.delete())
 
 
+def _v3_to_v4(conn: sa.Connection) -> None:
+    """Each comparison's origin. Before v4 only two kinds were made: a shadow run as if scheduled at an
+    instant (``--at``, ``shadow-replay``: ``scheduled_at`` set) is a ``replay``, any other ``manual``."""
+    conn.execute(sa.text("ALTER TABLE comparisons ADD COLUMN origin VARCHAR(16) NOT NULL DEFAULT 'manual'"))
+    conn.execute(comparisons.update().where(comparisons.c.scheduled_at.is_not(None)).values(origin="replay"))
+
+
 # version N -> N+1. A fresh store is created at SCHEMA_VERSION directly (create_all adds new tables).
-MIGRATIONS: dict[int, Any] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Any] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def default_url() -> str:
@@ -180,7 +189,8 @@ class Store:
 
     # -- writes ---------------------------------------------------------------------------------
     def record(self, comparison: Any) -> int:
-        """Store one shadow comparison (a bridge.shadow.ShadowResult) in one transaction."""
+        """Store one shadow comparison (a bridge.shadow.ShadowResult, with its origin) in one transaction;
+        return its id. Callers go through ``bridge.shadow.run_and_record`` (or ``record``)."""
         with self._tx() as conn:
             inserted = conn.execute(
                 comparisons.insert().values(
@@ -193,6 +203,7 @@ class Store:
                     summary=comparison.verdict_line,
                     deployment=comparison.deployment or None,
                     scheduled_at=comparison.at,
+                    origin=comparison.origin,
                 )
             ).inserted_primary_key
             assert inserted is not None  # an INSERT of one row always has its key
@@ -277,7 +288,8 @@ class Store:
             return sorted(r[0] for r in conn.execute(sa.select(comparisons.c.workflow).distinct()))
 
     def history(self, workflow: str, limit: int = 50) -> list[dict[str, Any]]:
-        """Comparisons of ``workflow``, newest first, each with its two observations."""
+        """Comparisons of ``workflow``, newest first (each row's columns, its ``origin`` among them), each
+        with its two observations."""
         with self.engine.connect() as conn:
             rows = (
                 conn.execute(
@@ -312,7 +324,11 @@ class Store:
         ]
 
     def details(self, comparison_id: int) -> dict[str, Any]:
+        """A comparison's origin, differences and table diffs (origin None: no such comparison)."""
         with self.engine.connect() as conn:
+            origin = conn.execute(
+                sa.select(comparisons.c.origin).where(comparisons.c.id == comparison_id)
+            ).scalar()
             diffs = (
                 conn.execute(
                     sa.select(differences)
@@ -332,6 +348,7 @@ class Store:
                 .all()
             )
         return {
+            "origin": origin,
             "differences": [{k: d[k] for k in ("path", "airflow", "prefect", "kind", "note")} for d in diffs],
             "tables": list(tables),
         }

@@ -307,6 +307,7 @@ def test_an_older_store_is_migrated(tmp_path: Path) -> None:
             ("comparisons", "summary"),
             ("comparisons", "deployment"),
             ("comparisons", "scheduled_at"),
+            ("comparisons", "origin"),
             ("noise", "abs_spread"),
             ("noise", "rel_spread"),
         ):
@@ -317,7 +318,7 @@ def test_an_older_store_is_migrated(tmp_path: Path) -> None:
     store.record(shadow.run(_backends(Fake("airflow", 1), Fake("prefect", 1)), "wf", {}, timeout=5))
     assert store.history("wf")[0]["sides"]["airflow"]["elapsed_s"] is not None
     with sa.create_engine(url).connect() as conn:
-        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar() == 3
+        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar() == 4
 
 
 def _shadow_cli(
