@@ -133,7 +133,8 @@ def run_all(
     progress: Callable[[str], Any] | None = None,
     say: Callable[[str], None] = print,
 ) -> list[DemoRow]:
-    """Shadow-run each catalogued workflow that has a deployment and a demo conf; record each comparison.
+    """Shadow-run each catalogued workflow that has a deployment and a demo conf; record each comparison
+    (origin ``manual``: someone ran the demo).
     ``progress(dag_id)`` makes each run's progress callback."""
     from bridge import shadow
 
@@ -142,15 +143,15 @@ def run_all(
         if not entry.deployment or dag_id not in confs:
             continue
         say(f"shadow run of {dag_id} ...")
-        result = shadow.run(
+        result = shadow.run_and_record(
+            store,
             backends,
             dag_id,
             confs[dag_id],
+            origin="manual",
             timeout=1800,
             progress=progress(dag_id) if progress else None,
-            noise=store.noise_paths(dag_id),
         )
-        store.record(result)
         say(f"shadow {dag_id}: {result.verdict_line}")
         tally = result.tally
         rows.append(

@@ -1,5 +1,6 @@
 """Replay a workflow's schedule: every instant its scheduler fired between two instants, each run on both
-sides as if the schedulers had fired then (``shadow.run(at=...)``), one comparison per instant.
+sides as if the schedulers had fired then (``shadow.run_and_record(at=...)``), one comparison per instant,
+each recorded as it ends with origin ``replay``.
 
 The instants come from the schedule as Airflow (the legacy side, the reference) reports it: the DAG's cron
 (``timetable_summary``) in the zone that reproduces its next fire time (``next_dagrun_run_after``), since
@@ -17,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 from bridge.errors import BridgeError, UsageError
 
 if TYPE_CHECKING:
-    from bridge.compare.model import NoiseSpread
     from bridge.operations import Backends
-    from bridge.shadow import ShadowResult, SideProgress
+    from bridge.shadow import History, ShadowResult, SideProgress
 
 MAX_INSTANTS = 168  # a week of an hourly schedule: each instant is a shadow run of both sides
 EXAMPLE = "2024-12-31T08:30:00Z"
@@ -177,6 +177,7 @@ def plan(
 
 
 def replay(
+    store: History,
     backends: Backends,
     dag_id: str,
     start: datetime,
@@ -185,15 +186,15 @@ def replay(
     *,
     timeout: float,
     progress: SideProgress | None = None,
-    noise: Sequence[NoiseSpread] = (),
     on_instant: Callable[[int, int, datetime], None] | None = None,
     on_result: Callable[[ShadowResult], None] | None = None,
     schedule: Schedule | None = None,
 ) -> list[ShadowResult]:
     """One shadow comparison of ``dag_id`` per scheduled instant from ``start`` to ``end`` (inclusive),
-    each side triggered as if its scheduler fired then; ``on_instant(i, n, instant)`` before each,
-    ``on_result`` after; ``schedule``: Airflow's, read once by the caller. A primary that cannot run
-    (trigger refused, timeout) stops the replay."""
+    each side triggered as if its scheduler fired then, each recorded in ``store`` (origin ``replay``)
+    as it ends; ``on_instant(i, n, instant)`` before each, ``on_result`` after with the recorded
+    comparison; ``schedule``: Airflow's, read once by the caller. A primary that cannot run (trigger
+    refused, timeout) stops the replay; the instants before it stay recorded."""
     from bridge import shadow
 
     conf = dict(conf or {})
@@ -203,8 +204,8 @@ def replay(
     for i, instant in enumerate(found, 1):
         if on_instant:
             on_instant(i, len(found), instant)
-        result = shadow.run(
-            backends, dag_id, conf, timeout=timeout, progress=progress, noise=noise, at=instant
+        result = shadow.run_and_record(
+            store, backends, dag_id, conf, origin="replay", timeout=timeout, progress=progress, at=instant
         )
         results.append(result)
         if on_result:

@@ -1,5 +1,5 @@
 """`bridge shadow-replay` and `bridge trigger --at`: shadow runs as if both schedulers had fired at past
-instants, one comparison per instant, each recorded as it ends."""
+instants, one comparison per instant, each recorded as it ends (origin ``replay``)."""
 
 from __future__ import annotations
 
@@ -74,8 +74,7 @@ def shadow_replay(
         err.write(f"replay {dag_id}: instant {i}/{n} {replay.format_instant(instant)}\n")
         err.flush()
 
-    def on_result(result: Any) -> None:
-        store.record(result)
+    def on_result(result: Any) -> None:  # recorded already (origin replay)
         row = instant_row(backends, result)
         rows.append(row)
         if not opts.as_json:
@@ -84,6 +83,7 @@ def shadow_replay(
             out.flush()
 
     results = replay.replay(
+        store,
         backends,
         dag_id,
         start,
@@ -91,7 +91,6 @@ def shadow_replay(
         conf,
         timeout=opts.timeout,
         progress=ShadowProgress(err, dag_id),
-        noise=store.noise_paths(dag_id),
         on_instant=on_instant,
         on_result=on_result,
         schedule=schedule,

@@ -151,6 +151,8 @@ def result_json(result: Any, report: Any) -> dict[str, Any]:
             "workflow": result.workflow,
             "deployment": result.deployment or None,
             "at": result.at,
+            "origin": result.origin,
+            "comparison_id": result.comparison_id,
             "verdict": result.verdict,
             "verdict_line": result.verdict_line,
             "tally": tally_dict(result.tally),
@@ -181,24 +183,25 @@ def shadow_run(
     out: IO[str] = sys.stdout,
     err: IO[str] = sys.stderr,
 ) -> None:
-    """Run both sides, compare, record, write the report; exit with the primary's outcome (4 on a
-    mismatch with --fail-on-mismatch). The verdict line is printed before either error is raised."""
+    """The shadow job (origin ``manual``; ``replay`` with --at), then the report; exit with the primary's
+    outcome (4 on a mismatch with --fail-on-mismatch). The verdict line is printed before either error
+    is raised."""
     from bridge import shadow
     from bridge.errors import BridgeError, MismatchError, RunFailedError
 
     store = store_for(backends)
-    result = shadow.run(
+    result = shadow.run_and_record(
+        store,
         backends,
         dag_id,
         conf,
+        origin="replay" if opts.at else "manual",  # --at: a past schedule instant run again
         timeout=opts.timeout,
         progress=ShadowProgress(err, dag_id),
-        noise=store.noise_paths(dag_id),
         at=opts.at,
         unpause=opts.unpause,
         say=lambda line: err.write(line + "\n"),
     )
-    store.record(result)
     report = write_report(store, backends.catalog, dag_id)
     p = result.primary
     error: BridgeError | None = None

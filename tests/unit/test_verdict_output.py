@@ -260,13 +260,14 @@ def test_the_demo_table_counts_what_the_verdict_counts(monkeypatch: pytest.Monke
     monkeypatch.setattr(shadow, "run", lambda *a, **kw: mismatch())
     recorded: list[Any] = []
     store = type(
-        "S", (), {"noise_paths": lambda self, dag: [], "record": lambda self, r: recorded.append(r)}
+        "S", (), {"noise_paths": lambda self, dag: [], "record": lambda self, r: recorded.append(r) or 1}
     )()
     backends = type("B", (), {"catalog": CATALOG})
     named: list[str] = []
     said: list[str] = []
     rows = demo.run_all(backends, store, {DAG: {}}, progress=lambda d: named.append(d), say=said.append)
     assert named == [DAG] and recorded and f"shadow {DAG}: {mismatch().verdict_line}" in said
+    assert [r.origin for r in recorded] == ["manual"]  # the demo's shadows are someone's, by hand
     (row,) = rows
     assert row.differences == mismatch().tally.real == 7 and row.set_aside == 4
     header, line = demo.table(rows).splitlines()
