@@ -154,6 +154,7 @@ def build(store: Store, catalog: Catalog, workflow: str | None = None, limit: in
                     "correlation_id": h["correlation_id"],
                     "verdict": h["verdict"],
                     "verdict_line": line,
+                    "origin": h.get("origin") or "manual",
                     "at": _iso(h["at"]),
                     "airflow_duration_s": af.get("duration_s"),
                     "prefect_duration_s": pf.get("duration_s"),
@@ -168,6 +169,7 @@ def build(store: Store, catalog: Catalog, workflow: str | None = None, limit: in
             item["latest"] = {
                 "correlation_id": latest["correlation_id"],
                 "verdict": latest["verdict"],
+                "origin": latest.get("origin") or "manual",
                 "at": _iso(latest["at"]),
                 "airflow": _side(latest["sides"].get("airflow")),
                 "prefect": _side(latest["sides"].get("prefect")),

@@ -194,7 +194,8 @@ def _latest(workflow: dict[str, Any], latest: dict[str, Any]) -> list[str]:
     at = view.text(latest.get("at"))
     out = [
         f"<h3>Latest run {_code(latest.get('correlation_id'))}{' at ' + _code(at) if at else ''}</h3>",
-        f'<p class="verdict-line">Verdict: {verdict_html(latest)}</p>',
+        f'<p class="verdict-line">Verdict: {verdict_html(latest)}'
+        f"{' · origin ' + _code(latest.get('origin')) if latest.get('origin') else ''}</p>",
         '<table class="sides">',
         '<thead><tr><th></th><th class="side">Airflow (primary)</th><th class="side">Prefect (shadow)</th>'
         "</tr></thead>",
@@ -364,14 +365,14 @@ def _history(workflow: dict[str, Any]) -> list[str]:
     out = [
         '<h3>History <span class="meta">(newest first)</span></h3>',
         '<table class="history">',
-        '<thead><tr><th>At</th><th>Verdict</th><th class="num">Airflow</th><th class="num">Prefect</th>'
+        '<thead><tr><th>At</th><th>Verdict</th><th>Origin</th><th class="num">Airflow</th><th class="num">Prefect</th>'
         '<th class="num">Shadow wall</th><th class="runs">Runs</th><th class="runs">Correlation id</th></tr></thead>',
         "<tbody>",
     ]
     for h in history:
         out.append(
             f'<tr class="history-row" data-verdict="{esc(h.get("verdict"))}"><td class="at">{_code(h.get("at"))}</td>'
-            f"<td>{verdict_html(h)}</td>"
+            f'<td>{verdict_html(h)}</td><td class="origin">{_code(h.get("origin"))}</td>'
             f'<td class="num">{view.duration(h.get("airflow_duration_s"))}</td>'
             f'<td class="num">{view.duration(h.get("prefect_duration_s"))}</td>'
             f'<td class="num">{view.duration(h.get("shadow_wall_s"))}</td>'

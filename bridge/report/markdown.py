@@ -145,6 +145,7 @@ def _latest(workflow: dict[str, Any], latest: dict[str, Any]) -> list[str]:
     at = view.text(latest.get("at"))
     out = [head + (f" at {code(at, cell=False)}" if at else ""), ""]
     out += [f"Verdict: {verdict_cell(latest)}", ""]
+    out += [f"Origin: {code(latest.get('origin'), cell=False)}", ""] if latest.get("origin") else []
     out += table(
         ["", "Airflow", "Prefect"],
         [
@@ -310,6 +311,7 @@ def _history(workflow: dict[str, Any]) -> list[str]:
         [
             code(h.get("at")),
             verdict_cell(h),
+            code(h.get("origin")),
             view.duration(h.get("airflow_duration_s")),
             view.duration(h.get("prefect_duration_s")),
             view.duration(h.get("shadow_wall_s")),
@@ -321,5 +323,7 @@ def _history(workflow: dict[str, Any]) -> list[str]:
     return [
         "### History (newest first)",
         "",
-        *table(["At", "Verdict", "Airflow", "Prefect", "Shadow wall", "Runs", "Correlation id"], rows),
+        *table(
+            ["At", "Verdict", "Origin", "Airflow", "Prefect", "Shadow wall", "Runs", "Correlation id"], rows
+        ),
     ]
