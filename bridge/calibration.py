@@ -10,6 +10,10 @@ or when the controls wrote nothing to tables they have (they did no work: nothin
 
 What varies between the controls' documents becomes the workflow's noise, sized: for numbers the largest
 absolute and relative spread seen, for anything else "varies" (see :func:`bridge.compare.values.spreads`).
+
+The controls are runs of one side, not comparisons of two: none is recorded in the comparisons (origin
+``calibration`` of :data:`bridge.shadow.Origin` names such a run); what is recorded is the calibration
+(``Store.record_calibration``), kept apart from the shadow job's comparisons.
 """
 
 from __future__ import annotations

@@ -115,6 +115,15 @@ class ShadowSettings:
 
 
 @dataclass(frozen=True)
+class CutoverSettings:
+    """What `bridge cutover` asks of the evidence before it switches a workflow ([workflows.X.cutover])."""
+
+    streak: int = 5  # the last N comparisons must all be `match`
+    min_scheduled: int = 3  # of which at least M are shadows of scheduled runs or replays...
+    min_business_dates: int = 3  # ...covering at least K distinct business dates
+
+
+@dataclass(frozen=True)
 class WorkflowEntry:
     dag_id: str
     deployment: str | None = None
@@ -122,6 +131,7 @@ class WorkflowEntry:
     description: str = ""
     params: ParamMapping = field(default_factory=ParamMapping)
     shadow: ShadowSettings = field(default_factory=ShadowSettings)
+    cutover: CutoverSettings = field(default_factory=CutoverSettings)
 
 
 @dataclass(frozen=True)
@@ -178,6 +188,7 @@ _SCHEMA: dict[str, Any] = {
                 "inputs": list,
                 "discover": bool,
             },
+            "cutover": {"streak": int, "min_scheduled": int, "min_business_dates": int},
         }
     },
     "store": {"url": str},
@@ -282,6 +293,7 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Cata
             description=raw.get("description", ""),
             params=ParamMapping(p.get("rename", {}), p.get("defaults", {}), tuple(p.get("drop", ()))),
             shadow=_shadow(raw.get("shadow", {}), f"{path}: workflows.{dag_id}.shadow"),
+            cutover=_cutover(raw.get("cutover", {}), f"{path}: workflows.{dag_id}.cutover"),
         )
     return Catalog(
         path if path.exists() else None,
@@ -291,6 +303,19 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Cata
         store_url=env.get("BRIDGE_STORE_URL") or data.get("store", {}).get("url"),
         warehouse_url=env.get(WAREHOUSE_URL_ENV) or data.get("outputs", {}).get("warehouse_url"),
     )
+
+
+def _cutover(raw: Mapping[str, Any], where: str) -> CutoverSettings:
+    values = {**CutoverSettings().__dict__, **raw}
+    for key, value in values.items():
+        if value < 1:
+            raise ConfigError(f"{where}.{key} must be at least 1, not {value}")
+    if values["min_scheduled"] > values["streak"]:
+        raise ConfigError(
+            f"{where}.min_scheduled ({values['min_scheduled']}) cannot exceed streak ({values['streak']}): "
+            "the scheduled shadows are counted among the streak's comparisons"
+        )
+    return CutoverSettings(**values)
 
 
 def _shadow(raw: Mapping[str, Any], where: str) -> ShadowSettings:

@@ -19,6 +19,7 @@
     ├── WaitTimeoutError             a wait ran out; the run goes on (exit 6)
     ├── WaitInterruptedError         Ctrl-C during a wait; the run goes on (exit 130)
     ├── CheckFailedError             `bridge check`: a condition a shadow needs does not hold (exit 7)
+    ├── GatesUnmetError              a cutover gate does not hold: nothing switched (exit 8)
     ├── MismatchError                a shadow comparison found differences (exit 4)
     │   └── ScheduleMismatchError    the two sides' next fire times differ (exit 1)
     └── StackError                   the local dev stack could not start, stop or is not healthy (exit 3)
@@ -42,6 +43,7 @@ __all__ = [
     "ConfigError",
     "DatabaseError",
     "DatabaseUnavailableError",
+    "GatesUnmetError",
     "MismatchError",
     "NotFoundError",
     "NotStartingError",
@@ -199,6 +201,13 @@ class CheckFailedError(BridgeError):
     the catalog parsed; what it checked is not ready, each failure with its fix on its own line)."""
 
     exit_code = 7
+
+
+class GatesUnmetError(BridgeError):
+    """A cutover gate does not hold (`bridge gates`, `bridge cutover` without --force): nothing was
+    switched; each unmet gate is listed with its evidence (exit 8)."""
+
+    exit_code = 8
 
 
 class MismatchError(BridgeError):

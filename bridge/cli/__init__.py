@@ -17,7 +17,7 @@ def main() -> None:
     Exit codes: 0 ok, 1 run failed, 2 bad usage or input (a paused DAG, a conf the DAG refuses), 3 a
     backend unreachable, refusing us or unable to start a run, 4 shadow mismatch (--fail-on-mismatch),
     5 calibration refused, 6 a --wait timed out (the run goes on), 7 `bridge check` found a condition a
-    shadow needs that does not hold, 130 interrupted. With --json, a failure
+    shadow needs that does not hold, 8 a cutover gate is unmet, 130 interrupted. With --json, a failure
     is a JSON object on stdout too: {"error", "exit_code", "kind", "run"} (docs/json-schema.json)."""
 
 
@@ -157,6 +157,18 @@ def report_cmd(dag_id: str | None, fmt: str, output: str | None) -> None:
     from bridge import console
 
     console.report(dag_id, fmt, output, _options())
+
+
+@main.command("gates")
+@click.argument("dag_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (an Argo/Flagger metric).")
+@handle_errors
+def gates_cmd(dag_id: str, as_json: bool) -> None:
+    """Each cutover gate of DAG_ID, held or not, with its evidence; acts on nothing. Exit 8 if one is
+    unmet. Thresholds: [workflows.DAG_ID.cutover] in bridge.toml."""
+    from bridge import console
+
+    console.gates(dag_id, _options(as_json=as_json))
 
 
 @main.command("stages")

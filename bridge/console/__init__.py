@@ -32,6 +32,7 @@ _WHERE = {
     "ShadowProgress": "shadow",
     "calibrate": "shadow",
     "demo": "showcase",
+    "gates": "gates",
     "report": "shadow",
     "shadow_run": "shadow",
     "stages": "stages",

@@ -38,6 +38,10 @@ def test_shadow_prints_the_verdict_and_writes_the_report(env: dict[str, str]) ->
     report = Path(re.search(r"report: (\S+)", line).group(1))
     assert report.is_file() and "hello_bridge" in report.read_text()
     assert "shadow hello_bridge:" in proc.stderr  # progress while waiting
+    from bridge.store import Store
+
+    newest = Store(f"sqlite:///{Path(env['BRIDGE_HOME']) / 'history.db'}").history("hello_bridge")[0]
+    assert newest["origin"] == "manual" and newest["conf"] == {"name": "cli"}  # someone ran --shadow
 
 
 def test_fail_on_mismatch_exits_4(env: dict[str, str]) -> None:

@@ -226,3 +226,6 @@ def test_shadow_replay_gives_one_recorded_comparison_per_instant(
     history = Store(env["BRIDGE_STORE_URL"]).history(DAG)
     assert sorted(h["correlation_id"] for h in history) == sorted(r["correlation_id"] for r in rows)
     assert all(h["conf"] == {"target": target} for h in history)
+    assert [h["origin"] for h in history] == ["replay", "replay"] and all(
+        r["origin"] == "replay" for r in rows
+    )

@@ -16,7 +16,7 @@ from bridge.cutover import truth
 from bridge.cutover.ledger import Ledger, SwitchLockedError, stages
 from bridge.operations import resolve
 from bridge.store import Store
-from tests.helpers import REPO
+from tests.helpers import REPO, conforms
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_bridge_stages_says_where_each_stage_comes_from(ledger: Ledger, home: Pa
     assert "store (bridge.toml says airflow; the store wins)" in rows["update_prices_daily"]
     assert rows["etl_orders"].split()[1] == "airflow" and rows["etl_orders"].endswith("bridge.toml")
 
-    doc = json.loads(bridge(home, "update_prices_daily", "--history", "--json").stdout)
+    doc = conforms(json.loads(bridge(home, "update_prices_daily", "--history", "--json").stdout), "stages")
     assert doc["workflows"] == [
         {
             "workflow": "update_prices_daily",
