@@ -220,7 +220,7 @@ def test_every_other_entry_point_and_its_flags_are_in_the_reference(monkeypatch:
         ".".join(path.relative_to(REPO).with_suffix("").parts)
         for folder in ("bridge", "pipelines", "flows", "devkit", "tools")
         for path in (REPO / folder).rglob("*.py")
-        if '__name__ == "__main__"' in path.read_text() and path != REPO / "bridge" / "cli" / "__init__.py"
+        if '__name__ == "__main__"' in path.read_text() and path != REPO / "bridge" / "cli" / "__main__.py"
     }
     _same("entry points", set(readme), {k for k, v in ENTRY_POINTS.items() if v in mains})
     _same("entry points (modules)", set(ENTRY_POINTS.values()), mains)
