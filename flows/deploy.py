@@ -1,12 +1,20 @@
 """Register the Prefect flows as deployments, with the same cron and timezone as their Airflow DAGs.
 
-    python -m flows.deploy [--only DEPLOYMENT ...] [--paused] [--source PATH]
+    python -m flows.deploy [--only DEPLOYMENT ...] [--active DEPLOYMENT ...] [--paused] [--source PATH]
 
-Deploys to ``PREFECT_API_URL`` (else ``BRIDGE_PREFECT_URL``, else the local stack's server). Each entry of ``DEPLOYMENTS`` becomes ``<flow-name>/<deployment-name>``, the
-deployment name being the Airflow ``dag_id``. Re-running updates the deployments in place (Prefect
-upserts by flow and deployment name; the schedule keeps its slug). The code is pulled from ``--source``
-(default: this repository's root) by the worker, nothing is built or pushed. A missing work pool is
-created as a ``process`` pool. A later scenario adds its flows by appending to ``DEPLOYMENTS``.
+Deploys to ``PREFECT_API_URL`` (else ``BRIDGE_PREFECT_URL``, else the local stack's server). Each entry of
+``DEPLOYMENTS`` becomes ``<flow-name>/<deployment-name>``, the deployment name being the Airflow ``dag_id``.
+Re-running updates the deployments in place (Prefect upserts by flow and deployment name; the schedule
+keeps its slug). The code is pulled from ``--source`` (default: this repository's root) by the worker,
+nothing is built or pushed. A missing work pool is created as a ``process`` pool. A later scenario adds
+its flows by appending to ``DEPLOYMENTS``.
+
+Registering never makes two schedulers write one target. A deployment created here is created with its
+schedule paused (a new workflow is in stage ``airflow``: the legacy DAG alone is scheduled) unless named in
+``--active``. Re-registering an existing deployment keeps what the cutover set on the server: its paused
+state and its ``target`` parameter (Prefect's upsert would otherwise reset both: ``Flow.deploy`` sends
+``paused=False`` when not told, and the spec's parameters). ``--active`` / ``--paused`` override the
+paused state of the deployments they name (``--paused``: all of them); nothing here overrides ``target``.
 """
 
 from __future__ import annotations
@@ -15,8 +23,9 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from flows.spec import DeploymentSpec
 
@@ -66,11 +75,41 @@ def ensure_work_pool(name: str, pool_type: str = "process") -> bool:
     return asyncio.run(_ensure_work_pool(name, pool_type))
 
 
+def existing_state(full_name: str) -> tuple[bool, dict[str, Any]] | None:
+    """``(paused, parameters)`` of the deployment ``flow/deployment`` on the server, or None if it does
+    not exist yet."""
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            dep = client.read_deployment_by_name(full_name)
+        except ObjectNotFound:
+            return None
+    return bool(dep.paused), dict(dep.parameters or {})
+
+
+def registered_state(
+    spec: DeploymentSpec, existing: tuple[bool, Mapping[str, Any]] | None, paused: bool | None
+) -> tuple[bool, dict[str, Any]]:
+    """The paused state and parameters to register ``spec`` with: ``paused`` if given, else the existing
+    deployment's state, else paused (a new one); the spec's parameters, with the existing ``target``."""
+    parameters = dict(spec.parameters)
+    if existing is not None and "target" in existing[1]:
+        parameters["target"] = existing[1]["target"]
+    if paused is None:
+        paused = existing[0] if existing is not None else True
+    return paused, parameters
+
+
 def deploy_one(spec: DeploymentSpec, *, source: str | Path = REPO_ROOT, paused: bool | None = None) -> str:
-    """Create or update one deployment; return its id."""
+    """Create or update one deployment; return its id. ``paused``: None keeps an existing deployment's
+    paused state and creates a new one paused; True or False sets it. An existing ``target`` parameter is
+    always kept."""
     from prefect import Flow
     from prefect.schedules import Cron
 
+    paused, parameters = registered_state(spec, existing_state(spec.full_name), paused)
     loaded = Flow.from_source(source=str(source), entrypoint=spec.entrypoint)
     assert isinstance(loaded, Flow)  # from_source is sync outside an event loop
     if loaded.name != spec.flow_name:
@@ -83,7 +122,7 @@ def deploy_one(spec: DeploymentSpec, *, source: str | Path = REPO_ROOT, paused: 
         work_pool_name=spec.work_pool,
         schedule=schedule,
         concurrency_limit=spec.concurrency_limit,
-        parameters=dict(spec.parameters),
+        parameters=parameters,
         job_variables=dict(spec.job_variables) or None,
         tags=list(spec.tags),
         description=spec.description,
@@ -101,17 +140,25 @@ def deploy_all(
     source: str | Path = REPO_ROOT,
     paused: bool | None = None,
     only: Sequence[str] = (),
+    active: Sequence[str] = (),
 ) -> dict[str, str]:
     """Deploy ``specs`` (those named in ``only``, by deployment or full name, if given); return
-    ``{full name: deployment id}``."""
+    ``{full name: deployment id}``. ``paused``: see ``deploy_one``; those named in ``active`` are
+    registered with their schedule active whatever ``paused`` says."""
     specs = discover() if specs is None else specs
-    chosen = [s for s in specs if not only or s.name in only or s.full_name in only]
-    unknown = set(only) - {s.name for s in specs} - {s.full_name for s in specs}
+    names = {s.name for s in specs} | {s.full_name for s in specs}
+    unknown = (set(only) | set(active)) - names
     if unknown:
         raise ValueError(f"unknown deployment(s): {', '.join(sorted(unknown))}")
+    chosen = [s for s in specs if not only or s.name in only or s.full_name in only]
     for pool in sorted({s.work_pool for s in chosen}):
         ensure_work_pool(pool)
-    return {spec.full_name: deploy_one(spec, source=source, paused=paused) for spec in chosen}
+    return {
+        spec.full_name: deploy_one(
+            spec, source=source, paused=False if {spec.name, spec.full_name} & set(active) else paused
+        )
+        for spec in chosen
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,14 +170,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="DEPLOYMENT",
         help="deploy only this one (deployment name or flow/deployment); repeatable",
     )
-    parser.add_argument("--paused", action="store_true", help="create or leave the schedules paused")
+    parser.add_argument(
+        "--active",
+        action="append",
+        default=[],
+        metavar="DEPLOYMENT",
+        help="register this one with its schedule active (default: a new deployment is paused, an "
+        "existing one keeps its state); repeatable",
+    )
+    parser.add_argument("--paused", action="store_true", help="pause the schedules of all the others")
     parser.add_argument("--source", default=str(REPO_ROOT), help="where workers load the code from")
     args = parser.parse_args(argv)
     # Never fall back to Prefect's throwaway ephemeral server: deploy where the bridge points.
     api = os.environ.setdefault("PREFECT_API_URL", os.environ.get("BRIDGE_PREFECT_URL", DEFAULT_API_URL))
     print(f"deploying to {api}", file=sys.stderr)
     try:
-        deployed = deploy_all(source=args.source, paused=True if args.paused else None, only=args.only)
+        deployed = deploy_all(
+            source=args.source, paused=True if args.paused else None, only=args.only, active=args.active
+        )
     except Exception as exc:  # one clear line for the deployer's log, not a traceback
         print(f"deploy: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
