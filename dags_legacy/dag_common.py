@@ -3,7 +3,8 @@
 """What the legacy DAGs share: the one shape of a scheduled workflow's DAG (``scheduled_workflow_dag``:
 resolve_run >> prepare_target >> its step, everything named and scheduled by the workflow registry
 ``pipelines.common.workflows``), the ETL DAGs' two steps, and the one shape of the scenario-2
-queue-worker DAG (``queue_worker_dag``), per broker.
+queue-worker DAG (``queue_worker_dag``), per broker; and ``run_target``, where every DAG's run finds the
+target it writes to.
 
 Imported as the top-level module ``dag_common``: Airflow puts the dags folder (the bundle path) on
 ``sys.path`` for the dag-processor and the task runner. ``.airflowignore`` keeps the dag-processor from
@@ -23,6 +24,11 @@ from pipelines.common.business_date import resolve_business_date
 from pipelines.common.summary import run_header
 from pipelines.common.targets import DEFAULT_TARGET, TARGET_PATTERN, validate_target
 from pipelines.common.workflows import Workflow, workflow
+
+#: The Airflow Variable ``bridge_target__<dag_id>`` moves a DAG's default target at run time: the bridge
+#: sets it over the REST API (a DAG's param defaults cannot be changed there) to send the scheduled runs
+#: elsewhere (the shadow target of a reverse shadow), and deletes it to send them back.
+TARGET_VARIABLE_PREFIX = "bridge_target__"
 
 #: ``step(run, prepared, params)`` / ``prepare(run, params)``: the body of a scheduled DAG's last two tasks.
 Step = Callable[..., dict[str, Any]]
@@ -66,10 +72,30 @@ def scheduled_dag_kwargs(
     }
 
 
+def target_variable(dag_id: str) -> str:
+    """The name of the Airflow Variable that moves ``dag_id``'s default target."""
+    return f"{TARGET_VARIABLE_PREFIX}{dag_id}"
+
+
+def run_target(context: Mapping[str, Any]) -> str:
+    """The target the run of ``context`` writes to, validated: the ``target`` the run's conf names, else
+    the Airflow Variable ``bridge_target__<dag_id>`` if it is set (and not empty), else the ``target``
+    param's default. A Variable that is not a valid target fails the run: never a silent fallback."""
+    from airflow.sdk import Variable
+
+    dag_run = context["dag_run"]
+    if (dag_run.conf or {}).get("target") is not None:
+        return validate_target(context["params"]["target"])
+    moved = Variable.get(target_variable(dag_run.dag_id), default=None)
+    if moved is not None and str(moved).strip():
+        return validate_target(str(moved).strip())
+    return validate_target(context["params"]["target"])
+
+
 def resolve_run_task(wf: Workflow) -> Any:
     """The ``resolve_run`` task: the run header ``{"workflow", "business_date", "target"}``.
 
-    Business date: the ``business_date`` param, else the data interval start's date, else (a manual run
+    Target: ``run_target``. Business date: the ``business_date`` param, else the data interval start's date, else (a manual run
     without a logical date) the date the Prefect flow would process for the run's ``run_after``.
     """
     schedule = wf.schedule
@@ -85,7 +111,7 @@ def resolve_run_task(wf: Workflow) -> Any:
             interval_start=context.get("data_interval_start"),
             scheduled=context["dag_run"].run_after,
         )
-        return run_header(wf.id, day, validate_target(params["target"]))
+        return run_header(wf.id, day, run_target(context))
 
     return resolve_run
 
@@ -160,9 +186,10 @@ def queue_worker_dag(broker: str, doc_md: str | None) -> Any:
             from pipelines.jobs.queue_worker import resolve_worker_run
             from pipelines.queues.params import settings_from_params
 
-            params = get_current_context()["params"]
+            context = get_current_context()
+            params = context["params"]
             settings_from_params(params)  # refuse bad values before anything is declared
-            return resolve_worker_run(broker, params["target"], params["stream"])
+            return resolve_worker_run(broker, run_target(context), params["stream"])
 
         @task(task_id=prepare_id)
         def prepare_target(run: dict[str, Any]) -> dict[str, Any]:

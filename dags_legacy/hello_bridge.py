@@ -3,7 +3,9 @@
 """The smallest legacy DAG: proves the stack runs a DAG and returns a value over XCom.
 
 Params for the bridge's own tests: ``sleep_s`` makes the run last, ``with_noise`` adds a random value
-(what noise calibration must learn to ignore). Id, tags, owner and task id: the workflow registry.
+(what noise calibration must learn to ignore); ``target`` is resolved at run time
+(``dag_common.run_target``: the conf's, else the Variable ``bridge_target__hello_bridge``, else ``public``).
+Id, tags, owner and task id: the workflow registry.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import dag, get_current_context, task
+from dag_common import run_target
 
 from pipelines.common.workflows import workflow
 from pipelines.hello import greet as greet_rule
@@ -33,9 +36,8 @@ def hello_bridge() -> None:
     @task(task_id=HELLO_BRIDGE.tasks[0])
     def greet(params: dict[str, Any] | None = None) -> dict[str, Any]:
         assert params is not None
-        return greet_rule(
-            str(params["name"]), str(params["target"]), float(params["sleep_s"]), bool(params["with_noise"])
-        )
+        target = run_target(get_current_context())
+        return greet_rule(str(params["name"]), target, float(params["sleep_s"]), bool(params["with_noise"]))
 
     greet()
 
