@@ -15,8 +15,10 @@ from bridge.backends.base import (
     RunRef,
     RunState,
     RunStatus,
+    ScheduleState,
     TaskObservation,
     Workflow,
+    check_target,
     parse_time,
     poll_until_final,
 )
@@ -26,6 +28,9 @@ from bridge.errors import BackendError, NotFoundError, RejectedError, UnknownWor
 
 PAGE = 100  # the API silently caps `limit` at 100
 SHIFT_LIMIT = 59  # seconds a replayed logical_date may move past a taken one (under a cron minute)
+#: The Variable a DAG reads its target from when the run's conf names none: the same name as
+#: ``dags_legacy/dag_common.py``'s ``TARGET_VARIABLE_PREFIX`` (checked equal by the unit tests).
+TARGET_VARIABLE_PREFIX = "bridge_target__"
 
 STATES = {
     "queued": RunState.QUEUED,
@@ -325,6 +330,57 @@ class AirflowBackend:
         except NotFoundError as exc:
             known = [d["dag_id"] for d in self._pages("/dags", "dags")]
             raise UnknownWorkflowError(workflow_id, known) from exc
+
+    def schedule_state(self, workflow_id: str) -> ScheduleState:
+        """Paused or not (then no run starts, manual ones neither), the Variable's target, the timetable."""
+        dag = self._get_dag(workflow_id, "")
+        keys = ("timetable_summary", "timetable_description", "next_dagrun_run_after")
+        schedule = {key: dag.get(key) for key in keys} if dag.get("timetable_summary") else None
+        return ScheduleState(
+            paused=bool(dag.get("is_paused")),
+            target=self.default_target(workflow_id),
+            schedules=(schedule,) if schedule else (),
+        )
+
+    # -- the default target: an Airflow Variable each DAG reads at run time (dag_common.run_target) -----
+    def default_target(self, workflow_id: str) -> str | None:
+        """The Variable ``bridge_target__<dag_id>`` (what a run whose conf names no target writes to), or
+        None when it is not set (then the DAG's ``target`` param default)."""
+        value = self.get_variable(TARGET_VARIABLE_PREFIX + workflow_id)
+        return value.strip() or None if value is not None else None
+
+    def set_default_target(self, workflow_id: str, target: str | None) -> None:
+        """Set the Variable to ``target`` (checked, and the DAG must exist); None deletes it."""
+        key = TARGET_VARIABLE_PREFIX + workflow_id
+        if target is None:
+            self.delete_variable(key)
+        else:
+            self._get_dag(workflow_id, "")  # an unknown DAG: UnknownWorkflowError, nothing written
+            self.set_variable(key, check_target(target), f"bridge: {workflow_id}'s target when conf has none")
+
+    def get_variable(self, key: str) -> str | None:
+        """The Variable's value as stored (a string), or None if there is none."""
+        try:
+            body = self.client.get(f"/variables/{_q(key)}")
+        except NotFoundError:
+            return None
+        return None if body.get("value") is None else str(body["value"])
+
+    def set_variable(self, key: str, value: str, description: str | None = None) -> None:
+        """Create or update the Variable."""
+        body = {"key": key, "value": value, "description": description}
+        try:
+            self.client.patch(f"/variables/{_q(key)}", json=body)
+        except NotFoundError:
+            self.client.post("/variables", json=body)
+
+    def delete_variable(self, key: str) -> bool:
+        """Delete the Variable; False if there was none."""
+        try:
+            self.client.request("DELETE", f"/variables/{_q(key)}")
+        except NotFoundError:
+            return False
+        return True
 
     def readiness(self, workflow_id: str) -> Readiness:
         """Paused, or no scheduler with a recent heartbeat (then nothing queued starts)."""

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from bridge.errors import WaitTimeoutError
+from bridge.errors import UsageError, WaitTimeoutError
 
 
 class RunState(StrEnum):
@@ -100,6 +100,31 @@ class Readiness:
     paused: bool = False
     blocker: str | None = None
     note: str | None = None
+    #: The workflow's schedule is paused but a manual run still runs (a Prefect deployment): normal in
+    #: stage ``airflow``, a disagreement in ``shadow``/``prefect``; the caller knows the stage, not us.
+    schedule_paused: bool = False
+
+
+#: A target is a lower-case schema name (the workloads' rule, ``pipelines.common.targets``, checked equal
+#: by the unit tests): refused before it is set anywhere a scheduled run would read it.
+TARGET_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
+
+
+@dataclass(frozen=True)
+class ScheduleState:
+    """What decides where a workflow's next scheduled run goes, as one backend holds it now.
+
+    ``paused``: its schedule is paused (an Airflow DAG: no run starts at all; a Prefect deployment: no
+    scheduled run, manual runs still run). ``target``: the default target moved by the bridge (Airflow:
+    the Variable ``bridge_target__<dag_id>``; Prefect: the deployment's ``target`` parameter), None when
+    the workflow's own default applies. ``parameters``: the deployment's parameters (Airflow: none).
+    ``schedules``: the server's own schedule payloads (Prefect: each with ``active``, ``slug`` and its own
+    ``parameters``; Airflow: the DAG's timetable and next run)."""
+
+    paused: bool
+    target: str | None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    schedules: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,6 +181,30 @@ class Backend(Protocol):
     def readiness(self, workflow_id: str) -> Readiness:
         """Can a new run of ``workflow_id`` start now? Asked before triggering, never after."""
         ...
+
+    def schedule_state(self, workflow_id: str) -> ScheduleState:
+        """Paused or not, the moved default target, parameters and schedules, read from the server now."""
+        ...
+
+    def default_target(self, workflow_id: str) -> str | None:
+        """The target a run writes to when its conf names none, if the bridge moved it; else None."""
+        ...
+
+    def set_default_target(self, workflow_id: str, target: str | None) -> None:
+        """Move the target of the runs whose conf names none (the scheduled ones) to ``target``; None: back
+        to the workflow's own default. Idempotent; a target that is not a schema name is refused."""
+        ...
+
+
+def check_target(target: str) -> str:
+    """``target`` if it is a schema name a run may write to; UsageError otherwise."""
+    import re
+
+    if not re.fullmatch(TARGET_PATTERN, target) or target.startswith("pg_") or target == "information_schema":
+        raise UsageError(
+            f"invalid target {target!r}: expected a lower-case schema name matching {TARGET_PATTERN}"
+        )
+    return target
 
 
 def poll_until_final(

@@ -22,8 +22,10 @@ from bridge.backends.base import (
     RunRef,
     RunState,
     RunStatus,
+    ScheduleState,
     TaskObservation,
     Workflow,
+    check_target,
     parse_time,
     poll_until_final,
 )
@@ -306,10 +308,51 @@ class PrefectBackend:
 
     # -- scheduling: through the deployment itself (PATCH paused), not the deprecated schedule calls --
     def pause(self, workflow_id: str) -> None:
-        self.client.patch(f"/deployments/{self._deployment(workflow_id)['id']}", json={"paused": True})
+        """Pause the schedule: the server deletes the deployment's scheduled (future) runs; manual runs
+        still run."""
+        self._patch(workflow_id, {"paused": True})
 
     def resume(self, workflow_id: str) -> None:
-        self.client.patch(f"/deployments/{self._deployment(workflow_id)['id']}", json={"paused": False})
+        self._patch(workflow_id, {"paused": False})
+
+    def _patch(self, workflow_id: str, body: Mapping[str, Any], dep: Mapping[str, Any] | None = None) -> None:
+        self.client.patch(f"/deployments/{(dep or self._deployment(workflow_id))['id']}", json=body)
+
+    def deployment_state(self, workflow_id: str) -> ScheduleState:
+        """The deployment's paused state, its parameters (``target`` among them) and its schedules (each
+        with ``active``, ``slug`` and ``parameters``, which override the deployment's)."""
+        dep = self._deployment(workflow_id)
+        parameters = dict(dep.get("parameters") or {})
+        target = parameters.get("target")
+        return ScheduleState(
+            paused=bool(dep.get("paused")),
+            target=target if isinstance(target, str) else None,
+            parameters=parameters,
+            schedules=tuple(dep.get("schedules") or ()),
+        )
+
+    schedule_state = deployment_state
+
+    def default_target(self, workflow_id: str) -> str | None:
+        """The deployment's ``target`` parameter, or None (then the flow's own default)."""
+        return self.deployment_state(workflow_id).target
+
+    def set_default_target(self, workflow_id: str, target: str | None) -> None:
+        """PATCH the deployment's parameters with ``target`` merged in (None: removed). The server deletes
+        the future runs it had scheduled, and its scheduler makes them again with the new parameters."""
+        dep = self._deployment(workflow_id)
+        parameters = {k: v for k, v in (dep.get("parameters") or {}).items() if k != "target"}
+        if target is not None:
+            parameters["target"] = check_target(target)
+        try:
+            self._patch(workflow_id, {"parameters": parameters}, dep)
+        except RejectedError as exc:
+            raise RejectedError(
+                f"prefect refused target {target!r} for {workflow_id}: {exc.reason}",
+                backend=self.name,
+                status=exc.status,
+                reason=exc.reason,
+            ) from exc
 
     def readiness(self, workflow_id: str) -> Readiness:
         """A paused deployment only stops its schedule (a manual run still runs: a note); what keeps a run
@@ -324,7 +367,7 @@ class PrefectBackend:
         if not pool_name:
             ready = dep.get("status") in (None, "READY")
             blocker = None if ready else f"nothing serves prefect deployment {workflow_id} (status NOT_READY)"
-            return Readiness(blocker=blocker, note=note)
+            return Readiness(blocker=blocker, note=note, schedule_paused=bool(dep.get("paused")))
         pool = self.client.get(f"/work_pools/{quote(pool_name, safe='')}")
         status = pool.get("status")
         blocker = None
@@ -337,7 +380,7 @@ class PrefectBackend:
                 f"no live worker polls prefect work pool {pool_name!r}: a run of {workflow_id} waits until one "
                 f"starts (`prefect worker start --pool {pool_name}`)"
             )
-        return Readiness(blocker=blocker, note=note)
+        return Readiness(blocker=blocker, note=note, schedule_paused=bool(dep.get("paused")))
 
 
 def _by_name(name: str) -> RunState:
