@@ -171,6 +171,44 @@ def gates_cmd(dag_id: str, as_json: bool) -> None:
     console.gates(dag_id, _options(as_json=as_json))
 
 
+def _move_command(verb: str, help_text: str, forcible: bool = False) -> None:
+    """``bridge promote|cutover|retire|rollback``: one command each, one body."""
+
+    @main.command(verb, help=help_text)
+    @click.argument("dag_id")
+    @click.option("--actor", help="Who does it, for the audit (default: the OS user).")
+    @click.option("--reason", default="", help="Why, for the audit.")
+    @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+    @handle_errors
+    def command(dag_id: str, actor: str | None, reason: str, as_json: bool, **kw: bool) -> None:
+        from bridge import console
+
+        console.move(verb, dag_id, _options(as_json=as_json), actor=actor, reason=reason, **kw)
+
+    if forcible:
+        click.option("--force", is_flag=True, help="Past unmet gates; needs --reason; audited as forced.")(
+            command
+        )
+
+
+_move_command(
+    "promote",
+    "airflow -> shadow: DAG_ID's Prefect schedule resumes, writing to the shadow target; Airflow stays primary.",
+)
+_move_command(
+    "cutover",
+    "shadow -> prefect, only when every gate holds (`bridge gates`): Airflow moves to the shadow target (a "
+    "reverse shadow), then Prefect onto the primary; exit 8 if a gate is unmet.",
+    forcible=True,
+)
+_move_command("retire", "prefect -> retired: Airflow's DAG is paused; Prefect stays primary.")
+_move_command(
+    "rollback",
+    "Back to airflow from any stage: Airflow resumed on the primary first (works with Prefect down), then "
+    "Prefect paused (reported pending if it cannot be reached: rerun to finish).",
+)
+
+
 @main.command("stages")
 @click.argument("workflows", nargs=-1)
 @click.option(
@@ -187,19 +225,30 @@ def stages_cmd(workflows: tuple[str, ...], history: bool, as_json: bool) -> None
 
 
 @main.command("status")
-@click.argument("run")
+@click.argument("targets", nargs=-1, metavar="[RUN | WORKFLOW...]")
 @click.option("--wait", is_flag=True, help="Wait until the run is final.")
 @click.option("--timeout", type=float, default=3600.0, show_default=True)
 @backend_options
 @handle_errors
 def status_cmd(
-    run: str, wait: bool, timeout: float, backend: str, url: str | None, username: str | None, as_json: bool
+    targets: tuple[str, ...],
+    wait: bool,
+    timeout: float,
+    backend: str,
+    url: str | None,
+    username: str | None,
+    as_json: bool,
 ) -> None:
-    """Show RUN (airflow:DAG_ID/RUN_ID or prefect:FLOW_RUN_ID): state, task values, result, link."""
+    """Show RUN (airflow:DAG_ID/RUN_ID or prefect:FLOW_RUN_ID): state, task values, result, link. Or, for
+    each WORKFLOW (all when none is named): stage and since when, verdict streak and its origins, the last
+    verdict, where its schedulers disagree with its stage, unmet gates, and the next command."""
     from bridge import console
 
     opts = _options(backend=backend, url=url, username=username, as_json=as_json, wait=wait, timeout=timeout)
-    console.status(run, opts)
+    if len(targets) == 1 and targets[0].startswith(("airflow:", "prefect:")):
+        console.status(targets[0], opts)
+    else:
+        console.workflow_status(targets, opts)
 
 
 def _pause_command(name: str, paused: bool, help_text: str) -> None:

@@ -25,6 +25,7 @@ _WHERE = {
     "seed_queue": "data",
     "ProgressLine": "runs",
     "list_workflows": "runs",
+    "move": "moves",
     "observation_dict": "runs",
     "set_paused": "runs",
     "status": "runs",
@@ -36,6 +37,7 @@ _WHERE = {
     "report": "shadow",
     "shadow_run": "shadow",
     "stages": "stages",
+    "workflow_status": "workflow_status",
     "write_report": "shadow",
 }
 
