@@ -107,7 +107,7 @@ class ShadowResult:
         return f"{self.verdict} ({self.tally.describe()})"
 
 
-def _outcome(side: str, obs: Observation, doc: Mapping[str, Any], elapsed: float) -> SideOutcome:
+def _outcome(side: str, obs: Observation, doc: Mapping[str, Any], elapsed: float | None) -> SideOutcome:
     """A side that succeeded but whose values the bridge could not read is ``unreadable``, with the
     reason naming the storage: it fails the shadow (``decide``), never a mismatch of unread values."""
     from bridge.backends.results import unreadable_reasons
@@ -128,6 +128,11 @@ def _outcome(side: str, obs: Observation, doc: Mapping[str, Any], elapsed: float
         obs.ref,
         elapsed,
     )
+
+
+def observed(side: str, obs: Observation, entry: WorkflowEntry) -> SideOutcome:
+    """The outcome of a run that finished on its own (a scheduler's: the watcher triggers nothing)."""
+    return _outcome(side, obs, document(obs, entry.shadow.task_map, prefect_side=side == "prefect"), None)
 
 
 def run_side(

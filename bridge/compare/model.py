@@ -14,7 +14,8 @@ MISMATCH = "mismatch"
 SHADOW_FAILED = "shadow_failed"
 PRIMARY_FAILED = "primary_failed"
 BOTH_FAILED = "both_failed"
-VERDICTS = (MATCH, MISMATCH, SHADOW_FAILED, PRIMARY_FAILED, BOTH_FAILED)
+MISSING = "missing"  # one scheduler ran an instant, the other not within the watcher's grace window
+VERDICTS = (MATCH, MISMATCH, SHADOW_FAILED, PRIMARY_FAILED, BOTH_FAILED, MISSING)
 
 # Kinds of difference rows.
 CHANGED = "changed"  # the same path holds different values

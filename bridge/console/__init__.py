@@ -30,6 +30,7 @@ _WHERE = {
     "set_paused": "runs",
     "status": "runs",
     "trigger": "runs",
+    "watch": "watch",
     "ShadowProgress": "shadow",
     "calibrate": "shadow",
     "demo": "showcase",

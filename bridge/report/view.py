@@ -41,7 +41,7 @@ __all__ = [
     "workflows",
 ]
 
-VERDICTS = ("match", "mismatch", "shadow_failed", "primary_failed", "both_failed")
+VERDICTS = ("match", "mismatch", "shadow_failed", "primary_failed", "both_failed", "missing")
 KINDS = ("changed", "only_airflow", "only_prefect", "type_changed", "noise", "ignored", "row_changed")
 #: Table states (CSS classes too): compared and equal, rows differ, in one target only, not comparable,
 #: excluded by the catalog (listed, not compared).
