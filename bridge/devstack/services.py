@@ -161,4 +161,20 @@ def build(s: StackSettings, db_urls: dict[str, str], jwt_secret: str) -> list[Se
                 stop_signals=(signal.SIGINT, signal.SIGINT, signal.SIGTERM),
             )
         )
+    if s.watch:
+        services.append(watch_service(s))
     return services
+
+
+def watch_service(s: StackSettings) -> Service:
+    """`bridge watch`: a process command (the devstack never imports the watcher), once both servers are
+    healthy; it reads the repo's bridge.toml and keeps its cursor in the stack's history store."""
+    env = base_env(s)
+    env["BRIDGE_AIRFLOW_PASSWORD"] = s.airflow_password  # the watcher is a client of the API server
+    return Service(
+        "bridge-watch",
+        [str(s.venv_bin / "bridge"), "watch", "--interval", "30"],
+        env,
+        lambda: True,  # no port: alive is healthy (each cycle's line is in its log)
+        wave=1,
+    )

@@ -38,6 +38,9 @@ class StackSettings:
     extra_env: tuple[tuple[str, str], ...] = ()
     # More DAG folders for Airflow beside dags_legacy/ (each its own dag bundle, named after the folder).
     extra_dag_folders: tuple[Path, ...] = ()
+    # Start `bridge watch` (shadows of the scheduled runs) with the stack: `bridge dev up` does (from_env,
+    # unless BRIDGE_DEV_WATCH=0); a stack made in code (the tests') does not unless it says so.
+    watch: bool = False
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> StackSettings:
@@ -56,6 +59,7 @@ class StackSettings:
             db_prefix=env.get("BRIDGE_DEV_DB_PREFIX", s.db_prefix),
             airflow_user=env.get("BRIDGE_AIRFLOW_USERNAME", s.airflow_user),
             airflow_password=env.get("BRIDGE_AIRFLOW_PASSWORD", s.airflow_password),
+            watch=env.get("BRIDGE_DEV_WATCH", "1") != "0",
         )
 
     # -- derived places -------------------------------------------------------------------------
@@ -113,6 +117,7 @@ class StackSettings:
             "BRIDGE_SQS_PORT": str(self.sqs_port),
             "BRIDGE_DEV_DB_PREFIX": self.db_prefix,
             "BRIDGE_DEV_POSTGRES_URL": self.postgres_url or "sqlite",
+            "BRIDGE_DEV_WATCH": "1" if self.watch else "0",
         }
         if not self.sqs_endpoint:  # our own moto server: not an externally configured endpoint
             del env["BRIDGE_SQS_ENDPOINT"]
