@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import requests
 
+from bridge import config
 from bridge.backends.airflow import TARGET_VARIABLE_PREFIX
 from tests.helpers import REPO, conforms, free_port, wait_for_dags
 
@@ -71,6 +72,22 @@ def prefect_side(env: dict[str, str]) -> tuple[bool, str | None]:
 def stage_history(env: dict[str, str]) -> list[dict[str, Any]]:
     doc = conforms(json.loads(bridge(env, "stages", DAG, "--history", "--json").stdout), "stages")
     return list(doc["history"])
+
+
+def test_no_workflow_has_both_schedulers_on_its_primary_target(env: dict[str, str], official: Any) -> None:
+    """As flows.deploy registers the ports (what `make demo` runs), every workflow's two schedulers agree
+    with its stage (airflow): Prefect's schedules paused, Airflow's on the primary, read from both servers."""
+    from airflow_client.client.api.dag_api import DAGApi
+
+    rows = json.loads(bridge(env, "status", "--json").stdout)
+    assert {r["workflow"] for r in rows} == set(config.load().workflows)
+    for row in rows:
+        assert row["stage"] == "airflow" and row["drift"] == [], row
+        deployment = config.load().workflows[row["workflow"]].deployment
+        flow, name = str(deployment).split("/")
+        dep = requests.get(f"{env['BRIDGE_PREFECT_URL']}/deployments/name/{flow}/{name}", timeout=30).json()
+        assert dep["paused"] is True and (dep.get("parameters") or {}).get("target") in (None, "warehouse")
+        assert DAGApi(official).get_dag(row["workflow"]).is_paused is False
 
 
 def test_a_workflow_moves_through_the_stages_and_back(env: dict[str, str], official: Any) -> None:
