@@ -8,9 +8,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DAGS = Path(__file__).resolve().parent / "dags"
-DAG_IDS = ("zoo_paused", "zoo_branch", "zoo_params", "zoo_mapped", "zoo_raises", "zoo_retries", "zoo_group")
+DAG_IDS = (
+    "zoo_paused",
+    "zoo_branch",
+    "zoo_params",
+    "zoo_mapped",
+    "zoo_raises",
+    "zoo_retries",
+    "zoo_group",
+    "zoo_minutely",
+)
 # The Prefect counterparts: flow name == deployment name, on the test stack's "worker" pool unless said.
-DEPLOYMENTS = ("zoo-paused", "zoo-idle", "zoo-params", "zoo-raises", "zoo-retries", "zoo-mapped")
+DEPLOYMENTS = (
+    "zoo-paused",
+    "zoo-idle",
+    "zoo-params",
+    "zoo-raises",
+    "zoo-retries",
+    "zoo-mapped",
+    "zoo-minutely",
+)
 IDLE_POOL = "zoo-idle"  # a work pool no worker polls
 MAPPED = 120  # instances of zoo_mapped's task: past the REST API's 100 page
 SKIPPED_INDICES = (0, 50, 100)  # zoo_mapped's indices that skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from prefect import flow, task
@@ -71,6 +73,27 @@ def zoo_mapped() -> list[int]:
     return [f.result() for f in double.map(list(range(120)))]
 
 
+@task(name="stamp", **RESULTS)
+def stamp(when: datetime) -> int:
+    utc = when.astimezone(UTC)
+    return utc.hour * 60 + utc.minute  # the minute of the day, as zoo_minutely's stamp
+
+
+@flow(name="zoo-minutely", **RESULTS)
+def zoo_minutely() -> int:
+    from prefect.runtime import flow_run
+
+    return stamp(flow_run.scheduled_start_time)
+
+
+@dataclass(frozen=True)
+class EveryMinute:
+    """A schedule the workloads' CronSchedule cannot say (every minute): what flows.deploy reads of one."""
+
+    cron: str = "*/1 * * * *"
+    timezone: str = "UTC"
+
+
 def _spec(name: str, pool: str = "worker") -> DeploymentSpec:
     return DeploymentSpec(
         flow_name=name,
@@ -87,3 +110,5 @@ DEPLOYMENTS = [
     _spec(name) for name in ("zoo-paused", "zoo-params", "zoo-raises", "zoo-retries", "zoo-mapped")
 ]
 IDLE = _spec("zoo-idle", pool="zoo-idle")
+#: Every minute, registered paused: only tests/integration/test_watch.py resumes it (and pauses it again).
+MINUTELY = replace(_spec("zoo-minutely"), schedule=EveryMinute())  # type: ignore[arg-type]

@@ -119,5 +119,36 @@ def zoo_group() -> None:
     grp() >> after()
 
 
-for _factory in (zoo_paused, zoo_branch, zoo_params, zoo_mapped, zoo_raises, zoo_retries, zoo_group):
+@dag(
+    dag_id="zoo_minutely",
+    schedule="*/1 * * * *",
+    start_date=START,
+    catchup=False,
+    tags=["zoo"],
+    is_paused_upon_creation=True,
+)
+def zoo_minutely() -> None:
+    """Every minute, paused until a test resumes it (tests/integration/test_watch.py): the minute its
+    scheduler fired it, as zoo-minutely returns the same from its expected start time."""
+
+    @task
+    def stamp() -> int:
+        end = get_current_context()["data_interval_end"]
+        assert end is not None
+        utc = end.in_timezone("UTC")
+        return int(utc.hour * 60 + utc.minute)  # the minute of the day: not a time normalization masks
+
+    stamp()
+
+
+for _factory in (
+    zoo_paused,
+    zoo_branch,
+    zoo_params,
+    zoo_mapped,
+    zoo_raises,
+    zoo_retries,
+    zoo_group,
+    zoo_minutely,
+):
     _factory()
