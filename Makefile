@@ -50,11 +50,27 @@ down:
 status:
 	$(VENV)/bin/bridge dev status
 
-demo: setup ## build, start the stack, register the flows, show what each orchestrator knows
+DEMO_WF := update_prices_daily
+B := $(VENV)/bin/bridge
+
+demo: setup ## build, start the stack, register the flows, show what each orchestrator knows, one workflow through the stages and back
 	$(VENV)/bin/bridge dev up
 	$(VENV)/bin/python -m flows.deploy
 	$(VENV)/bin/bridge demo
 	$(VENV)/bin/bridge check  # every port against the shadow contract; each deployment has run by now
+	@echo "== one workflow through the stages: $(DEMO_WF)"
+	$(B) rollback $(DEMO_WF) --reason "make demo: start from airflow"
+	$(B) status $(DEMO_WF)
+	$(B) promote $(DEMO_WF) --reason "make demo: the port is checked"
+	$(B) trigger $(DEMO_WF) --shadow
+	$(B) shadow-replay $(DEMO_WF) --from 2024-12-27T12:00Z --to 2024-12-30T12:00Z
+	$(B) calibrate $(DEMO_WF) --runs 2
+	$(B) gates $(DEMO_WF)
+	$(B) cutover $(DEMO_WF) --reason "make demo: every gate holds"
+	$(B) status $(DEMO_WF)
+	$(B) rollback $(DEMO_WF) --reason "make demo: back to airflow, one command"
+	$(B) status $(DEMO_WF)
+	$(B) stages $(DEMO_WF) --history
 
 # The gates, each named as it runs; the first that fails stops `make check` and so `make test` (and CI).
 check: $(VENV)/.synced ## lint, format, types, layers, module size
