@@ -1,4 +1,5 @@
-"""The shadow history: runs, observations, comparisons, differences, table diffs, noise, stage changes.
+"""The shadow history: runs, observations, comparisons, differences, table diffs, noise (each workflow's
+stage and its audit live beside them: bridge.cutover.ledger).
 
 SQLAlchemy Core over an SQLite file by default (``<BRIDGE_HOME>/history.db``) or PostgreSQL by URL
 (``BRIDGE_STORE_URL`` or ``[store] url``). The schema is versioned: ``schema_version`` holds the version,
@@ -96,16 +97,6 @@ calibrations = sa.Table(  # v3: every calibration kept, refused ones are not rec
     sa.Column("workflow", sa.String(250), nullable=False, index=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
-)
-stage_changes = sa.Table(
-    "stage_changes",
-    meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("workflow", sa.String(250), nullable=False, index=True),
-    sa.Column("from_stage", sa.String(32)),
-    sa.Column("to_stage", sa.String(32), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("reason", sa.Text),
 )
 
 
@@ -245,18 +236,6 @@ class Store:
                     ],
                 )
 
-    def record_stage(self, workflow: str, from_stage: str | None, to_stage: str, reason: str = "") -> None:
-        with self._tx() as conn:
-            conn.execute(
-                stage_changes.insert().values(
-                    workflow=workflow,
-                    from_stage=from_stage,
-                    to_stage=to_stage,
-                    at=datetime.now(UTC),
-                    reason=reason,
-                )
-            )
-
     # -- reads ----------------------------------------------------------------------------------
     def noise_paths(self, workflow: str) -> list[NoiseSpread]:
         """The workflow's current noise: each path with the spread its last calibration measured."""
@@ -352,17 +331,6 @@ class Store:
             "differences": [{k: d[k] for k in ("path", "airflow", "prefect", "kind", "note")} for d in diffs],
             "tables": list(tables),
         }
-
-    def stage_history(self, workflow: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            return [
-                dict(r)
-                for r in conn.execute(
-                    sa.select(stage_changes)
-                    .where(stage_changes.c.workflow == workflow)
-                    .order_by(stage_changes.c.id)
-                ).mappings()
-            ]
 
 
 def _jsonable_side(side: Any) -> dict[str, Any]:
