@@ -126,6 +126,43 @@ def _v3_to_v4(conn: sa.Connection) -> None:
 MIGRATIONS: dict[int, Any] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
+def db_reason(exc: Exception) -> str:
+    """A database error's own first line (the driver's, not SQLAlchemy's wrapping)."""
+    return str(getattr(exc, "orig", exc)).splitlines()[0]
+
+
+@contextmanager
+def transaction(engine: sa.Engine, what: str) -> Iterator[sa.Connection]:
+    """One transaction on ``engine``; a database error becomes one StoreError line naming ``what``."""
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except sa.exc.SQLAlchemyError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise StoreError(f"cannot write {what} at {where}: {db_reason(exc)}") from exc
+
+
+class Tables:
+    """Tables of their own in one history store (the stage ledger, the watcher's state): created on first
+    use; every write one transaction, whose failure is one StoreError line naming ``what``."""
+
+    meta: sa.MetaData
+    what = "tables"
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.engine = store.engine
+        try:
+            self.meta.create_all(self.engine)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot prepare {self.what}: {db_reason(exc)}") from exc
+
+    @contextmanager
+    def _tx(self) -> Iterator[sa.Connection]:
+        with transaction(self.engine, self.what) as conn:
+            yield conn
+
+
 def default_url() -> str:
     from bridge.config import bridge_home
 
@@ -170,13 +207,8 @@ class Store:
     @contextmanager
     def _tx(self) -> Iterator[sa.Connection]:
         """One transaction; a database error becomes one StoreError line (nothing half-written)."""
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except sa.exc.SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-            where = self.engine.url.render_as_string(hide_password=True)
-            raise StoreError(f"cannot write the history store at {where}: {reason}") from exc
+        with transaction(self.engine, "the history store") as conn:
+            yield conn
 
     # -- writes ---------------------------------------------------------------------------------
     def record(self, comparison: Any) -> int:

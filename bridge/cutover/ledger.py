@@ -22,8 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from bridge.config import STAGES
-from bridge.errors import StoreError, UsageError
-from bridge.store import Store
+from bridge.errors import UsageError
+from bridge.store import Tables
 
 LOCK_TTL = timedelta(minutes=15)
 
@@ -106,25 +106,11 @@ class StageRecord:
     last_change: StageChange | None = field(default=None)
 
 
-class Ledger:
+class Ledger(Tables):
     """The stage tables of one history store."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.engine = store.engine
-        try:
-            meta.create_all(self.engine)
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot prepare the stage tables: {_reason(exc)}") from exc
-
-    @contextmanager
-    def _tx(self) -> Iterator[sa.Connection]:
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except sa.exc.SQLAlchemyError as exc:
-            where = self.engine.url.render_as_string(hide_password=True)
-            raise StoreError(f"cannot write the stage tables of {where}: {_reason(exc)}") from exc
+    meta = meta
+    what = "the stage tables"
 
     # -- reads ----------------------------------------------------------------------------------
     def current(self, workflow: str) -> StageRecord | None:
@@ -265,7 +251,3 @@ def _change(row: Any) -> StageChange:
 def _utc(moment: datetime) -> datetime:
     """SQLite gives naive datetimes back: they were stored in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _reason(exc: Exception) -> str:
-    return str(getattr(exc, "orig", exc)).splitlines()[0]

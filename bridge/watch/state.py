@@ -12,15 +12,13 @@ marked in one transaction, never compared twice even by two watchers at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from bridge.compare.targets import Marker
-from bridge.errors import StoreError
-from bridge.store import Store, comparisons
+from bridge.store import Tables, comparisons
 
 MARKERS_KEPT = 200  # per database: a cycle's marker is needed until its window is compared
 
@@ -60,25 +58,11 @@ def url_key(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:32]
 
 
-class WatchState:
+class WatchState(Tables):
     """The watcher's tables of one history store."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.engine = store.engine
-        try:
-            meta.create_all(self.engine)
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot prepare the watcher's tables: {_reason(exc)}") from exc
-
-    @contextmanager
-    def _tx(self) -> Iterator[sa.Connection]:
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except sa.exc.SQLAlchemyError as exc:
-            where = self.engine.url.render_as_string(hide_password=True)
-            raise StoreError(f"cannot write the watcher's tables of {where}: {_reason(exc)}") from exc
+    meta = meta
+    what = "the watcher's tables"
 
     def cursors(self) -> dict[str, datetime]:
         with self.engine.connect() as conn:
@@ -140,7 +124,3 @@ class WatchState:
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return Marker(row[0], None if row[1] is None else int(row[1])) if row else None
-
-
-def _reason(exc: Exception) -> str:
-    return str(getattr(exc, "orig", exc)).splitlines()[0]
