@@ -79,7 +79,7 @@ def test_no_workflow_has_both_schedulers_on_its_primary_target(env: dict[str, st
     with its stage (airflow): Prefect's schedules paused, Airflow's on the primary, read from both servers."""
     from airflow_client.client.api.dag_api import DAGApi
 
-    rows = json.loads(bridge(env, "status", "--json").stdout)
+    rows = conforms(json.loads(bridge(env, "status", "--json").stdout), "workflow_status")
     assert {r["workflow"] for r in rows} == set(config.load().workflows)
     for row in rows:
         assert row["stage"] == "airflow" and row["drift"] == [], row

@@ -98,7 +98,7 @@ def test_a_cutover_is_refused_gate_by_gate_then_allowed(env: dict[str, str]) -> 
     assert bridge(env, "calibrate", DAG, "--runs", "2").returncode == 0
     proc = bridge(env, "cutover", DAG, "--reason", "gates hold", "--json")
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
-    change = json.loads(proc.stdout)["change"]
+    change = conforms(json.loads(proc.stdout), "move")["change"]
     assert change["to"] == "prefect" and change["forced"] is False and len(change["evidence"]) >= 3
     history = json.loads(bridge(env, "stages", DAG, "--history", "--json").stdout)["history"]
     assert [(c["from"], c["to"], c["forced"]) for c in history] == [
