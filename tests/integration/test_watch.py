@@ -76,7 +76,9 @@ def test_watch_pairs_scheduled_runs_then_catches_a_missing_one_across_a_kill(
     text = zoo.catalog.read_text()
     entry = f'[workflows.{DAG}]\ndeployment = "{DEPLOYMENT}"\nstage = "airflow"'
     assert entry in text
-    catalog.write_text(text.replace(entry, entry.replace('"airflow"', '"shadow"')))
+    # in shadow; it writes no tables, so none are compared (as hello_bridge's entry says)
+    shadowed = entry.replace('"airflow"', '"shadow"') + "\nshadow = { discover = false }"
+    catalog.write_text(text.replace(entry, shadowed))
     home = tmp_path / "home"
     env = {**zoo.env, "BRIDGE_CONFIG": str(catalog), "BRIDGE_HOME": str(home)}
     airflow = AirflowBackend(stack.airflow_url, stack.airflow_user, stack.airflow_password)
@@ -130,7 +132,12 @@ def test_watch_pairs_scheduled_runs_then_catches_a_missing_one_across_a_kill(
         assert len(instants) == len(set(instants)), rows  # no pair compared twice
         assert {first, second} <= set(instants), rows  # none lost
     finally:
-        if watcher is not None and watcher.poll() is None:
-            watcher.kill()
+        if watcher is not None:
+            if watcher.poll() is None:
+                watcher.kill()
+            watcher.wait(10)
+            for stream in (watcher.stdout, watcher.stderr):
+                if stream is not None:
+                    stream.close()
         airflow.pause(DAG)
         prefect.pause(DEPLOYMENT)
