@@ -70,20 +70,29 @@ class WatchState(Tables):
         return {w: utc(since) for w, since in rows}
 
     def save_cursors(self, cursors: Mapping[str, datetime]) -> None:
-        """Set each workflow's cursor (one transaction)."""
+        """Set each workflow's cursor (one transaction): one UPDATE per distinct cursor, so idle
+        workflows (all at ``now - grace``) cost one statement together, and an INSERT for new ones."""
         if not cursors:
             return
         now = datetime.now(UTC)
+        by_since: dict[datetime, list[str]] = {}
+        for workflow, since in cursors.items():
+            by_since.setdefault(utc(since), []).append(workflow)
         with self._tx() as conn:
             known = {w for (w,) in conn.execute(sa.select(watch_cursors.c.workflow))}
-            for workflow, since in cursors.items():
-                values = {"since": utc(since), "updated": now}
-                if workflow in known:
+            new = [
+                {"workflow": w, "since": utc(s), "updated": now} for w, s in cursors.items() if w not in known
+            ]
+            if new:
+                conn.execute(watch_cursors.insert(), new)
+            for since, names in by_since.items():
+                old = [w for w in names if w in known]
+                for i in range(0, len(old), 500):
                     conn.execute(
-                        watch_cursors.update().where(watch_cursors.c.workflow == workflow).values(**values)
+                        watch_cursors.update()
+                        .where(watch_cursors.c.workflow.in_(old[i : i + 500]))
+                        .values(since=since, updated=now)
                     )
-                else:
-                    conn.execute(watch_cursors.insert().values(workflow=workflow, **values))
 
     def done(self, ids: Iterable[str]) -> set[str]:
         """Which of these pair ids already have a comparison in the store (one query per 500)."""
