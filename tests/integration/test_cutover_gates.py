@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devkit.etl_seed import seed_etl
 from tests.helpers import REPO, conforms, run_module, wait_for_dags
+from tests.zoo import Zoo
 
 BRIDGE = str(REPO / ".venv" / "bin" / "bridge")
 DAG = "update_prices_daily"
@@ -105,3 +107,48 @@ def test_a_cutover_is_refused_gate_by_gate_then_allowed(env: dict[str, str]) -> 
         ("airflow", "shadow", False),
         ("shadow", "prefect", False),
     ]
+
+
+def test_the_other_gates_refuse_on_the_real_stack(env: dict[str, str], zoo: Zoo, tmp_path: Path) -> None:
+    """no_failures: a hello_bridge shadow whose catalog maps the conf wrong (a mismatch in the window); deployment_ready and schedule_parity: the zoo's zoo-idle (a pool no worker polls, no Airflow
+    DAG); ignore_reasons: a rule without a reason never gets that far (the catalog is refused, exit 2)."""
+    # a port mapped wrong: the catalog gives Prefect's side a name Airflow's never gets
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(
+        (REPO / "bridge.toml")
+        .read_text()
+        .replace(
+            "params = { rename = {}, defaults = {}, drop = [] }",
+            'params = { rename = {}, defaults = { name = "someone else" }, drop = [] }',
+        )
+    )
+    shadow = bridge({**env, "BRIDGE_CONFIG": str(wrong)}, "trigger", "hello_bridge", "--shadow", "--json")
+    assert shadow.returncode == 0, shadow.stderr
+    mismatch = json.loads(shadow.stdout)
+    assert mismatch["verdict"] == "mismatch", mismatch
+    hello = unmet_of(env, "hello_bridge")
+    assert f"#{mismatch['comparison_id']} mismatch" in hello["no_failures"]
+    assert "schedule_parity" not in hello  # neither side schedules it: nothing to compare
+
+    idle = unmet_of({**zoo.env, "BRIDGE_HOME": env["BRIDGE_HOME"]}, "zoo_idle")
+    assert "no live worker polls prefect work pool 'zoo-idle'" in idle["deployment_ready"]
+    assert "schedule parity not established" in idle["schedule_parity"]
+
+    catalog = tmp_path / "bridge.toml"
+    rule = '\n[[workflows.hello_bridge.shadow.ignore]]\npath = "result.token"\nreason = " "\n'
+    catalog.write_text(
+        (REPO / "bridge.toml")
+        .read_text()
+        .replace('shadow = { primary_target = "public", discover = false }  # writes no tables\n', "")
+        + '\n[workflows.hello_bridge.shadow]\nprimary_target = "public"\ndiscover = false\n'
+        + rule
+    )
+    proc = bridge({**env, "BRIDGE_CONFIG": str(catalog)}, "gates", "hello_bridge")
+    assert proc.returncode == 2 and "every ignore rule needs a path and a written reason" in proc.stderr
+
+
+def unmet_of(env: dict[str, str], dag_id: str) -> dict[str, str]:
+    proc = bridge(env, "gates", dag_id, "--json")
+    doc = conforms(json.loads(proc.stdout), "gates")
+    assert proc.returncode == 8, (proc.stdout, proc.stderr)
+    return {g["gate"]: g["detail"] for g in doc["gates"] if not g["ok"]}
