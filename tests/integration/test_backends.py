@@ -75,14 +75,19 @@ def test_unknown_dag_suggests_near_names(airflow: AirflowBackend, airflow_run) -
 
 
 def test_pause_and_resume_on_both_sides(airflow: AirflowBackend, prefect: PrefectBackend) -> None:
-    airflow.pause("hello_bridge")
-    assert airflow.get_workflow("hello_bridge").paused is True
-    airflow.resume("hello_bridge")
-    assert airflow.get_workflow("hello_bridge").paused is False
-    prefect.pause("hello-bridge/hello_bridge")
-    assert prefect.get_workflow("hello-bridge/hello_bridge").paused is True
-    prefect.resume("hello-bridge/hello_bridge")
-    assert prefect.get_workflow("hello-bridge/hello_bridge").paused is False
+    """Both directions on both sides; each left as it was found (the registered state: Airflow's DAG
+    active, the Prefect deployment paused), which later tests read as the stage's."""
+    sides = ((airflow, "hello_bridge"), (prefect, "hello-bridge/hello_bridge"))
+    before = [b.get_workflow(name).paused for b, name in sides]
+    try:
+        for backend, name in sides:
+            backend.pause(name)
+            assert backend.get_workflow(name).paused is True
+            backend.resume(name)
+            assert backend.get_workflow(name).paused is False
+    finally:
+        for (backend, name), was in zip(sides, before, strict=True):
+            (backend.pause if was else backend.resume)(name)
 
 
 def test_prefect_trigger_is_idempotent_and_results_are_read(prefect: PrefectBackend) -> None:
