@@ -12,11 +12,11 @@ from typing import IO, Any
 from bridge.console.common import Options, backends_for
 from bridge.console.shadow import (
     ShadowProgress,
+    report_after_run,
     result_json,
     result_lines,
     shadow_run,
     store_for,
-    write_report,
 )
 
 
@@ -95,7 +95,7 @@ def shadow_replay(
         on_result=on_result,
         schedule=schedule,
     )
-    report = write_report(store, backends.catalog, dag_id)
+    report = report_after_run(store, backends.catalog, dag_id, err)
     counts = Counter(r.verdict for r in results)
     failed = [r for r in results if not r.primary.ok]
     mismatched = [r for r in results if r.verdict == "mismatch"]
@@ -120,7 +120,7 @@ def shadow_replay(
                 "to": replay.format_instant(end),
                 "instants": rows,
                 "verdicts": dict(sorted(counts.items())),
-                "report": str(report),
+                "report": str(report) if report else None,
                 "exit_code": error.exit_code if error else 0,
             },
             out,
@@ -130,7 +130,9 @@ def shadow_replay(
         out.write("\n")
     else:
         tally = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
-        out.write(f"replayed {dag_id}: {len(results)} instant(s): {tally}; report: {report}\n")
+        out.write(
+            f"replayed {dag_id}: {len(results)} instant(s): {tally}; report: {report or 'not written'}\n"
+        )
     if error is not None:
         error.printed = opts.as_json
         raise error

@@ -64,9 +64,29 @@ def write_report(store: Any, catalog: Any, workflow: str | None, fmt: str = "htm
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a half-written report (disk full) is not left behind
+        raise
     return path
+
+
+def report_after_run(store: Any, catalog: Any, workflow: str | None, err: IO[str]) -> Any:
+    """The report a shadow run (or replay, or the demo) writes once its verdicts are stored: best-effort.
+    A report that cannot be written (folder not writable, disk full, a directory in its way) is one
+    warning line on ``err`` and None; the caller still prints the verdict and exits with the primary's
+    outcome. The one place every shadow-running command writes its report through."""
+    from bridge.errors import StoreError
+
+    try:
+        return write_report(store, catalog, workflow)
+    except (OSError, StoreError) as exc:
+        why = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else str(exc)
+        err.write(f"warning: report not written ({why}); the verdict is stored: `bridge report` shows it\n")
+        err.flush()
+        return None
 
 
 def _side(o: Any) -> str:
@@ -120,7 +140,7 @@ def result_lines(result: Any, report: Any, limit: int = 20) -> list[str]:
     at = f"; as scheduled at {result.at.isoformat()}" if result.at else ""
     lines = [
         f"shadow {result.workflow}: {result.verdict_line}; {_side(p)}, {_side(s)}, "
-        f"wall {result.wall_s:.1f} s{at}; report: {report}"
+        f"wall {result.wall_s:.1f} s{at}; report: {report or 'not written'}"
     ]
     if s.error:
         lines.append(f"  shadow error: {s.error}")
@@ -169,7 +189,7 @@ def result_json(result: Any, report: Any) -> dict[str, Any]:
             "differences": [d.to_dict() for d in result.real_differences],
             "set_aside": [d.to_dict() for d in result.set_aside],
             "tables": [t.to_dict() for t in result.tables],
-            "report": str(report),
+            "report": str(report) if report else None,
         }
     )
     return doc
@@ -202,7 +222,7 @@ def shadow_run(
         unpause=opts.unpause,
         say=lambda line: err.write(line + "\n"),
     )
-    report = write_report(store, backends.catalog, dag_id)
+    report = report_after_run(store, backends.catalog, dag_id, err)
     p = result.primary
     error: BridgeError | None = None
     if not p.ok:

@@ -8,7 +8,7 @@ from typing import IO
 from bridge.console.common import Options, backends_for
 from bridge.console.data import database_errors
 from bridge.console.runs import list_workflows
-from bridge.console.shadow import ShadowProgress, store_for, write_report
+from bridge.console.shadow import ShadowProgress, report_after_run, store_for
 
 
 def demo(
@@ -47,8 +47,8 @@ def demo(
     store = store_for(backends)
     rows = demo_mod.run_all(backends, store, progress=lambda dag_id: ShadowProgress(err, dag_id), say=say)
     out.write(demo_mod.table(rows) + "\n")
-    report = write_report(store, backends.catalog, None)
-    out.write(f"\nReport:     {report}\n")
+    report = report_after_run(store, backends.catalog, None, err)
+    out.write(f"\nReport:     {report or 'not written'}\n")
     out.write(f"Airflow UI: {backends.catalog.airflow.url}\n")
     out.write(f"Prefect UI: {prefect.ui_url}\n")
     unmatched = [r for r in rows if r.verdict != "match"]
