@@ -90,6 +90,12 @@ test-unit: setup ## fast: logic only, no services
 test-integration: setup
 	$(PYTEST) -q -m "integration or e2e or fidelity"
 
+# The fault matrix (README: Faults) on a private stack of its own: own ports, home, databases and queues,
+# torn down at the end (Ctrl-C too); never the dev stack. ROWS=a,b runs only those rows (--list names them).
+.PHONY: faults
+faults: setup ## each fault injected on a private stack, read back, one table; exit 1 if a row fails
+	$(VENV)/bin/python -m tests.faults $(if $(ROWS),--only $(ROWS))
+
 # Drops only the databases the bridge marked as its own (a refusal names the database and stops here;
 # I_OWN_THIS_DATABASE=1 drops it anyway). The shadow history (.bridge/history.db) stays unless ALL=1.
 clean: down ## stop the stack, drop its own databases, remove its state and the environments; keeps the history store unless ALL=1
