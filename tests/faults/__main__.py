@@ -59,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         print(render(done), flush=True)
         print("interrupted: the private stack was torn down", file=sys.stderr)
         return 130
+    except Exception as exc:  # the stack did not start (or tear down): one line, what was done so far
+        print(render(done), flush=True)
+        print(f"faults: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
     print(render(done), flush=True)
     print(f"total {time.monotonic() - started:.0f} s (stack start and teardown included)", flush=True)
     return exit_code(done)

@@ -14,6 +14,7 @@ from tests.faults import procs
 from tests.faults.procs import BRIDGE, PYTHON, TRIGGER_SCRIPT, Cli
 from tests.faults.stack import Private
 from tests.faults.table import Seen, tally
+from tests.helpers import wait_for
 
 Say = Callable[[str], None]
 HELLO = "hello_bridge"
@@ -61,6 +62,15 @@ def airflow_killed_mid_wait(p: Private, say: Say) -> Seen:
     )
     run = cli.wait_line(r"run (airflow:\S+)", 60).group(1)
     cli.wait_line(r": running", 60)
+    dag_id, run_id = run.removeprefix("airflow:").split("/", 1)
+    tis = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
+    airflow = procs.airflow(p)
+    wait_for(
+        lambda: [t["state"] for t in airflow.client.get(tis)["task_instances"]] == ["running"],
+        60,
+        "greet to run",
+    )
+    time.sleep(8)  # into its sleep: past its start, which reads a Variable through the api-server
     procs.kill_service(p, "airflow-api-server")
     rc = cli.finish(180)
     last = cli.err[-1] if cli.err else ""
@@ -85,8 +95,6 @@ def scheduler_killed_mid_run(p: Private, say: Say) -> Seen:
     def tries() -> dict[str, tuple[str, int]]:
         body = airflow.client.get(f"/dags/{dag}/dagRuns/{corr}/taskInstances")
         return {t["task_id"]: (t["state"], t["try_number"]) for t in body["task_instances"]}
-
-    from tests.helpers import wait_for
 
     wait_for(lambda: tries().get("second", ("", 0))[0] == "running", 120, "the second step to run")
     assert tries()["first"][0] == "success"
@@ -220,7 +228,7 @@ def store_locked(p: Private, say: Say) -> Seen:
     held = integrity == "ok" and "Traceback" not in errs and (failed_cleanly or stored_ok)
     return Seen(
         f"locked 15 s as both sides ended; exit {rc}: "
-        f"{'verdict stored' if stored_ok else (cli.err[-1] if cli.err else '?')[:120]}; "
+        f"{'verdict stored' if stored_ok else (cli.err[-1] if cli.err else '?')[:220]}; "
         f"integrity_check {integrity}",
         held,
         tally(["shadow"], ["shadow"] if stored_ok or failed_cleanly else ["shadow"] * len(stored)),

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import REPO, database_url, free_port, run_module
+from tests.helpers import REPO, database_url, free_port
 from tests.zoo import DAGS as ZOO_DAGS
 
-DAGS = Path(__file__).resolve().parent / "dags"
+DAGS = Path(__file__).resolve().parent / "airflow_dags"
 # Short enough to expire during a wait (the bridge must renew on 401), and a scheduler that finds an
 # orphaned task within seconds instead of five minutes.
 AIRFLOW_ENV = {
@@ -31,9 +31,11 @@ AIRFLOW_ENV = {
 }
 
 
-DEPLOY_MINUTELY = """
-from flows.deploy import deploy_one, ensure_work_pool
+# The Prefect deployments the rows use: hello_bridge's, and zoo-minutely (paused) for the watcher's row.
+DEPLOY = """
+from flows.deploy import deploy_one, ensure_work_pool, main
 from tests.zoo.flows import MINUTELY
+assert main(["--only", "hello-bridge/hello_bridge"]) == 0
 ensure_work_pool(MINUTELY.work_pool)
 deploy_one(MINUTELY, paused=True)
 """
@@ -109,8 +111,7 @@ def private_stack(say: Callable[[str], None]) -> Iterator[Private]:
         )
         devstack.up(settings, say=lambda line: say(f"[stack] {line}"))
         env = {**private.env(), "PREFECT_API_URL": settings.prefect_url}
-        run_module("flows.deploy", env)
-        subprocess.run([sys.executable, "-c", DEPLOY_MINUTELY], cwd=REPO, env=env, check=True, timeout=300)
+        subprocess.run([sys.executable, "-c", DEPLOY], cwd=REPO, env=env, check=True, timeout=300)
         yield private
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
