@@ -3,6 +3,7 @@ service of the stack (SIGKILL to its process group, as a crash would) and bring 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -97,6 +98,19 @@ def kill_service(p: Private, name: str) -> None:
     assert running is not None, f"{name} is not running"
     os.killpg(running.pgid, signal.SIGKILL)
     wait_for(lambda: not process.group_alive(running.pgid), 30, f"{name} to die", interval=0.2)
+
+
+def kill_main(p: Private, name: str) -> None:
+    """SIGKILL only the service's own process (a scheduler crash): what it started (running tasks) goes on,
+    and the service counts as stopped, so ``restart`` starts a new one."""
+    from bridge.devstack import process
+
+    running = process.read(p.settings.run_dir, name)
+    assert running is not None, f"{name} is not running"
+    os.kill(running.pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(running.pid, 0)  # started by this process (devstack.up): reap it
+    process.forget(p.settings.run_dir, name)
 
 
 def restart(p: Private, say: Callable[[str], None]) -> None:

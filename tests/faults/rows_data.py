@@ -87,15 +87,15 @@ def _ctl(*args: str) -> list[list[str]]:
     return [line.split("\t") for line in out.splitlines() if line.strip()]
 
 
-def consumer_connection(queue: str) -> str:
-    """The name of the connection consuming ``queue``: consumer -> channel -> connection, as the broker
-    lists them (only our own queue's consumer: never another client's connection)."""
+def consumer_connection(queue: str) -> tuple[str, str]:
+    """The pid and name of the connection consuming ``queue`` (consumer -> channel -> connection, as the
+    broker lists them): only our own queue's consumer, never another client's connection."""
     channels = {row[1] for row in _ctl("list_consumers", "queue_name", "channel_pid") if row[0] == queue}
     assert len(channels) == 1, f"expected one consumer on {queue}, saw {len(channels)}"
     conns = {row[1] for row in _ctl("list_channels", "pid", "connection") if row[0] in channels}
-    names = [row[1] for row in _ctl("list_connections", "pid", "name") if row[0] in conns]
-    assert len(names) == 1, f"expected one connection for {queue}'s consumer, saw {names}"
-    return names[0]
+    found = [(row[0], row[1]) for row in _ctl("list_connections", "pid", "name") if row[0] in conns]
+    assert len(found) == 1, f"expected one connection for {queue}'s consumer, saw {found}"
+    return found[0]
 
 
 def rabbitmq_connection_closed(p: Private, say: Say) -> Seen:
@@ -107,8 +107,8 @@ def rabbitmq_connection_closed(p: Private, say: Say) -> Seen:
 
     def close_after_first_commit(batch: Any) -> None:
         if batch.number == 1:  # written, not yet acked: the worst moment
-            name = consumer_connection(lane.names(target).main)
-            _ctl("close_connection", name, "bridge faults: closed by the broker")
+            pid, name = consumer_connection(lane.names(target).main)
+            _ctl("close_connection", pid, "bridge faults: closed by the broker")  # it takes the pid
             closed.append(name)
 
     m = lane.drain(target, batch_size=500, on_commit=close_after_first_commit).metrics

@@ -98,7 +98,7 @@ def scheduler_killed_mid_run(p: Private, say: Say) -> Seen:
 
     wait_for(lambda: tries().get("second", ("", 0))[0] == "running", 120, "the second step to run")
     assert tries()["first"][0] == "success"
-    procs.kill_service(p, "airflow-scheduler")
+    procs.kill_main(p, "airflow-scheduler")
     time.sleep(3)
     procs.restart(p, say)
     final = airflow.wait(ref, 240)

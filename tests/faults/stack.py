@@ -21,13 +21,16 @@ from tests.helpers import REPO, database_url, free_port
 from tests.zoo import DAGS as ZOO_DAGS
 
 DAGS = Path(__file__).resolve().parent / "airflow_dags"
-# Short enough to expire during a wait (the bridge must renew on 401), and a scheduler that finds an
-# orphaned task within seconds instead of five minutes.
+# Tokens short enough to expire during a wait (the bridge must renew on 401); tasks that outlive an
+# api-server restart, and a scheduler that finds an orphaned task in 3 minutes rather than 5.
 AIRFLOW_ENV = {
     "AIRFLOW__API_AUTH__JWT_EXPIRATION_TIME": "15",
-    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "180",  # longer than an api-server restart
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "3",
     "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "5",
+    # A task's supervisor kills it after this many failed heartbeats to the api-server (Airflow's default
+    # 3: about 15 s). 60 (about 5 minutes) lets a running task outlive an api-server restart here.
+    "AIRFLOW__WORKERS__MAX_FAILED_HEARTBEATS": "60",
 }
 
 
@@ -111,7 +114,11 @@ def private_stack(say: Callable[[str], None]) -> Iterator[Private]:
         )
         devstack.up(settings, say=lambda line: say(f"[stack] {line}"))
         env = {**private.env(), "PREFECT_API_URL": settings.prefect_url}
-        subprocess.run([sys.executable, "-c", DEPLOY], cwd=REPO, env=env, check=True, timeout=300)
+        deployed = subprocess.run(
+            [sys.executable, "-c", DEPLOY], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+        )
+        if deployed.returncode != 0:  # its output only when it failed: the table stays alone on stdout
+            raise RuntimeError(f"deploying the rows' flows failed: {deployed.stderr.strip()[-500:]}")
         yield private
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
