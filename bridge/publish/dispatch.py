@@ -43,8 +43,13 @@ def drain(store: Store, backends: Backends) -> int:
     done = 0
     while batch := outbox.claim(owner):
         for d in batch:
-            tries = alerts.tries if d.kind in ("webhook", "command") else 1
-            attempt = with_retries(lambda d=d: send(d, backends, alerts), tries=tries, backoff=BACKOFF)  # type: ignore[misc]
+            alert = d.kind in ("webhook", "command")
+            attempt = with_retries(
+                lambda d=d: send(d, backends, alerts),  # type: ignore[misc]
+                tries=alerts.tries if alert else 1,
+                backoff=BACKOFF,
+                try_timeout=alerts.timeout if alert else 0.0,
+            )
             outbox.finish(d.id or 0, attempt.ok, attempt.tries, attempt.reason)
             if not attempt.ok:
                 log.warning(

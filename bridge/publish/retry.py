@@ -36,11 +36,13 @@ def with_retries(
     tries: int = TRIES,
     backoff: float = BACKOFF,
     budget: float = BUDGET,
+    try_timeout: float = 0.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Attempt:
     """Call ``send`` until it returns, at most ``tries`` times, waiting ``backoff``, 2×, 4×… between
-    tries; give up early rather than wait past ``budget`` seconds since the first try."""
+    tries; no further try when its wait and its own longest time (``try_timeout``) would end past
+    ``budget`` seconds since the first try (the first try is bounded by its timeout alone)."""
     started = clock()
     delay = backoff
     reason: str | None = None
@@ -55,7 +57,7 @@ def with_retries(
             return Attempt(True, attempt)
         if attempt == tries:
             break
-        if clock() - started + delay > budget:
+        if clock() - started + delay + try_timeout > budget:
             return Attempt(False, attempt, f"{reason} (gave up: the {budget:.0f} s budget)")
         sleep(delay)
         delay *= 2
