@@ -33,6 +33,11 @@ def _ts(moment: datetime | None) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
+def _as_time(value: datetime | str) -> datetime:
+    """SQLite hands a CASE over timestamps back as text."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 class StoreCollector(Collector):
     """A prometheus_client collector over one history store; ``stages``: workflow -> stage (the store's
     ledger over bridge.toml's, given by the caller)."""
@@ -80,15 +85,25 @@ class StoreCollector(Collector):
             labels=["workflow", "side"],
         )
         join = comparisons.join(observations, o.comparison_id == c.id)
-        for family, column in ((ran, o.duration_s), (waited, o.elapsed_s)):
-            rows = conn.execute(
-                sa.select(c.workflow, o.side, sa.func.count(column), sa.func.sum(column))
-                .select_from(join)
-                .where(column.is_not(None))
-                .group_by(c.workflow, o.side)
+        rows = conn.execute(  # one pass over the observations for both summaries
+            sa.select(
+                c.workflow,
+                o.side,
+                sa.func.count(o.duration_s),
+                sa.func.sum(o.duration_s),
+                sa.func.count(o.elapsed_s),
+                sa.func.sum(o.elapsed_s),
             )
-            for workflow, side, n, total in rows:
-                family.add_metric([workflow, side], count_value=int(n), sum_value=float(total or 0.0))
+            .select_from(join)
+            .group_by(c.workflow, o.side)
+        )
+        for workflow, side, n_ran, ran_s, n_waited, waited_s in rows:
+            if n_ran:
+                ran.add_metric([workflow, side], count_value=int(n_ran), sum_value=float(ran_s or 0.0))
+            if n_waited:
+                waited.add_metric(
+                    [workflow, side], count_value=int(n_waited), sum_value=float(waited_s or 0.0)
+                )
         yield ran
         yield waited
         latest = GaugeMetricFamily(
@@ -119,13 +134,12 @@ class StoreCollector(Collector):
             "When the workflow's newest match was recorded",
             labels=["workflow"],
         )
-        for workflow, at in conn.execute(sa.select(c.workflow, sa.func.max(c.at)).group_by(c.workflow)):
+        newest_match = sa.func.max(sa.case((c.verdict == "match", c.at), else_=None))
+        rows = conn.execute(sa.select(c.workflow, sa.func.max(c.at), newest_match).group_by(c.workflow))
+        for workflow, at, matched in rows:
             last.add_metric([workflow], _ts(at) or 0.0)
-        rows = conn.execute(
-            sa.select(c.workflow, sa.func.max(c.at)).where(c.verdict == "match").group_by(c.workflow)
-        )
-        for workflow, at in rows:
-            match.add_metric([workflow], _ts(at) or 0.0)
+            if matched is not None:
+                match.add_metric([workflow], _ts(_as_time(matched)) or 0.0)
         yield last
         yield match
 

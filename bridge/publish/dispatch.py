@@ -48,7 +48,6 @@ def drain(store: Store, backends: Backends) -> int:
                 lambda d=d: send(d, backends, alerts),  # type: ignore[misc]
                 tries=alerts.tries if alert else 1,
                 backoff=BACKOFF,
-                try_timeout=alerts.timeout if alert else 0.0,
             )
             outbox.finish(d.id or 0, attempt.ok, attempt.tries, attempt.reason)
             if not attempt.ok:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 TRIES = 3
 BACKOFF = 0.5  # seconds before the second try, doubled after each failed one
-BUDGET = 20.0  # seconds one delivery may take, tries and waits together
+BUDGET = 20.0  # seconds after which no retry starts (a delivery: at most this plus one try's timeout)
 
 
 class DeliveryError(Exception):
@@ -36,13 +36,12 @@ def with_retries(
     tries: int = TRIES,
     backoff: float = BACKOFF,
     budget: float = BUDGET,
-    try_timeout: float = 0.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Attempt:
     """Call ``send`` until it returns, at most ``tries`` times, waiting ``backoff``, 2×, 4×… between
-    tries; no further try when its wait and its own longest time (``try_timeout``) would end past
-    ``budget`` seconds since the first try (the first try is bounded by its timeout alone)."""
+    tries; no further wait that would end past ``budget`` seconds since the first try (so a delivery
+    takes at most ``budget`` plus one try's own timeout)."""
     started = clock()
     delay = backoff
     reason: str | None = None
@@ -57,7 +56,7 @@ def with_retries(
             return Attempt(True, attempt)
         if attempt == tries:
             break
-        if clock() - started + delay + try_timeout > budget:
+        if clock() - started + delay > budget:
             return Attempt(False, attempt, f"{reason} (gave up: the {budget:.0f} s budget)")
         sleep(delay)
         delay *= 2
