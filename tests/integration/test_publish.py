@@ -26,6 +26,9 @@ from bridge.publish.outbox import Outbox
 from bridge.store import Store
 from tests.helpers import free_port, wait_for, wait_for_dags
 
+pytestmark = pytest.mark.timeout(
+    1200
+)  # the stack's start counts when this module runs alone, on a busy machine
 WF = "hello_bridge"
 DASHBOARD = "http://dashboard.test:8790"
 
@@ -187,8 +190,8 @@ def test_receivers_dead_or_silent_delay_nothing_and_each_failure_is_recorded(
 ) -> None:
     store = Store(f"sqlite:///{tmp_path / 'history.db'}")
     started = time.monotonic()
-    shadow.run_and_record(store, _with(backends, {}), WF, {}, origin="manual", timeout=300)
-    baseline = time.monotonic() - started
+    plain = shadow.run_and_record(store, _with(backends, {}), WF, {}, origin="manual", timeout=300)
+    baseline = time.monotonic() - started - plain.wall_s  # what follows the run: record, publish
     assert publish.flush(90)
 
     dead = free_port()  # nothing listens there
@@ -200,14 +203,14 @@ def test_receivers_dead_or_silent_delay_nothing_and_each_failure_is_recorded(
             {"name": "dead", "url": f"http://127.0.0.1:{dead}/"},
             {"name": "silent", "url": f"http://127.0.0.1:{silent.getsockname()[1]}/"},
         ]
-        b = _with(backends, {"alerts": {"webhooks": hooks, "timeout": 45, "tries": 3}}, wrong_conf=True)
+        b = _with(backends, {"alerts": {"webhooks": hooks, "timeout": 30, "tries": 3}}, wrong_conf=True)
         started = time.monotonic()
         result = shadow.run_and_record(store, b, WF, {}, origin="manual", timeout=300)
-        took = time.monotonic() - started
+        took = time.monotonic() - started - result.wall_s
         assert result.verdict == "mismatch"
-        # Sent in the run, the silent receiver alone would cost 45 s or more.
-        assert took < baseline + 20, (
-            f"the run took {took:.1f} s with dead receivers, {baseline:.1f} s without"
+        # Sent in the run, the silent receiver alone would cost 30 s and the dead one 1.5 s more.
+        assert took < baseline + 5, (
+            f"record and publish took {took:.1f} s with dead receivers, {baseline:.1f} s without"
         )
         assert publish.flush(120)
     finally:
@@ -215,8 +218,8 @@ def test_receivers_dead_or_silent_delay_nothing_and_each_failure_is_recorded(
     hooks_done = {d.destination: d for d in Outbox(store).list(WF) if d.kind == "webhook"}
     assert hooks_done["dead"].status == "failed" and hooks_done["dead"].tries == 3
     assert "cannot reach the receiver" in (hooks_done["dead"].reason or "")
-    assert hooks_done["silent"].status == "failed" and "no answer within 45 s" in (
+    assert hooks_done["silent"].status == "failed" and "no answer within 30 s" in (
         hooks_done["silent"].reason or ""
     )
     assert all("127.0.0.1" not in (d.reason or "") for d in hooks_done.values())  # no URL in a reason
-    print(f"\nrun without alerts {baseline:.1f} s; with a dead and a silent receiver {took:.1f} s")
+    print(f"\nafter the run: {baseline:.2f} s without alerts, {took:.2f} s with a dead and a silent receiver")
