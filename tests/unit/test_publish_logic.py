@@ -293,3 +293,35 @@ def test_defaults_publish_everything_and_alert_nobody() -> None:
     catalog = dataclasses.replace(_catalog())
     assert publish_settings(catalog).airflow_note and publish_settings(catalog).prefect_artifact
     assert alert_settings(catalog).destinations == () and metrics_settings(catalog).textfile is None
+
+
+def test_a_stage_change_reaches_a_command_receiver(tmp_path: Path) -> None:
+    """`bridge promote` through the switch (the fakes of test_switch_logic): its alert runs the command,
+    the event as JSON on stdin, and the delivery is recorded sent."""
+    import json
+    import sys
+
+    from bridge.cutover.moves import move
+    from tests.unit.test_switch_logic import CATALOG as SWITCH_CATALOG
+    from tests.unit.test_switch_logic import stack
+
+    got = tmp_path / "event.json"
+    script = f"import sys, pathlib; pathlib.Path({str(got)!r}).write_text(sys.stdin.read())"
+    alerts = {"commands": [{"name": "log", "argv": [sys.executable, "-c", script], "on": ["stage_change"]}]}
+    catalog = dataclasses.replace(SWITCH_CATALOG, sections={"alerts": alerts})
+    backends, _ = stack("airflow")
+    backends.catalog = catalog
+    store = Store(f"sqlite:///{tmp_path / 'h.db'}")
+    result = move(backends, store, catalog, "update_prices_daily", "promote", actor="ana", reason="ready")  # type: ignore[arg-type]
+    assert publish.flush(30)
+    event = json.loads(got.read_text())
+    assert (event["event"], event["from"], event["to"], event["actor"]) == (
+        "stage_change",
+        "airflow",
+        "shadow",
+        "ana",
+    )
+    assert event["change_id"] == result.change.id  # type: ignore[union-attr]
+    assert [(d.kind, d.event, d.status) for d in Outbox(store).list()] == [
+        ("command", "stage_change", "sent")
+    ]
