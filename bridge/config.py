@@ -142,6 +142,8 @@ class Catalog:
     workflows: Mapping[str, WorkflowEntry]
     store_url: str | None = None  # the shadow history; None: SQLite under BRIDGE_HOME
     warehouse_url: str | None = None  # where table outputs live unless a table says otherwise
+    # [publish], [alerts], [metrics] as written (bridge.publish.settings types them)
+    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def entry(self, dag_id: str) -> WorkflowEntry:
         """The catalog's entry, or the defaults for a DAG the catalog does not list (stage airflow)."""
@@ -193,6 +195,16 @@ _SCHEMA: dict[str, Any] = {
     },
     "store": {"url": str},
     "outputs": {"warehouse_url": str},
+    # Publishing, alerts, metrics: typed and checked by bridge.publish.settings (kept raw on the Catalog).
+    "publish": {"airflow_note": bool, "prefect_artifact": bool, "prefect_event": bool, "dashboard_url": str},
+    "alerts": {
+        "on": list,
+        "timeout": (int, float),
+        "tries": int,
+        "webhooks": [{"name": str, "url": str, "url_env": str, "on": list}],
+        "commands": [{"name": str, "argv": list, "on": list}],
+    },
+    "metrics": {"textfile": str, "window": int},
 }
 
 
@@ -302,6 +314,7 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Cata
         workflows,
         store_url=env.get("BRIDGE_STORE_URL") or data.get("store", {}).get("url"),
         warehouse_url=env.get(WAREHOUSE_URL_ENV) or data.get("outputs", {}).get("warehouse_url"),
+        sections={k: data[k] for k in ("publish", "alerts", "metrics") if k in data},
     )
 
 

@@ -136,7 +136,7 @@ def run_all(
     """Shadow-run each catalogued workflow that has a deployment and a demo conf; record each comparison
     (origin ``manual``: someone ran the demo).
     ``progress(dag_id)`` makes each run's progress callback."""
-    from bridge import shadow
+    from bridge import followup, shadow
 
     rows = []
     for dag_id, entry in sorted(backends.catalog.workflows.items()):
@@ -153,6 +153,7 @@ def run_all(
             progress=progress(dag_id) if progress else None,
         )
         say(f"shadow {dag_id}: {result.verdict_line}")
+        followup.after_comparisons(store, backends.catalog, [dag_id])
         tally = result.tally
         rows.append(
             DemoRow(

@@ -270,10 +270,18 @@ def check_origin(origin: str) -> Origin:
     raise UsageError(f"unknown comparison origin {origin!r}; use one of {', '.join(ORIGINS)}")
 
 
-def record(store: History, result: ShadowResult, *, origin: Origin) -> ShadowResult:
-    """Record ``result`` as a comparison of ``origin``; return it as recorded (its id and origin set)."""
+def record(
+    store: History, result: ShadowResult, *, origin: Origin, backends: Backends | None = None
+) -> ShadowResult:
+    """Record ``result`` as a comparison of ``origin``; return it as recorded (its id and origin set).
+    With ``backends``, its verdict is then published (bridge.publish: in the background, never raises)."""
     stamped = replace(result, origin=check_origin(origin))
-    return replace(stamped, comparison_id=store.record(stamped))
+    recorded = replace(stamped, comparison_id=store.record(stamped))
+    if backends is not None:
+        from bridge import publish
+
+        publish.after_comparison(store, backends, recorded)
+    return recorded
 
 
 def run_and_record(
@@ -306,7 +314,7 @@ def run_and_record(
         unpause=unpause,
         say=say,
     )
-    return record(store, result, origin=origin)
+    return record(store, result, origin=origin, backends=backends)
 
 
 def prepare_targets(

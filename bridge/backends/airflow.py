@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from bridge.backends.airflow_variables import AirflowVariables
 from bridge.backends.auth import AirflowJWTAuth
 from bridge.backends.base import (
     Observation,
@@ -19,6 +20,7 @@ from bridge.backends.base import (
     TaskObservation,
     Workflow,
     check_target,
+    merge_note,
     parse_time,
     poll_until_final,
 )
@@ -57,8 +59,8 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-class AirflowBackend:
-    """Airflow 3 REST API v2."""
+class AirflowBackend(AirflowVariables):
+    """Airflow 3 REST API v2 (its Variables: bridge.backends.airflow_variables)."""
 
     name = "airflow"
 
@@ -358,29 +360,18 @@ class AirflowBackend:
             self._get_dag(workflow_id, "")  # an unknown DAG: UnknownWorkflowError, nothing written
             self.set_variable(key, check_target(target), f"bridge: {workflow_id}'s target when conf has none")
 
-    def get_variable(self, key: str) -> str | None:
-        """The Variable's value as stored (a string), or None if there is none."""
-        try:
-            body = self.client.get(f"/variables/{_q(key)}")
-        except NotFoundError:
-            return None
-        return None if body.get("value") is None else str(body["value"])
+    # -- the verdict on the run's page: its note -------------------------------------------------
+    def note(self, dag_id: str, run_id: str) -> str | None:
+        """The DAG run's note as Airflow shows it (None: no note)."""
+        run = self.client.get(f"/dags/{_q(dag_id)}/dagRuns/{_q(run_id)}")
+        return run.get("note") if isinstance(run, Mapping) else None
 
-    def set_variable(self, key: str, value: str, description: str | None = None) -> None:
-        """Create or update the Variable."""
-        body = {"key": key, "value": value, "description": description}
-        try:
-            self.client.patch(f"/variables/{_q(key)}", json=body)
-        except NotFoundError:
-            self.client.post("/variables", json=body)
-
-    def delete_variable(self, key: str) -> bool:
-        """Delete the Variable; False if there was none."""
-        try:
-            self.client.request("DELETE", f"/variables/{_q(key)}")
-        except NotFoundError:
-            return False
-        return True
+    def publish(self, ref: RunRef, text: str, key: str) -> None:
+        """Put ``text`` in the DAG run's note (``update_mask=note``: its state is never touched), in place
+        of the bridge's previous block; see :func:`bridge.backends.base.merge_note`."""
+        path = f"/dags/{_q(ref.workflow_id)}/dagRuns/{_q(ref.run_id)}"
+        note = merge_note(self.note(ref.workflow_id, ref.run_id), text, key)
+        self.client.patch(path, json={"note": note}, params={"update_mask": "note"})
 
     def readiness(self, workflow_id: str) -> Readiness:
         """Paused, or no scheduler with a recent heartbeat (then nothing queued starts)."""

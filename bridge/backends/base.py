@@ -195,6 +195,12 @@ class Backend(Protocol):
         to the workflow's own default. Idempotent; a target that is not a schema name is refused."""
         ...
 
+    def publish(self, ref: RunRef, text: str, key: str) -> None:
+        """Show ``text`` (the bridge's verdict, markdown) on the run's own page in this system's UI:
+        Airflow: the DAG run's note (the bridge's block, marked by ``key``; a person's note stays);
+        Prefect: a markdown artifact of key ``key`` on the flow run (the Artifacts page keeps a history)."""
+        ...
+
 
 def check_target(target: str) -> str:
     """``target`` if it is a schema name a run may write to; UsageError otherwise."""
@@ -246,3 +252,22 @@ def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+#: Airflow 3's limit on a DAG run's note (``DAGRunPatchBody.note`` maxLength, 422 above it).
+NOTE_LIMIT = 1000
+
+
+def merge_note(existing: str | None, block: str, marker: str, limit: int = NOTE_LIMIT) -> str:
+    """A DAG run's note with the bridge's ``block`` (its first line ``marker``) in place of the bridge's
+    previous one; what someone else wrote (above the marker) is kept, cut first when the note would pass
+    ``limit`` characters; the block itself is cut last, with an ellipsis."""
+    own = block if block.startswith(marker) else f"{marker}\n{block}"
+    kept = (existing or "").split(marker, 1)[0].rstrip()
+    if len(own) > limit:
+        return own[: limit - 1] + "…"
+    room = limit - len(own) - 2
+    if kept and room > 1:
+        kept = kept if len(kept) <= room else kept[: room - 1] + "…"
+        return f"{kept}\n\n{own}"
+    return own

@@ -30,6 +30,7 @@ from bridge.backends.base import (
     poll_until_final,
 )
 from bridge.backends.http import RestClient
+from bridge.backends.prefect_publish import PrefectPublishing
 from bridge.backends.results import read_result as read_result
 from bridge.backends.results import unreadable_reasons
 from bridge.backends.task_states import merge_map_states
@@ -63,8 +64,8 @@ def split_name(workflow_id: str) -> tuple[str, str]:
     return flow, deployment
 
 
-class PrefectBackend:
-    """Prefect 3 server API."""
+class PrefectBackend(PrefectPublishing):
+    """Prefect 3 server API (artifacts and events: bridge.backends.prefect_publish)."""
 
     name = "prefect"
 

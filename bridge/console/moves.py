@@ -32,9 +32,10 @@ def move(
             out.write(line + "\n")
             out.flush()
 
+    store = Store(declared.store_url)
     result = do_move(
         backends,
-        Store(declared.store_url),
+        store,
         declared,
         dag_id,
         verb,
@@ -44,6 +45,9 @@ def move(
         say=say,
     )
     change = result.change
+    from bridge import followup
+
+    followup.write_textfile(store, backends.catalog)  # the stage metric
     if opts.as_json:
         doc = {
             "workflow": dag_id,

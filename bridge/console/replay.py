@@ -95,6 +95,9 @@ def shadow_replay(
         on_result=on_result,
         schedule=schedule,
     )
+    from bridge import followup
+
+    followup.after_comparisons(store, backends.catalog, [dag_id])  # gates turned red, metrics textfile
     report = report_after_run(store, backends.catalog, dag_id, err)
     counts = Counter(r.verdict for r in results)
     failed = [r for r in results if not r.primary.ok]

@@ -206,7 +206,7 @@ def shadow_run(
     """The shadow job (origin ``manual``; ``replay`` with --at), then the report; exit with the primary's
     outcome (4 on a mismatch with --fail-on-mismatch). The verdict line is printed before either error
     is raised."""
-    from bridge import shadow
+    from bridge import followup, shadow
     from bridge.errors import BridgeError, MismatchError, RunFailedError
 
     store = store_for(backends)
@@ -222,6 +222,7 @@ def shadow_run(
         unpause=opts.unpause,
         say=lambda line: err.write(line + "\n"),
     )
+    followup.after_comparisons(store, backends.catalog, [dag_id])  # gates turned red, metrics textfile
     report = report_after_run(store, backends.catalog, dag_id, err)
     p = result.primary
     error: BridgeError | None = None

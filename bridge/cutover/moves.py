@@ -11,6 +11,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 
+from bridge import publish
 from bridge.config import Catalog
 from bridge.cutover.evidence import gates_for
 from bridge.cutover.gates import Gate, unmet
@@ -108,4 +109,5 @@ def move(
             forced=forced,
             steps=switch.steps,
         )
+        publish.after_stage_change(store, backends.catalog, result.change)  # its alerts: best-effort
         return result

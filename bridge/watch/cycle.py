@@ -136,6 +136,12 @@ class Watcher:
             settled = self._settle(entries[dag_id], stage, decisions, report)
             moved[dag_id] = pairing.next_cursor(cursors[dag_id], settled, now, self.settings.grace)
         self.state.save_cursors(moved)
+        if report.recorded:  # gates turned red, the metrics textfile
+            from bridge import followup
+
+            followup.after_comparisons(
+                self.store, self.backends.catalog, [r.workflow for r in report.recorded]
+            )
         report.seconds = time.monotonic() - started
         return report
 
@@ -200,7 +206,7 @@ class Watcher:
 
     def _record(self, result: ShadowResult) -> ShadowResult:
         try:
-            return shadow.record(self.store, result, origin="scheduled")
+            return shadow.record(self.store, result, origin="scheduled", backends=self.backends)
         except StoreError:
             if self.state.done([result.correlation_id]):  # another watcher recorded it first
                 return result
