@@ -158,6 +158,8 @@ def build(store: Store, catalog: Catalog, workflow: str | None = None, limit: in
                     "at": _iso(h["at"]),
                     "airflow_duration_s": af.get("duration_s"),
                     "prefect_duration_s": pf.get("duration_s"),
+                    "airflow_elapsed_s": af.get("elapsed_s"),
+                    "prefect_elapsed_s": pf.get("elapsed_s"),
                     "shadow_wall_s": h["shadow_wall_s"],
                     "differences": h["differences"],
                     "airflow_url": af.get("url"),
