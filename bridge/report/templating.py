@@ -67,7 +67,7 @@ def environment() -> Environment:
     return env
 
 
-def render_template(name: str, **context: Any) -> str:
+def render_template(template: str, /, **context: Any) -> str:
     """One template rendered with ``context``; the page ends with a newline."""
-    out = environment().get_template(name).render(**context)
+    out = environment().get_template(template).render(**context)
     return out if out.endswith("\n") else out + "\n"
