@@ -7,6 +7,7 @@ times as lines: waited (trigger → end), solid, and ran (start → end), dashed
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bridge.report.view import VERDICTS, duration, number
@@ -20,6 +21,11 @@ SERIES = (
     ("prefect", "elapsed_s", "prefect waited"),
     ("prefect", "duration_s", "prefect ran"),
 )
+
+
+def _when(value: Any) -> str:
+    """A stored time, to the second (``2026-12-03 17:09:04``)."""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else str(value or "")
 
 
 def draw(points: list[dict[str, Any]]) -> dict[str, Any]:
@@ -45,7 +51,7 @@ def draw(points: list[dict[str, Any]]) -> dict[str, Any]:
                 "y": TOP + STRIP / 2,
                 "css": verdict if verdict in VERDICTS else "unknown",
                 "id": p.get("id"),
-                "title": f"#{p.get('id')} {verdict} ({p.get('origin')}) at {p.get('at')}: {times}",
+                "title": f"#{p.get('id')} {verdict} ({p.get('origin')}) at {_when(p.get('at'))}: {times}",
             }
         )
     lines = []
@@ -74,6 +80,6 @@ def draw(points: list[dict[str, Any]]) -> dict[str, Any]:
         "lines": lines,
         "ticks": ticks,
         "count": n,
-        "first": points[0].get("at") if points else None,
-        "last": points[-1].get("at") if points else None,
+        "first": _when(points[0].get("at")) if points else None,
+        "last": _when(points[-1].get("at")) if points else None,
     }

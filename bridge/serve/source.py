@@ -90,7 +90,7 @@ class Source:
             "workflow": name,
             "href": f"/workflows/{quote(name, safe='')}",
             "stage": stage,
-            "since": record.since.isoformat().replace("+00:00", "Z") if record else None,
+            "since": record.since.strftime("%Y-%m-%dT%H:%M:%SZ") if record else None,
             "streak": streak,
             "streak_more": streak == len(history) == STREAK_WINDOW,
             "streak_origins": sorted(Counter(e.origin for e in history[:streak]).items()),
