@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -124,7 +124,7 @@ class Source:
         return {
             "row": row,
             "item": item,
-            "tasks": tasks_side_by_side(history[0]) if history else [],
+            "tasks": tasks_side_by_side(history[0], entry.shadow.task_map) if history else [],
             "chart": chart.draw(points),
             "gates": [g.to_dict() for g in self.gates(entry, row["stage"])],
             "audit": [c.to_dict() for c in reversed(self.ledger.history(name, limit=50))],
@@ -139,7 +139,7 @@ class Source:
         entry = self.declared.entry(name)
         record = self.ledger.current(name)
         item = self._item(name, record.stage if record else entry.stage, entry, [found])
-        return {"item": item, "tasks": tasks_side_by_side(found), "workflow": name}
+        return {"item": item, "tasks": tasks_side_by_side(found, entry.shadow.task_map), "workflow": name}
 
     def _item(
         self, name: str, stage: str, entry: WorkflowEntry, history: list[dict[str, Any]]
@@ -163,10 +163,24 @@ class Source:
         return item
 
 
-def tasks_side_by_side(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each task of one comparison's two runs, by name (Airflow's task ids; Prefect's mapped back):
-    each side's state, value and link (Airflow: the task instance's page; Prefect: the flow run's)."""
+def _task_link(side: str, run_url: str, name: str, task_id: Any) -> str:
+    """A task's page in its UI: Airflow's task instance (under its run), Prefect's task run (by its id;
+    the flow run's page when the id was not recorded)."""
+    if not run_url:
+        return ""
+    if side == "airflow":
+        return f"{run_url}/tasks/{quote(name, safe='')}"
+    base, found, _ = run_url.partition("/runs/flow-run/")
+    return f"{base}/runs/task-run/{quote(str(task_id), safe='')}" if found and task_id else run_url
+
+
+def tasks_side_by_side(
+    row: dict[str, Any], task_map: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Each task of one comparison's two runs, by name (Airflow's task ids; Prefect's mapped back through
+    ``task_map``): each side's state, value, time (start to end) and its page in that side's UI."""
     sides = row.get("sides") or {}
+    times = {s: (sides.get(s) or {}).get("task_times") or {} for s in ("airflow", "prefect")}
     tasks: dict[str, dict[str, Any]] = {}
     for side in ("airflow", "prefect"):
         doc = (sides.get(side) or {}).get("document")
@@ -178,10 +192,18 @@ def tasks_side_by_side(row: dict[str, Any]) -> list[dict[str, Any]]:
         cells: dict[str, dict[str, Any]] = {}
         for side in ("airflow", "prefect"):
             task = tasks[side].get(name)
+            own = (task_map or {}).get(name, name) if side == "prefect" else name
+            found_time = times[side].get(own)
+            timing: dict[str, Any] = found_time if isinstance(found_time, dict) else {}
             run_url = str((sides.get(side) or {}).get("url") or "")
-            url = f"{run_url}/tasks/{quote(str(name), safe='')}" if side == "airflow" and run_url else run_url
             cells[side] = (
-                {"state": task.get("state"), "value": task.get("value"), "url": url, "present": True}
+                {
+                    "state": task.get("state"),
+                    "value": task.get("value"),
+                    "duration_s": timing.get("duration_s"),
+                    "url": _task_link(side, run_url, str(name), timing.get("id")),
+                    "present": True,
+                }
                 if isinstance(task, dict)
                 else {"present": False}
             )

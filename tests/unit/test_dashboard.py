@@ -54,6 +54,9 @@ def _side(side: str, n: int, waited: float, ran: float, value: Any) -> shadow.Si
         doc,
         None,
         waited,
+        {
+            "compute": {"duration_s": ran / 2, "id": f"tr-{n}" if side == "prefect" else None}
+        },  # each task's time
     )
 
 
@@ -124,6 +127,8 @@ def test_the_workflow_page_draws_the_history_and_sets_both_runs_side_by_side(sto
     hrefs = {a["href"] for a in doc.tags("a")}
     assert f"{AIRFLOW_RUN}5" in hrefs and f"{PREFECT_RUN}-5" in hrefs
     assert f"{AIRFLOW_RUN}5/tasks/compute" in hrefs  # the task instance's page in the Airflow UI
+    assert "http://127.0.0.1:4200/runs/task-run/tr-5" in hrefs  # the task run's page in the Prefect UI
+    assert "duration 1.6 s" in page.text and "duration 0.1 s" in page.text  # each side's task time
     assert "waited 3.4 s" in page.text and "ran 3.2 s" in page.text and "ran 0.2 s" in page.text
     assert "/comparisons/5" in hrefs
     assert "ana" in page.text and "airflow → shadow" in page.text  # the audit trail
