@@ -106,6 +106,7 @@ def run_links(page: Page) -> dict[str, list[str]]:
         "airflow": sorted({h for h in hrefs if re.search(rf"/dags/{DAG}/runs/[^/]+$", h)}),
         "prefect": sorted({h for h in hrefs if "/runs/flow-run/" in h}),
         "tasks": sorted({h for h in hrefs if re.search(rf"/dags/{DAG}/runs/[^/]+/tasks/", h)}),
+        "task_runs": sorted({h for h in hrefs if "/runs/task-run/" in h}),
     }
 
 
@@ -118,10 +119,10 @@ def test_the_workflow_page_sets_both_runs_side_by_side_with_working_links(
     assert tasks == ["greet"], tasks  # the task, once, with both sides' cells
     assert 'class="task airflow"' in text and 'class="task prefect"' in text
     links = run_links(page)
-    assert links["airflow"] and links["prefect"] and links["tasks"], links
+    assert links["airflow"] and links["prefect"] and links["tasks"] and links["task_runs"], links
     assert all(h.startswith(stack.airflow_url) for h in links["airflow"] + links["tasks"])
-    assert all(h.startswith(stack.prefect_ui_url) for h in links["prefect"])
-    for link in links["airflow"] + links["tasks"] + links["prefect"]:
+    assert all(h.startswith(stack.prefect_ui_url) for h in links["prefect"] + links["task_runs"])
+    for link in links["airflow"] + links["tasks"] + links["prefect"] + links["task_runs"]:
         answer = requests.get(link, headers={"Accept": "text/html"}, timeout=30)  # as a browser navigates
         assert answer.status_code == 200 and "<html" in answer.text.lower(), (link, answer.status_code)
     # each link names a run its server knows: the API, asked for the id in the link, answers with it
@@ -142,6 +143,11 @@ def test_the_workflow_page_sets_both_runs_side_by_side_with_working_links(
         flow_run = urlsplit(link).path.rsplit("/", 1)[1]
         got = requests.get(f"{stack.prefect_url}/flow_runs/{flow_run}", timeout=30)
         assert got.status_code == 200 and got.json()["id"] == flow_run, got.text
+    for link in links["task_runs"]:
+        task_run = urlsplit(link).path.rsplit("/", 1)[1]
+        got = requests.get(f"{stack.prefect_url}/task_runs/{task_run}", timeout=30)
+        assert got.status_code == 200 and got.json()["name"].startswith("greet"), got.text
+    assert re.search(r"duration \d+\.\d s", text), "each task's time, on both sides"
     latest = re.search(r'href="(/comparisons/\d+)"', text)
     assert latest, "the latest comparison links to its own page"
     own, own_text = dom(dashboard["url"] + latest.group(1), tmp_path / "profile")

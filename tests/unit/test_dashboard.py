@@ -204,3 +204,38 @@ def test_the_right_token_and_csrf_move_the_stage_and_the_audit_names_the_dashboa
     again = c.post(f"/workflows/{DAG}/move", data=_form(c))
     assert again.status_code == 400 and "not a move" in again.text  # promote is not offered from shadow
     assert re.search(r"dashboard:alice", c.get(f"/workflows/{DAG}").text)
+
+
+def test_a_port_it_cannot_listen_on_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+
+    from tests.helpers import REPO
+
+    env = {**os.environ, "BRIDGE_HOME": str(tmp_path), "BRIDGE_DASHBOARD_TOKEN": TOKEN}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [str(REPO / ".venv" / "bin" / "bridge"), "serve", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"bridge: bridge serve cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+    assert "Traceback" not in proc.stderr and TOKEN not in proc.stderr + proc.stdout
+    bad = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "bridge"), "serve"],
+        env={**env, "BRIDGE_DASHBOARD_PORT": "not-a-port"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr
+    assert "not-a-port" in bad.stderr  # click names the bad value (read from BRIDGE_DASHBOARD_PORT)
