@@ -84,5 +84,5 @@ svg .dot.verdict-both_failed { fill: #82071e; }
 tr.gate-ok td { color: #1a7f37; }
 td.task code.value { display: block; margin-top: 2px; }
 .problem { font-weight: 600; }
-table.workflows code, table.audit code { white-space: nowrap; }
+table.workflows code, table.audit code, table.runs-side-by-side th code { white-space: nowrap; }
 """

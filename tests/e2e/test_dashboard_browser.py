@@ -173,13 +173,13 @@ def test_a_screenshot_of_the_workflow_page_is_a_real_picture(
     proc = run_chromium(
         find_chromium(),
         tmp_path / "profile",
-        "--window-size=1280,1400",
+        "--window-size=1060,1000",
         f"--screenshot={shot}",
         f"{dashboard['url']}/workflows/{DAG}",
     )
     assert proc.returncode == 0 and shot.is_file(), proc.stderr[-3000:]
     width, height, rows, bpp = decode_png(shot.read_bytes())
-    assert (width, height) == (1280, 1400)
+    assert (width, height) == (1060, 1000)
     pixels: Counter[tuple[int, int, int]] = Counter()
     for line in rows:
         pixels.update(zip(line[0::bpp], line[1::bpp], line[2::bpp], strict=False))
