@@ -78,9 +78,9 @@ class Source:
         entry = self.declared.entry(name)
         record = stages.get(name)
         stage = record.stage if record else entry.stage
-        history = recorded(self.store, name, STREAK_WINDOW)
+        history = queries.timeline(self.store, name, STREAK_WINDOW)[::-1]  # light rows, newest first
         streak = 0
-        while streak < len(history) and history[streak].verdict == "match":
+        while streak < len(history) and history[streak]["verdict"] == "match":
             streak += 1
         failing = [g.to_dict() for g in unmet(self.gates(entry, stage))]
         verb = NEXT.get(stage)
@@ -93,9 +93,9 @@ class Source:
             "since": record.since.strftime("%Y-%m-%dT%H:%M:%SZ") if record else None,
             "streak": streak,
             "streak_more": streak == len(history) == STREAK_WINDOW,
-            "streak_origins": sorted(Counter(e.origin for e in history[:streak]).items()),
-            "last_verdict": history[0].verdict if history else None,
-            "last_comparison": history[0].id if history else None,
+            "streak_origins": sorted(Counter(e["origin"] or "manual" for e in history[:streak]).items()),
+            "last_verdict": history[0]["verdict"] if history else None,
+            "last_comparison": history[0]["id"] if history else None,
             "unmet_gates": failing,
             "next": f"bridge {verb} {name}" if verb and (entry.deployment or stage != "airflow") else None,
         }
