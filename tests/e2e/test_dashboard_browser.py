@@ -25,6 +25,10 @@ from tests.e2e.test_report_browser import decode_png, find_chromium, run_chromiu
 from tests.helpers import REPO, free_port, wait_for
 from tests.unit.report_samples import Page
 
+#: the module fixture deploys and runs two shadows before the first test: on this shared 2-core machine
+#: (a loaded stack: a shadow can take 90 s) that alone may pass the suite's 600 s per test
+pytestmark = pytest.mark.timeout(1200)
+
 SCRIPT = "<script>alert(1)</script>"
 PY = shutil.which("python3") or "python3"
 DAG = "hello_bridge"
