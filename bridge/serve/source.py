@@ -117,7 +117,8 @@ class Source:
         if name not in self.declared.workflows and name not in self.store.workflows():
             return None
         entry = self.declared.entry(name)
-        row = self.row(name, {name: self.ledger.current(name)} if self.ledger.current(name) else {})
+        record = self.ledger.current(name)
+        row = self.row(name, {name: record} if record else {})
         history = self.store.history(name, self.table_limit)
         item = self._item(name, row["stage"], entry, history)
         points = queries.timeline(self.store, name, self.history_limit)
