@@ -45,6 +45,9 @@ class DemoRow:
     wall_s: float
     differences: int  # what the verdict counts: values, differing rows, tables in one target or not compared
     set_aside: int = 0  # listed, not counted: ignored by a rule, or within calibrated noise
+    #: airflow_s / prefect_s are what the caller waited (trigger → end); these, what each run ran (start → end)
+    airflow_ran_s: float | None = None
+    prefect_ran_s: float | None = None
 
     @property
     def over_slower_s(self) -> float | None:
@@ -164,17 +167,19 @@ def run_all(
                 result.wall_s,
                 tally.real,
                 tally.ignored + tally.noise,
+                result.primary.duration_s,
+                result.shadow.duration_s,
             )
         )
     return rows
 
 
 def table(rows: list[DemoRow]) -> str:
-    """The demo's summary: one line per workflow; DIFFS is what its verdict counts, ASIDE what was listed
-    but not counted (ignored, noise)."""
+    """The demo's summary: one line per workflow; each side's time waited (trigger → end) / ran (start →
+    end); DIFFS is what its verdict counts, ASIDE what was listed but not counted (ignored, noise)."""
     header = (
-        f"{'WORKFLOW':<24}{'VERDICT':<15}{'AIRFLOW':>9}{'PREFECT':>9}{'WALL':>8}{'WALL-SLOWER':>13}"
-        f"{'DIFFS':>7}{'ASIDE':>7}"
+        f"{'WORKFLOW':<24}{'VERDICT':<15}{'AIRFLOW waited/ran':>20}{'PREFECT waited/ran':>20}{'WALL':>8}"
+        f"{'WALL-SLOWER':>13}{'DIFFS':>7}{'ASIDE':>7}"
     )
     lines = [header]
     for r in rows:
@@ -183,7 +188,8 @@ def table(rows: list[DemoRow]) -> str:
             return "-" if v is None else f"{v:.1f}s"
 
         lines.append(
-            f"{r.workflow:<24}{r.verdict:<15}{s(r.airflow_s):>9}{s(r.prefect_s):>9}{s(r.wall_s):>8}"
+            f"{r.workflow:<24}{r.verdict:<15}{s(r.airflow_s) + '/' + s(r.airflow_ran_s):>20}"
+            f"{s(r.prefect_s) + '/' + s(r.prefect_ran_s):>20}{s(r.wall_s):>8}"
             f"{s(r.over_slower_s):>13}{r.differences:>7}{r.set_aside:>7}"
         )
     return "\n".join(lines)

@@ -53,6 +53,8 @@ class SideOutcome:
     document: Mapping[str, Any] | None = field(default=None, repr=False)
     ref: RunRef | None = field(default=None, repr=False)
     elapsed_s: float | None = None  # from our trigger to the observed end: what the caller waited
+    #: each task (by its own name on this side): {duration_s: start to end, id: its id there}; not compared
+    task_times: Mapping[str, Any] | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -127,6 +129,10 @@ def _outcome(side: str, obs: Observation, doc: Mapping[str, Any], elapsed: float
         doc,
         obs.ref,
         elapsed,
+        {
+            n: {"duration_s": seconds_between(t.start, t.end), "id": t.native_id or None}
+            for n, t in obs.tasks.items()
+        },
     )
 
 

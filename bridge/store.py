@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from bridge.compare.model import SET_ASIDE, Calibration, NoiseSpread
 from bridge.errors import ConfigError, StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 meta = sa.MetaData()
 schema_version = sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
@@ -66,6 +66,7 @@ observations = _of_a_comparison(
     sa.Column("url", sa.String(1000)),
     sa.Column("error", sa.Text),
     sa.Column("document", sa.JSON),  # state, tasks, result as observed (before normalization)
+    sa.Column("task_times", sa.JSON),  # v5: per task, its own name: {duration_s, id} (never compared)
 )
 differences = _of_a_comparison(
     "differences",
@@ -122,8 +123,13 @@ def _v3_to_v4(conn: sa.Connection) -> None:
     conn.execute(comparisons.update().where(comparisons.c.scheduled_at.is_not(None)).values(origin="replay"))
 
 
+def _v4_to_v5(conn: sa.Connection) -> None:
+    """Each task's time and id in its system (the dashboard's side by side); older rows have none."""
+    conn.execute(sa.text("ALTER TABLE observations ADD COLUMN task_times JSON"))
+
+
 # version N -> N+1. A fresh store is created at SCHEMA_VERSION directly (create_all adds new tables).
-MIGRATIONS: dict[int, Any] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+MIGRATIONS: dict[int, Any] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def db_reason(exc: Exception) -> str:
@@ -377,4 +383,5 @@ def _jsonable_side(side: Any) -> dict[str, Any]:
         "url": side.url,
         "error": side.error,
         "document": _jsonable(side.document),
+        "task_times": _jsonable(getattr(side, "task_times", None)),
     }

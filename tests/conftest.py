@@ -80,6 +80,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, data_urls: dict[str, str]) -
         airflow_port=free_port(),
         prefect_port=free_port(),
         sqs_port=free_port(),
+        dashboard_port=free_port(),
         db_prefix=f"bridge_s{SESSION}",
         airflow_password=secrets.token_urlsafe(12),
         extra_dag_folders=(ZOO_DAGS,),

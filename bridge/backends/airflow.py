@@ -25,7 +25,7 @@ from bridge.backends.base import (
     poll_until_final,
 )
 from bridge.backends.http import RestClient
-from bridge.backends.task_states import failure_reason, merge_map_states
+from bridge.backends.task_states import failure_reason, merge_map_states, span
 from bridge.errors import BackendError, NotFoundError, RejectedError, UnknownWorkflowError, UsageError
 
 PAGE = 100  # the API silently caps `limit` at 100
@@ -265,7 +265,8 @@ class AirflowBackend(AirflowVariables):
         for task_id, instances in by_task.items():
             native, per_index = merge_map_states([ti.get("state") or "none" for ti in instances])
             state = STATES.get(native, RunState.UNKNOWN)
-            tasks[task_id] = TaskObservation(task_id, state, values.get(task_id), native, per_index)
+            timing = span(instances, "start_date", "end_date")
+            tasks[task_id] = TaskObservation(task_id, state, values.get(task_id), native, per_index, **timing)
             for ti in instances:
                 if ti.get("state") == "failed":
                     errors.append(self._failure(base, ti))

@@ -83,6 +83,11 @@ class TaskObservation:
     value: Any = None
     native: str = ""
     map_states: tuple[str, ...] = ()
+    #: When it ran (a mapped task: the first index's start, the last one's end) and its own id in that
+    #: system (Prefect: the task run's id; Airflow: none, the task id names it), for links and times.
+    start: datetime | None = field(default=None, compare=False)
+    end: datetime | None = field(default=None, compare=False)
+    native_id: str = field(default="", compare=False)
 
     @property
     def shown_state(self) -> str:

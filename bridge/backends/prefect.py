@@ -33,7 +33,7 @@ from bridge.backends.http import RestClient
 from bridge.backends.prefect_publish import PrefectPublishing
 from bridge.backends.results import read_result as read_result
 from bridge.backends.results import unreadable_reasons
-from bridge.backends.task_states import merge_map_states
+from bridge.backends.task_states import merge_map_states, span
 from bridge.errors import BackendError, NotFoundError, RejectedError, UnknownWorkflowError, UsageError
 
 STATES = {
@@ -245,10 +245,12 @@ class PrefectBackend(PrefectPublishing):
             self._settled_task_runs(ref.run_id) if status.state.is_final else self._task_runs(ref.run_id)
         )
         grouped: dict[str, list[tuple[str, Any]]] = {}
+        runs: dict[str, list[dict[str, Any]]] = {}  # each task's runs, for when it ran and its first run's id
         for tr in task_runs:  # a task called (or mapped) several times keeps every value, in call order
             grouped.setdefault(_RUN_SUFFIX.sub("", tr["name"]), []).append(
                 (tr.get("state_name") or tr.get("state_type") or "Unknown", self.read_result(tr.get("state")))
             )
+            runs.setdefault(_RUN_SUFFIX.sub("", tr["name"]), []).append(tr)
         tasks = {}
         for name, calls in grouped.items():
             native, per_call = merge_map_states([state for state, _ in calls])
@@ -258,6 +260,8 @@ class PrefectBackend(PrefectPublishing):
                 calls[0][1] if len(calls) == 1 else [v for _, v in calls],
                 native,
                 per_call,
+                **span(runs[name], "start_time", "end_time"),
+                native_id=str(runs[name][0].get("id") or ""),
             )
         flow_state = status.raw.get("state") or {}
         result = self.read_result(flow_state)

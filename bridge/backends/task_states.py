@@ -69,3 +69,13 @@ def failure_reason(entries: Sequence[Any] | None) -> str | None:
 def _one_line(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= REASON_LIMIT else line[: REASON_LIMIT - 1] + "…"
+
+
+def span(items: Sequence[Mapping[str, Any]], start_key: str, end_key: str) -> dict[str, Any]:
+    """When a task ran, over its instances (map indices, calls): the first start and the last end, as
+    ``TaskObservation``'s ``start`` and ``end`` (None when the server recorded none)."""
+    from bridge.backends.base import parse_time
+
+    starts = [t for t in (parse_time(i.get(start_key)) for i in items) if t is not None]
+    ends = [t for t in (parse_time(i.get(end_key)) for i in items) if t is not None]
+    return {"start": min(starts, default=None), "end": max(ends, default=None)}

@@ -7,6 +7,7 @@ import click
 from bridge.cli.dev import dev
 from bridge.cli.metrics import metrics
 from bridge.cli.seed import seed
+from bridge.cli.serve import serve
 from bridge.cli.watch import watch
 from bridge.console.click_kit import JsonAwareGroup, backend_options, handle_errors
 from bridge.console.click_kit import options as _options
@@ -321,3 +322,4 @@ main.add_command(dev)
 main.add_command(seed)
 main.add_command(watch)
 main.add_command(metrics)
+main.add_command(serve)

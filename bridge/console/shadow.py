@@ -90,8 +90,14 @@ def report_after_run(store: Any, catalog: Any, workflow: str | None, err: IO[str
 
 
 def _side(o: Any) -> str:
-    waited = o.elapsed_s if o.elapsed_s is not None else o.duration_s  # trigger to end, queueing included
-    return f"{o.side} {o.state}" + (f" {waited:.1f} s" if waited is not None else "")
+    """``prefect success (waited 4.5 s, ran 0.2 s)``: waited is from our trigger to the run's end
+    (queueing included), ran the run's own start to end; a time not known is left out."""
+    times = [
+        f"{label} {seconds:.1f} s"
+        for label, seconds in (("waited", o.elapsed_s), ("ran", o.duration_s))
+        if seconds is not None
+    ]
+    return f"{o.side} {o.state}" + (f" ({', '.join(times)})" if times else "")
 
 
 def _values(d: Any) -> str:
@@ -177,12 +183,19 @@ def result_json(result: Any, report: Any) -> dict[str, Any]:
             "verdict_line": result.verdict_line,
             "tally": tally_dict(result.tally),
             "correlation_id": result.correlation_id,
-            "primary": {"state": p.state, "run": p.run, "url": p.url, "duration_s": p.duration_s},
+            "primary": {
+                "state": p.state,
+                "run": p.run,
+                "url": p.url,
+                "duration_s": p.duration_s,
+                "elapsed_s": p.elapsed_s,
+            },
             "shadow": {
                 "state": s.state,
                 "run": s.run,
                 "url": s.url,
                 "duration_s": s.duration_s,
+                "elapsed_s": s.elapsed_s,
                 "error": s.error,
             },
             "wall_s": result.wall_s,

@@ -52,3 +52,11 @@ def sqs(endpoint: str) -> bool:
     except requests.RequestException:
         return False
     return resp.status_code < 500
+
+
+def dashboard(base_url: str) -> bool:
+    """`bridge serve` answers its health route."""
+    try:
+        return requests.get(f"{base_url}/healthz", timeout=3.0).status_code == 200
+    except requests.RequestException:
+        return False

@@ -163,6 +163,7 @@ def build(s: StackSettings, db_urls: dict[str, str], jwt_secret: str) -> list[Se
         )
     if s.watch:
         services.append(watch_service(s))
+    services.append(dashboard_service(s))
     return services
 
 
@@ -177,4 +178,19 @@ def watch_service(s: StackSettings) -> Service:
         env,
         lambda: True,  # no port: alive is healthy (each cycle's line is in its log)
         wave=1,
+    )
+
+
+def dashboard_service(s: StackSettings) -> Service:
+    """`bridge serve` (a process command, like the watcher) on the stack's dashboard port, once both
+    servers are healthy: read-only unless BRIDGE_DASHBOARD_TOKEN is in the environment of `bridge dev up`."""
+    env = base_env(s)
+    env["BRIDGE_AIRFLOW_PASSWORD"] = s.airflow_password  # the gates' schedule parity asks Airflow's API
+    return Service(
+        "bridge-dashboard",
+        [str(s.venv_bin / "bridge"), "serve", "--host", s.host, "--port", str(s.dashboard_port)],
+        env,
+        partial(health.dashboard, s.dashboard_url),
+        wave=1,
+        url=s.dashboard_url,
     )

@@ -25,6 +25,7 @@ class StackSettings:
     airflow_port: int = 8080
     prefect_port: int = 4200
     sqs_port: int = 5000
+    dashboard_port: int = 8790  # `bridge serve`, started with the stack (the tests' stack: a free port)
     sqs_endpoint: str | None = None  # an external SQS endpoint: then no moto server is started
     postgres_url: str | None = "postgresql://postgres@127.0.0.1:5432/postgres"
     db_prefix: str = "bridge"
@@ -54,6 +55,7 @@ class StackSettings:
             airflow_port=int(env.get("BRIDGE_AIRFLOW_PORT", s.airflow_port)),
             prefect_port=int(env.get("BRIDGE_PREFECT_PORT", s.prefect_port)),
             sqs_port=int(env.get("BRIDGE_SQS_PORT", s.sqs_port)),
+            dashboard_port=int(env.get("BRIDGE_DASHBOARD_PORT", s.dashboard_port)),
             sqs_endpoint=env.get("BRIDGE_SQS_ENDPOINT") or None,
             postgres_url=None if pg.lower() in ("", "none", "sqlite") else pg,
             db_prefix=env.get("BRIDGE_DEV_DB_PREFIX", s.db_prefix),
@@ -78,6 +80,10 @@ class StackSettings:
     @property
     def sqs_url(self) -> str:
         return self.sqs_endpoint or f"http://{self.host}:{self.sqs_port}"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{self.host}:{self.dashboard_port}"
 
     @property
     def run_dir(self) -> Path:
@@ -115,6 +121,7 @@ class StackSettings:
             "BRIDGE_AIRFLOW_PORT": str(self.airflow_port),
             "BRIDGE_PREFECT_PORT": str(self.prefect_port),
             "BRIDGE_SQS_PORT": str(self.sqs_port),
+            "BRIDGE_DASHBOARD_PORT": str(self.dashboard_port),
             "BRIDGE_DEV_DB_PREFIX": self.db_prefix,
             "BRIDGE_DEV_POSTGRES_URL": self.postgres_url or "sqlite",
             "BRIDGE_DEV_WATCH": "1" if self.watch else "0",

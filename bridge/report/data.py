@@ -127,6 +127,45 @@ def calibrations(store: Any, workflow: str) -> list[dict[str, Any]] | None:
     ]
 
 
+def history_item(store: Store, h: dict[str, Any]) -> dict[str, Any]:
+    """One stored comparison (a ``Store.history`` row) as a report's history entry."""
+    af, pf = h["sides"].get("airflow", {}), h["sides"].get("prefect", {})
+    line = h.get("summary")
+    if not line:  # stored before the verdict line was: count it from the details
+        line = comparison(h["verdict"], None, store.details(h["id"]))["verdict_line"]
+    return {
+        "id": h["id"],
+        "correlation_id": h["correlation_id"],
+        "verdict": h["verdict"],
+        "verdict_line": line,
+        "origin": h.get("origin") or "manual",
+        "at": _iso(h["at"]),
+        "airflow_duration_s": af.get("duration_s"),
+        "prefect_duration_s": pf.get("duration_s"),
+        "airflow_elapsed_s": af.get("elapsed_s"),
+        "prefect_elapsed_s": pf.get("elapsed_s"),
+        "shadow_wall_s": h["shadow_wall_s"],
+        "differences": h["differences"],
+        "airflow_url": af.get("url"),
+        "prefect_url": pf.get("url"),
+    }
+
+
+def latest_item(store: Store, latest: dict[str, Any]) -> dict[str, Any]:
+    """One stored comparison in full: both sides, its verdict line, tally, differences, tables."""
+    return {
+        "id": latest["id"],
+        "correlation_id": latest["correlation_id"],
+        "verdict": latest["verdict"],
+        "origin": latest.get("origin") or "manual",
+        "at": _iso(latest["at"]),
+        "airflow": _side(latest["sides"].get("airflow")),
+        "prefect": _side(latest["sides"].get("prefect")),
+        "shadow_wall_s": latest["shadow_wall_s"],
+        **comparison(latest["verdict"], latest.get("summary"), store.details(latest["id"])),
+    }
+
+
 def build(store: Store, catalog: Catalog, workflow: str | None = None, limit: int = 20) -> dict[str, Any]:
     """The report document of one workflow (or every workflow with a comparison)."""
     names = [workflow] if workflow else store.workflows()
@@ -134,49 +173,18 @@ def build(store: Store, catalog: Catalog, workflow: str | None = None, limit: in
     for name in names:
         history = store.history(name, limit)
         entry = catalog.entry(name)
-        item: dict[str, Any] = {
-            "workflow": name,
-            "stage": entry.stage,
-            "deployment": entry.deployment or None,
-            "streak": streak(history),
-            "noise_paths": [spread_dict(n) for n in store.noise_paths(name)],
-            "calibrations": calibrations(store, name),
-            "history": [],
-            "latest": None,
-        }
-        for h in history:
-            af, pf = h["sides"].get("airflow", {}), h["sides"].get("prefect", {})
-            line = h.get("summary")
-            if not line:  # stored before the verdict line was: count it from the details
-                line = comparison(h["verdict"], None, store.details(h["id"]))["verdict_line"]
-            item["history"].append(
-                {
-                    "correlation_id": h["correlation_id"],
-                    "verdict": h["verdict"],
-                    "verdict_line": line,
-                    "origin": h.get("origin") or "manual",
-                    "at": _iso(h["at"]),
-                    "airflow_duration_s": af.get("duration_s"),
-                    "prefect_duration_s": pf.get("duration_s"),
-                    "shadow_wall_s": h["shadow_wall_s"],
-                    "differences": h["differences"],
-                    "airflow_url": af.get("url"),
-                    "prefect_url": pf.get("url"),
-                }
-            )
-        if history:
-            latest = history[0]
-            item["latest"] = {
-                "correlation_id": latest["correlation_id"],
-                "verdict": latest["verdict"],
-                "origin": latest.get("origin") or "manual",
-                "at": _iso(latest["at"]),
-                "airflow": _side(latest["sides"].get("airflow")),
-                "prefect": _side(latest["sides"].get("prefect")),
-                "shadow_wall_s": latest["shadow_wall_s"],
-                **comparison(latest["verdict"], latest.get("summary"), store.details(latest["id"])),
+        workflows.append(
+            {
+                "workflow": name,
+                "stage": entry.stage,
+                "deployment": entry.deployment or None,
+                "streak": streak(history),
+                "noise_paths": [spread_dict(n) for n in store.noise_paths(name)],
+                "calibrations": calibrations(store, name),
+                "history": [history_item(store, h) for h in history],
+                "latest": latest_item(store, history[0]) if history else None,
             }
-        workflows.append(item)
+        )
     report: dict[str, Any] = json_value(
         {"generated_at": datetime.now(UTC).isoformat(), "workflows": workflows}
     )

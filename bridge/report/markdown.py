@@ -101,8 +101,8 @@ def _summary(flows: list[dict[str, Any]]) -> list[str]:
                 code(workflow.get("stage")),
                 verdict_cell(latest) if verdict is not None else verdict_label(None),
                 str(in_a_row),
-                view.duration(airflow.get("duration_s")),
-                view.duration(prefect.get("duration_s")),
+                view.both_times(airflow.get("elapsed_s"), airflow.get("duration_s")),
+                view.both_times(prefect.get("elapsed_s"), prefect.get("duration_s")),
                 view.duration(view.wall_time(workflow)),
             ]
         )
@@ -110,7 +110,16 @@ def _summary(flows: list[dict[str, Any]]) -> list[str]:
         "## Summary",
         "",
         *table(
-            ["Workflow", "Stage", "Latest verdict", "In a row", "Airflow", "Prefect", "Shadow wall"], rows
+            [
+                "Workflow",
+                "Stage",
+                "Latest verdict",
+                "In a row",
+                "Airflow waited · ran",
+                "Prefect waited · ran",
+                "Shadow wall",
+            ],
+            rows,
         ),
     ]
 
@@ -150,7 +159,16 @@ def _latest(workflow: dict[str, Any], latest: dict[str, Any]) -> list[str]:
         ["", "Airflow", "Prefect"],
         [
             ["State", code(airflow.get("state")), code(prefect.get("state"))],
-            ["Duration", view.duration(airflow.get("duration_s")), view.duration(prefect.get("duration_s"))],
+            [
+                "Waited (trigger → end)",
+                view.duration(airflow.get("elapsed_s")),
+                view.duration(prefect.get("elapsed_s")),
+            ],
+            [
+                "Ran (start → end)",
+                view.duration(airflow.get("duration_s")),
+                view.duration(prefect.get("duration_s")),
+            ],
             [
                 "Run",
                 link(code(airflow.get("run")) or "Airflow run", airflow.get("url")),
@@ -312,8 +330,8 @@ def _history(workflow: dict[str, Any]) -> list[str]:
             code(h.get("at")),
             verdict_cell(h),
             code(h.get("origin")),
-            view.duration(h.get("airflow_duration_s")),
-            view.duration(h.get("prefect_duration_s")),
+            view.both_times(h.get("airflow_elapsed_s"), h.get("airflow_duration_s")),
+            view.both_times(h.get("prefect_elapsed_s"), h.get("prefect_duration_s")),
             view.duration(h.get("shadow_wall_s")),
             _run_links(h),
             code(h.get("correlation_id")),
@@ -324,6 +342,16 @@ def _history(workflow: dict[str, Any]) -> list[str]:
         "### History (newest first)",
         "",
         *table(
-            ["At", "Verdict", "Origin", "Airflow", "Prefect", "Shadow wall", "Runs", "Correlation id"], rows
+            [
+                "At",
+                "Verdict",
+                "Origin",
+                "Airflow waited · ran",
+                "Prefect waited · ran",
+                "Shadow wall",
+                "Runs",
+                "Correlation id",
+            ],
+            rows,
         ),
     ]

@@ -59,3 +59,30 @@ tr.table-excluded td { color: #6e7781; }
 a { color: #0969da; }
 footer { margin-top: 28px; color: var(--muted); font-size: 12px; }
 """
+
+#: The dashboard's additions (the same sheet: the static report ignores them).
+CSS += """
+nav.top { display: flex; justify-content: space-between; max-width: 1200px; margin: 0 auto 12px;
+  padding-bottom: 8px; border-bottom: 1px solid var(--line); }
+form.filters, form.move { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; margin: 8px 0; }
+figure.chart { margin: 6px 0 12px; overflow-x: auto; }
+svg .grid { stroke: #d1d9e0; stroke-width: 1; }
+svg .tick { font-size: 11px; fill: #59636e; }
+svg .line { fill: none; stroke-width: 2; }
+svg .line.airflow { stroke: #017cee; }
+svg .line.prefect { stroke: #2b2ba8; }
+svg .line.ran { stroke-dasharray: 5 4; }
+svg .dot { fill: #6e7781; }
+svg .dot.verdict-match { fill: #1a7f37; }
+svg .dot.verdict-mismatch { fill: #cf222e; }
+svg .dot.verdict-shadow_failed { fill: #bc4c00; }
+svg .dot.verdict-primary_failed { fill: #8250df; }
+svg .dot.verdict-both_failed { fill: #82071e; }
+.key.airflow { color: #017cee; font-weight: 600; }
+.key.prefect { color: #2b2ba8; font-weight: 600; }
+.gate-unmet, tr.gate-unmet td { color: #cf222e; }
+tr.gate-ok td { color: #1a7f37; }
+td.task code.value { display: block; margin-top: 2px; }
+.problem { font-weight: 600; }
+table.workflows code, table.audit code, table.runs-side-by-side th code { white-space: nowrap; }
+"""

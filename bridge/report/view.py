@@ -22,9 +22,13 @@ __all__ = [
     "as_dict",
     "as_list",
     "aside_note",
+    "both_times",
     "calibrations",
+    "count_kind",
     "duration",
     "latest_side",
+    "longest",
+    "noise_list",
     "noise_text",
     "number",
     "safe_url",
@@ -146,7 +150,7 @@ def latest_side(workflow: dict[str, Any], side: str) -> dict[str, Any]:
     newest = history[0] if history else {}
     same_run = not latest or newest.get("correlation_id") == latest.get("correlation_id")
     if same_run:
-        for field in ("duration_s", "url"):
+        for field in ("duration_s", "elapsed_s", "url"):
             if found.get(field) is None:
                 found[field] = newest.get(f"{side}_{field}")
     return found
@@ -177,9 +181,10 @@ def wall_overhead(workflow: dict[str, Any]) -> str:
     """'slower side + 0.9 s': what running both in parallel cost beyond the slower side, or ''.
     A side's time is what its caller waited (trigger to observed end, ``elapsed_s``) when known: queueing
     counts; else its run duration."""
+    sides = [latest_side(workflow, side) for side in ("airflow", "prefect")]
     times = [
-        number(latest_side(workflow, side).get("elapsed_s", latest_side(workflow, side).get("duration_s")))
-        for side in ("airflow", "prefect")
+        number(s.get("elapsed_s")) if s.get("elapsed_s") is not None else number(s.get("duration_s"))
+        for s in sides
     ]
     wall = number(wall_time(workflow))
     if wall is None or any(t is None for t in times):
@@ -255,3 +260,24 @@ def calibrations(workflow: dict[str, Any]) -> list[dict[str, Any]] | None:
     if not isinstance(found, (list, tuple)):
         return None
     return [c for c in found if isinstance(c, dict)]
+
+
+def longest(airflow: dict[str, Any], prefect: dict[str, Any], wall: Any) -> float:
+    """The longest of both sides' times (waited and ran) and the wall time: the bars' full width."""
+    times = [number(s.get(f)) for s in (airflow, prefect) for f in ("elapsed_s", "duration_s")]
+    return max((t for t in [*times, number(wall)] if t is not None), default=0.0)
+
+
+def noise_list(workflow: dict[str, Any]) -> list[str]:
+    """The workflow's calibrated noise paths, each with the spread seen, as words."""
+    return [noise_text(p) for p in as_list(workflow.get("noise_paths")) if p is not None]
+
+
+def count_kind(diffs: list[dict[str, Any]], kind: str) -> int:
+    """How many of ``diffs`` are of ``kind``."""
+    return sum(1 for d in diffs if isinstance(d, dict) and d.get("kind") == kind)
+
+
+def both_times(waited: Any, ran: Any) -> str:
+    """``3.4 s · 3.2 s``: what a caller waited (trigger → end), then what the run ran (start → end)."""
+    return f"{duration(waited)} · {duration(ran)}"

@@ -32,6 +32,7 @@ def test_up_names_a_failing_service_then_up_status_down(tmp_path: Path) -> None:
         airflow_port=free_port(),
         prefect_port=free_port(),
         sqs_port=free_port(),
+        dashboard_port=free_port(),
         db_prefix=f"bridge_e{secrets.token_hex(4)}",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "AIRFLOW__", "BRIDGE_"))}
@@ -53,9 +54,9 @@ def test_up_names_a_failing_service_then_up_status_down(tmp_path: Path) -> None:
         assert "airflow-api-server: already running" in ok.stderr  # started by the first call, not restarted
         status = _run(["dev", "status"], env)
         assert status.returncode == 0, status.stdout
-        assert status.stdout.count("healthy") >= 8
+        assert status.stdout.count("healthy") >= 9
         pgids = [json.loads(p.read_text())["pgid"] for p in settings.run_dir.glob("*.pid")]
-        assert len(pgids) == 8
+        assert len(pgids) == 9  # 8 services and the dashboard
     finally:
         blocker.close()
         down = _run(["dev", "down"], env)
@@ -64,7 +65,7 @@ def test_up_names_a_failing_service_then_up_status_down(tmp_path: Path) -> None:
         drop_databases(settings)
     assert down.returncode == 0, down.stderr
     assert [pg for pg in pgids if group_members(pg)] == []
-    for port in (settings.airflow_port, settings.prefect_port, settings.sqs_port):
+    for port in (settings.airflow_port, settings.prefect_port, settings.sqs_port, settings.dashboard_port):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
     after = _run(["dev", "status"], env)

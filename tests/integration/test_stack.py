@@ -36,6 +36,7 @@ def test_every_service_is_healthy(stack) -> None:  # type: ignore[no-untyped-def
         "prefect-worker-scheduler",
         "prefect-worker-worker",
         "prefect-worker-bigdata",
+        "bridge-dashboard",
     }
     assert [st.name for st in statuses if not st.healthy] == []
 

@@ -86,6 +86,7 @@ def make_report() -> dict[str, Any]:
                     "airflow": {
                         "state": "success",
                         "duration_s": 3.2,
+                        "elapsed_s": 4.4,
                         "url": AIRFLOW_URL,
                         "run": "airflow:update_prices_daily/shadow__c2",
                         "error": None,

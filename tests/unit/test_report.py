@@ -68,7 +68,8 @@ def test_markdown_shows_streak_durations_links_diffs_tables_and_set_aside_rows()
     assert "## `update_prices_daily`" in md and "## `daily_summary`" in md
     assert "verdict streak: **mismatch** × 3" in md
     assert "verdict streak: **match** × 5" in md
-    assert "| Duration | 3.2 s | 8.1 s |" in md
+    assert "| Ran (start → end) | 3.2 s | 8.1 s |" in md  # the run's own start to end
+    assert "| Waited (trigger → end) | 4.4 s | — |" in md  # what the caller waited, queueing included
     assert "Shadow wall time (both sides in parallel): 9.0 s (slower side + 0.9 s)" in md
     assert f"[`airflow:update_prices_daily/shadow__c2`]({AIRFLOW_URL})" in md
     assert f"[`prefect:0b4e7c1a`]({PREFECT_URL})" in md

@@ -303,6 +303,7 @@ def test_an_older_store_is_migrated(tmp_path: Path) -> None:
     Store(url)
     with sa.create_engine(url).begin() as conn:  # make it look like a version-1 store
         conn.execute(sa.text("ALTER TABLE observations DROP COLUMN elapsed_s"))
+        conn.execute(sa.text("ALTER TABLE observations DROP COLUMN task_times"))
         for table, column in (
             ("comparisons", "summary"),
             ("comparisons", "deployment"),
@@ -317,8 +318,9 @@ def test_an_older_store_is_migrated(tmp_path: Path) -> None:
     store = Store(url)
     store.record(shadow.run(_backends(Fake("airflow", 1), Fake("prefect", 1)), "wf", {}, timeout=5))
     assert store.history("wf")[0]["sides"]["airflow"]["elapsed_s"] is not None
+    assert store.history("wf")[0]["sides"]["airflow"]["task_times"] is not None  # v5: each task's time
     with sa.create_engine(url).connect() as conn:
-        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar() == 4
+        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar() == 5
 
 
 def _shadow_cli(

@@ -76,7 +76,7 @@ def test_a_v3_store_keeps_its_rows_and_gains_origins(tmp_path: Path) -> None:
     store = Store(url)
     with sqlite3.connect(tmp_path / "history.db") as conn:
         assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
-    assert SCHEMA_VERSION == 4
+    assert SCHEMA_VERSION == 5
     newest, oldest = store.history("wf")
     assert (oldest["correlation_id"], oldest["origin"], oldest["verdict"]) == ("c-manual", "manual", "match")
     assert oldest["conf"] == {"x": 1} and oldest["summary"] == "match (no differences)"

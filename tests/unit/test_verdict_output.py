@@ -88,7 +88,9 @@ def test_the_verdict_line_counts_values_rows_in_a_table_and_ignored_exactly() ->
     assert result.verdict_line == LINE
     assert mismatch().verdict_line == "mismatch (2 values, 5 rows in price_history, 3 ignored, 1 noise)"
     first = result_lines(result, "/r.html")[0]
-    assert first.startswith(f"shadow {DAG}: {LINE}; airflow success 3.2 s, prefect success 3.2 s, wall 3.9 s")
+    assert first.startswith(
+        f"shadow {DAG}: {LINE}; airflow success (waited 3.2 s, ran 3.0 s), prefect success (waited 3.2 s, ran 3.0 s), wall 3.9 s"
+    )
     assert first.endswith("; report: /r.html") and "as scheduled at 2024-12-31T09:00:00+00:00" in first
 
 
