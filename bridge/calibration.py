@@ -26,11 +26,12 @@ from typing import Any
 
 from bridge.compare.model import Calibration
 from bridge.compare.normalize import normalize
+from bridge.compare.outputs import prepare_targets
 from bridge.compare.values import spreads
 from bridge.config import WorkflowEntry, default_warehouse_url
 from bridge.errors import CalibrationRefusedError, UsageError
 from bridge.operations import Backends, ensure_startable, new_correlation_id
-from bridge.shadow import SideProgress, identity, prepare_targets, run_side
+from bridge.shadow import SideProgress, identity, run_side
 
 __all__ = ["CONTROL_PREFIX", "calibrate", "control_targets", "fingerprint"]
 
@@ -107,7 +108,7 @@ def calibrate(
     for target in controls:
         if settings.uses_targets:
             reset_schema(url, target, CONTROL_PREFIX)
-        targets = prepare_targets(backends, settings, primary, [target])
+        targets = prepare_targets(url, settings, primary, [target])
         run_conf = {**conf, "target": target}
         outcome = run_side(
             backends, "airflow", dag_id, run_conf, new_correlation_id(), timeout, entry, progress

@@ -22,10 +22,10 @@ from bridge.backends.base import Observation, RunRef, RunState, RunStatus, secon
 from bridge.compare import model
 from bridge.compare.model import Difference, NoiseSpread, TableDiff
 from bridge.compare.normalize import RunIdentity, normalize
-from bridge.compare.outputs import Targets
+from bridge.compare.outputs import Targets, prepare_targets
 from bridge.compare.values import diff
-from bridge.config import ShadowSettings, WorkflowEntry, default_warehouse_url
-from bridge.errors import BridgeError, DatabaseUnavailableError, UnknownWorkflowError, UsageError
+from bridge.config import WorkflowEntry, default_warehouse_url
+from bridge.errors import BridgeError, UnknownWorkflowError, UsageError
 from bridge.operations import Backends, ensure_startable, format_run_id, new_correlation_id
 
 SideProgress = Callable[[str, RunStatus, float], None]
@@ -211,7 +211,9 @@ def run(
     shadow_conf = entry.params.apply({**conf, "target": shadow_target})
     started = time.monotonic()
     ensure_startable(backends, "airflow", dag_id, unpause=unpause, waiting=True, say=say)
-    targets = prepare_targets(backends, settings, primary_target, [shadow_target])
+    targets = prepare_targets(
+        backends.catalog.warehouse_url or default_warehouse_url(), settings, primary_target, [shadow_target]
+    )
     # A daemon thread: if the primary raises, the caller exits without waiting for the shadow.
     holder: list[SideOutcome] = []
     thread = threading.Thread(
@@ -321,23 +323,6 @@ def run_and_record(
         say=say,
     )
     return record(store, result, origin=origin, backends=backends)
-
-
-def prepare_targets(
-    backends: Backends, settings: ShadowSettings, primary: str, others: Sequence[str]
-) -> Targets:
-    """Copy the start state into ``others`` and take the markers (see :mod:`bridge.compare.outputs`).
-    A database that cannot be reached leaves no markers: its tables then fail to compare, visibly."""
-    from bridge.compare.outputs import prepare
-
-    url = backends.catalog.warehouse_url or default_warehouse_url()
-    if not settings.uses_targets:
-        return Targets(primary, others[0] if others else primary, url)
-    try:
-        markers = prepare(settings, primary, others, url)
-    except DatabaseUnavailableError:
-        markers = {}
-    return Targets(primary, others[0] if others else primary, url, markers)
 
 
 def identity(outcome: SideOutcome, target: str) -> RunIdentity:

@@ -18,7 +18,7 @@ from bridge.compare.connections import connect
 from bridge.compare.model import TableDiff, TableSide
 from bridge.compare.targets import Marker, copy_tables, list_tables, take_marker, written_condition
 from bridge.config import ShadowSettings, TableOutput
-from bridge.errors import BridgeError, UsageError
+from bridge.errors import BridgeError, DatabaseUnavailableError, UsageError
 
 __all__ = ["Targets", "compare_outputs", "fill_scope", "key_fingerprints"]
 
@@ -205,3 +205,16 @@ def key_fingerprints(
         return out
     finally:
         conn.close()
+
+
+def prepare_targets(url: str, settings: ShadowSettings, primary: str, others: Sequence[str]) -> Targets:
+    """Copy the start state into ``others`` (in the warehouse at ``url``) and take the markers (see
+    :func:`prepare`). A database that cannot be reached leaves no markers: its tables then fail to compare,
+    visibly."""
+    if not settings.uses_targets:
+        return Targets(primary, others[0] if others else primary, url)
+    try:
+        markers = prepare(settings, primary, others, url)
+    except DatabaseUnavailableError:
+        markers = {}
+    return Targets(primary, others[0] if others else primary, url, markers)
