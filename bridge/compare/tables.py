@@ -65,6 +65,7 @@ from bridge.compare.plans import (
     resolve,
 )
 from bridge.errors import UsageError
+from tablesum import TableChecksum
 
 __all__ = ["Pair", "changed_sample", "diff_tables", "plans_for", "table_checksum"]
 
@@ -271,8 +272,9 @@ def changed_sample(
 
 def table_checksum(
     side: TableSide, key: Sequence[str], columns: Sequence[str] | None = None
-) -> tuple[int, int]:
-    """``(row count, sum of row hashes)`` of one table in one full scan: the floor a diff cannot beat.
+) -> TableChecksum:
+    """``(row count, sum of row hashes)`` of one table in one full scan: the floor a diff cannot beat, and
+    :mod:`tablesum`'s checksum, the one an ETL run's summary reports for the table it loaded.
 
     Columns are rendered by their own type (a diff between differently typed columns may render a float
     against a decimal by rounding both; this does not)."""
@@ -293,6 +295,6 @@ def table_checksum(
             [element_kind(c.category, c.category) for c in cols],
         )
         count, total = conn.query(f"SELECT COUNT(*), SUM({plan.row_hash}) FROM {plan.rel}")[0]
-        return int(count), int(total or 0)
+        return TableChecksum(int(count), int(total or 0))
     finally:
         conn.close()
