@@ -36,6 +36,13 @@ __all__ = [
 ]
 
 RANGES_PER_QUERY = 500  # key ranges OR-ed in one WHERE
+JOIN_RANGES = "JOIN "  # a selection that joins a list of key ranges (PostgreSQL) instead of OR-ing them
+
+
+def rows_of(plan: Plan, cond: str) -> str:
+    """What follows ``FROM``: the relation and a selection (a WHERE condition or a join of key ranges)."""
+    return f"{plan.rel} {cond}" if cond.startswith(JOIN_RANGES) else f"{plan.rel} WHERE {cond}"
+
 
 # -- one side's SQL -------------------------------------------------------------------------------
 
@@ -155,6 +162,19 @@ class IntBuckets:
     ) -> list[tuple[str, tuple[Any, ...]]]:
         k = plan.q(plan.key[0].name)
         merged = merge_ranges(ranges)
+        if plan.conn.dialect.name == "postgresql":
+            # One join with the ranges as arrays: an index scan per range. A long OR of BETWEENs is
+            # planned as a bitmap scan that rechecks every OR term on every row (500 ranges: 60 s where
+            # the join takes 2).
+            spans = [r for r in merged if r is not None]
+            out: list[tuple[str, tuple[Any, ...]]] = [(f"{k} IS NULL", ())] if None in merged else []
+            if spans:
+                join = (
+                    f"{JOIN_RANGES}unnest(%s::bigint[], %s::bigint[]) AS bridge_ranges(lo, hi)"
+                    f" ON {k} BETWEEN bridge_ranges.lo AND bridge_ranges.hi"
+                )
+                out.append((join, ([int(a) for a, _ in spans], [int(b) for _, b in spans])))
+            return out
         out = []
         for i in range(0, len(merged), RANGES_PER_QUERY):
             terms = [
@@ -193,9 +213,7 @@ def group_sums(plan: Plan, group: str, where: list[tuple[str, tuple[Any, ...]]] 
     sums: Sums = {}
     suffix = " ORDER BY NULL" if plan.conn.dialect.name == "mysql" else ""
     for cond, params in where if where is not None else [("1 = 1", ())]:
-        sql = (
-            f"SELECT {group}, COUNT(*), SUM({plan.row_hash}) FROM {plan.rel} WHERE {cond} GROUP BY 1{suffix}"
-        )
+        sql = f"SELECT {group}, COUNT(*), SUM({plan.row_hash}) FROM {rows_of(plan, cond)} GROUP BY 1{suffix}"
         add_sums(sums, plan.conn.query(sql, params))
     return sums
 
@@ -206,7 +224,7 @@ def fetch_hashes(
     rows: dict[str, tuple[tuple[Any, ...], int]] = {}
     n = len(plan.key)
     for cond, params in where:
-        sql = f"SELECT {plan.key_list}, {plan.key_text}, {plan.row_hash} FROM {plan.rel} WHERE {cond}"
+        sql = f"SELECT {plan.key_list}, {plan.key_text}, {plan.row_hash} FROM {rows_of(plan, cond)}"
         for row in plan.conn.query(sql, params):
             text = str(row[n])
             if text in rows:
@@ -221,7 +239,7 @@ def fetch_hashes(
 def first_keys_where(plan: Plan, where: list[tuple[str, tuple[Any, ...]]], n: int) -> list[tuple[Any, ...]]:
     keys: list[tuple[Any, ...]] = []
     for cond, params in where:
-        sql = f"SELECT {plan.key_list} FROM {plan.rel} WHERE {cond} ORDER BY {plan.key_list} LIMIT {int(n)}"
+        sql = f"SELECT {plan.key_list} FROM {rows_of(plan, cond)} ORDER BY {plan.key_list} LIMIT {int(n)}"
         keys += [tuple(r) for r in plan.conn.query(sql, params)]
     return keys
 
@@ -243,5 +261,5 @@ def column_texts(plan: Plan, keys: Sequence[tuple[Any, ...]]) -> dict[str, tuple
         one = "(" + ", ".join([ph] * len(plan.key)) + ")"
         cond = f"({plan.key_list}) IN ({', '.join([one] * len(keys))})"
     params = tuple(v for k in keys for v in k)
-    sql = f"SELECT {plan.key_text}, {', '.join(plan.elements)} FROM {plan.rel} WHERE {cond}"
+    sql = f"SELECT {plan.key_text}, {', '.join(plan.elements)} FROM {rows_of(plan, cond)}"
     return {str(r[0]): tuple(r[1:]) for r in plan.conn.query(sql, params)}
