@@ -6,7 +6,7 @@ Two measures, both seeded (``devkit.etl_generate``, seed 16: the catalogue ``bri
 promotions proportional to products, ``rows // 20`` as the seed's default):
 
 1. The rule over rows in memory: ``pipelines.jobs.prices.price_rows`` (index the promotions, price every
-   product, count what was skipped), timed at each size. The per-product cost at the largest size against
+   product, count what was skipped), timed at each size (best of ``--repeat``). The per-product cost at the largest size against
    the one before it must stay within 1.2x (linear), and 1M products must price in under 60 s. For scale,
    the old full-scan rule (``best_promotion`` over every promotion for each product) is timed on the
    smallest size only: it is quadratic, and at 300k products it ran for more than 15 minutes.
@@ -65,13 +65,16 @@ def _day(value: object) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def time_rule(rows: int) -> tuple[float, int, int]:
+def time_rule(rows: int, repeat: int) -> tuple[float, int, int]:
+    """The best of ``repeat`` timings (the machine is shared: the least disturbed run is the rule's cost)."""
     products, promotions = catalogue(rows)
-    start = time.perf_counter()
-    priced, counts = price_rows(products, MARGINS, promotions, DAY)
-    elapsed = time.perf_counter() - start
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        priced, counts = price_rows(products, MARGINS, promotions, DAY)
+        best = min(best, time.perf_counter() - start)
     assert len(priced) + counts["skipped_invalid_cost"] + counts["skipped_inactive"] == rows
-    return elapsed, len(promotions), counts["promoted"]
+    return best, len(promotions), counts["promoted"]
 
 
 def time_full_scan(rows: int) -> float:
@@ -108,12 +111,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--job-rows", type=int, default=300_000, help="0 skips the whole-job run")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="time the rule this many times per size, keep the best"
+    )
     args = parser.parse_args(argv)
     sizes = sorted(args.sizes)
 
     results: list[tuple[int, float, int, int]] = []
     for rows in sizes:
-        elapsed, promotions, promoted = time_rule(rows)
+        elapsed, promotions, promoted = time_rule(rows, args.repeat)
         results.append((rows, elapsed, promotions, promoted))
         say(f"price_rows: {rows:,} products, {promotions:,} promotions: {elapsed:.2f} s")
     old = time_full_scan(sizes[0])
