@@ -1,5 +1,8 @@
 """SQL per database engine for the table diff: canonical row text and a 64-bit row hash.
 
+The definition (elements, row text, hash, a table's checksum) is :mod:`tablesum`'s, shared with the ETL
+loader that computes the same checksum in Python as rows stream past; this module renders it in SQL.
+
 The table diff compares a table in one database with a table in another, possibly of another engine, by
 hashes computed inside each database. That only works if both engines turn the same values into the same
 text, byte for byte. Each column is first rendered as *canonical text*:
@@ -37,11 +40,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DIALECTS", "FLOAT_DECIMALS", "Column", "Dialect", "MySQL", "Postgres", "Redshift", "element_kind"]
+from tablesum import FLOAT_DECIMALS, NULL_MARK, SEPARATOR
 
-FLOAT_DECIMALS = 6
-NULL_MARK = "~"
-SEPARATOR = "|"
+__all__ = ["DIALECTS", "FLOAT_DECIMALS", "Column", "Dialect", "MySQL", "Postgres", "Redshift", "element_kind"]
 
 INT, DECIMAL, FLOAT, BOOL, DATE, TIMESTAMP, TIMESTAMPTZ, TIME, BYTES, TEXT = (
     "int",

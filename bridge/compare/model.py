@@ -79,13 +79,41 @@ class ChangedRow:
 
 
 @dataclass(frozen=True)
+class ColumnDiff:
+    """One column's share of a table diff too wide to list by key (every bucket differs): of the
+    ``sampled`` rows present on both sides in the sampled buckets, ``rows`` differ in this column;
+    ``keys`` are some of them."""
+
+    name: str
+    rows: int
+    sampled: int
+    keys: tuple[tuple[Any, ...], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.name,
+            "rows": self.rows,
+            "sampled": self.sampled,
+            "keys": [json_value(k) for k in self.keys],
+        }
+
+    def describe(self) -> str:
+        """``price: 4096 of 4096 sampled rows differ``."""
+        return f"{self.name}: {self.rows} of {self.sampled} sampled rows differ"
+
+
+@dataclass(frozen=True)
 class TableDiff:
     """A table output compared across the primary and shadow targets (possibly across databases).
 
     ``only_airflow`` / ``only_prefect`` / ``changed`` hold at most a sample of keys; the ``*_count``
     fields hold the true totals. ``scope`` says which rows were compared (the whole table, the rows
     written in this run, or a declared condition); ``present`` is ``"airflow"`` or ``"prefect"`` when the
-    table exists in one target only (a difference by itself); ``excluded`` is the catalog's reason when
+    table exists in one target only (a difference by itself); ``by_column`` is filled instead of ``changed``
+    when the differences are too many to list by key (most buckets differ, as when one column is wrong in
+    every row): per column, how many sampled rows differ and some of their keys; ``changed_count`` is
+    then counted by bucket (rows of the differing buckets present on both sides: an upper bound,
+    ``changed_count_bound``). ``excluded`` is the catalog's reason when
     the table is listed but deliberately not compared.
     """
 
@@ -105,6 +133,8 @@ class TableDiff:
     scope: str = "whole table"
     present: str = "both"
     excluded: str | None = None
+    by_column: tuple[ColumnDiff, ...] = ()
+    changed_count_bound: bool = False
 
     @property
     def rows_differing(self) -> int:
@@ -136,6 +166,8 @@ class TableDiff:
             "error": self.error,
             "equal": self.equal,
             "rows_differing": self.rows_differing,
+            "by_column": [c.to_dict() for c in self.by_column],
+            "changed_count_bound": self.changed_count_bound,
         }
 
 

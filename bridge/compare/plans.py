@@ -36,6 +36,15 @@ __all__ = [
 ]
 
 RANGES_PER_QUERY = 500  # key ranges OR-ed in one WHERE
+JOIN_RANGES = "FROM "  # a selection that reads a list of key ranges one by one (PostgreSQL), not OR-ed
+
+
+def rows_of(plan: Plan, cond: str) -> str:
+    """What follows ``FROM``: the relation and a WHERE condition, or the ranges' rows read range by range."""
+    if cond.startswith(JOIN_RANGES):
+        return cond[len(JOIN_RANGES) :].replace("{rel}", plan.rel)
+    return f"{plan.rel} WHERE {cond}"
+
 
 # -- one side's SQL -------------------------------------------------------------------------------
 
@@ -155,6 +164,20 @@ class IntBuckets:
     ) -> list[tuple[str, tuple[Any, ...]]]:
         k = plan.q(plan.key[0].name)
         merged = merge_ranges(ranges)
+        if plan.conn.dialect.name == "postgresql":
+            # The ranges as two arrays, and for each range an index scan of its rows (LATERAL, fenced by
+            # OFFSET 0 so the planner cannot turn it into a join that scans the table once per range). A
+            # long OR of BETWEENs is planned as a bitmap scan rechecking every term on every row instead.
+            spans = [r for r in merged if r is not None]
+            out: list[tuple[str, tuple[Any, ...]]] = [(f"{k} IS NULL", ())] if None in merged else []
+            if spans:
+                join = (
+                    f"{JOIN_RANGES}unnest(%s::bigint[], %s::bigint[]) AS bridge_ranges(lo, hi)"
+                    f" CROSS JOIN LATERAL (SELECT * FROM {{rel}} WHERE {k} BETWEEN bridge_ranges.lo"
+                    " AND bridge_ranges.hi OFFSET 0) AS bridge_rows"
+                )
+                out.append((join, ([int(a) for a, _ in spans], [int(b) for _, b in spans])))
+            return out
         out = []
         for i in range(0, len(merged), RANGES_PER_QUERY):
             terms = [
@@ -193,9 +216,7 @@ def group_sums(plan: Plan, group: str, where: list[tuple[str, tuple[Any, ...]]] 
     sums: Sums = {}
     suffix = " ORDER BY NULL" if plan.conn.dialect.name == "mysql" else ""
     for cond, params in where if where is not None else [("1 = 1", ())]:
-        sql = (
-            f"SELECT {group}, COUNT(*), SUM({plan.row_hash}) FROM {plan.rel} WHERE {cond} GROUP BY 1{suffix}"
-        )
+        sql = f"SELECT {group}, COUNT(*), SUM({plan.row_hash}) FROM {rows_of(plan, cond)} GROUP BY 1{suffix}"
         add_sums(sums, plan.conn.query(sql, params))
     return sums
 
@@ -206,7 +227,7 @@ def fetch_hashes(
     rows: dict[str, tuple[tuple[Any, ...], int]] = {}
     n = len(plan.key)
     for cond, params in where:
-        sql = f"SELECT {plan.key_list}, {plan.key_text}, {plan.row_hash} FROM {plan.rel} WHERE {cond}"
+        sql = f"SELECT {plan.key_list}, {plan.key_text}, {plan.row_hash} FROM {rows_of(plan, cond)}"
         for row in plan.conn.query(sql, params):
             text = str(row[n])
             if text in rows:
@@ -221,7 +242,7 @@ def fetch_hashes(
 def first_keys_where(plan: Plan, where: list[tuple[str, tuple[Any, ...]]], n: int) -> list[tuple[Any, ...]]:
     keys: list[tuple[Any, ...]] = []
     for cond, params in where:
-        sql = f"SELECT {plan.key_list} FROM {plan.rel} WHERE {cond} ORDER BY {plan.key_list} LIMIT {int(n)}"
+        sql = f"SELECT {plan.key_list} FROM {rows_of(plan, cond)} ORDER BY {plan.key_list} LIMIT {int(n)}"
         keys += [tuple(r) for r in plan.conn.query(sql, params)]
     return keys
 
@@ -243,5 +264,5 @@ def column_texts(plan: Plan, keys: Sequence[tuple[Any, ...]]) -> dict[str, tuple
         one = "(" + ", ".join([ph] * len(plan.key)) + ")"
         cond = f"({plan.key_list}) IN ({', '.join([one] * len(keys))})"
     params = tuple(v for k in keys for v in k)
-    sql = f"SELECT {plan.key_text}, {', '.join(plan.elements)} FROM {plan.rel} WHERE {cond}"
+    sql = f"SELECT {plan.key_text}, {', '.join(plan.elements)} FROM {rows_of(plan, cond)}"
     return {str(r[0]): tuple(r[1:]) for r in plan.conn.query(sql, params)}

@@ -64,11 +64,15 @@ from bridge.compare.plans import (
     make_plans,
     resolve,
 )
+from bridge.compare.wide import is_wide, wide_diff
 from bridge.errors import UsageError
+from tablesum import TableChecksum
 
 __all__ = ["Pair", "changed_sample", "diff_tables", "plans_for", "table_checksum"]
 
-FETCH_ROWS = 1024  # a differing bucket with at most this many rows is fetched, not split
+FETCH_ROWS = 1024  # a differing bucket with at most this many rows is fetched, not split ...
+FETCH_TOTAL = 16384  # ... unless the differing buckets hold more rows than this: then split those with
+MIN_SPLIT_ROWS = 16  # more than this many rows first, so memory stays flat whatever the table's size
 SPLIT_BITS = 4  # a bucket too big to fetch is split in 2**SPLIT_BITS
 
 # -- the diff -------------------------------------------------------------------------------------
@@ -148,11 +152,14 @@ def _bisect(pair: Pair, plans: tuple[Plan, Plan], buckets: IntBuckets, diffs: li
     found, width = _Found(), buckets.width
     while diffs:
         split: list[Range] = []
+        pending = []
         for d in diffs:
             r = bucket_range(d.bucket, width)  # type: ignore[arg-type]
-            if found.sort(d, r):
-                continue
-            if r is None or width == 1 or max(d.airflow[0], d.prefect[0]) <= FETCH_ROWS:
+            if not found.sort(d, r):
+                pending.append((max(d.airflow[0], d.prefect[0]), r))
+        small = FETCH_ROWS if sum(n for n, _ in pending) <= FETCH_TOTAL else MIN_SPLIT_ROWS
+        for n, r in pending:
+            if r is None or width == 1 or n <= small:
                 found.fetch.append(r)
             else:
                 split.append(r)
@@ -193,6 +200,19 @@ def diff_tables(
         strategy = _strategy(pair, plans, sides)
         sums = pair.both(lambda i: group_sums(plans[i], strategy.group(plans[i]), None))  # pass 1
         diffs = differing(*sums)
+        wide = None
+        if is_wide(diffs, len(sums[0].keys() & sums[1].keys())):  # by column, from a sample
+            wide = wide_diff(pair, plans, strategy, diffs, sample)
+        if wide is not None:
+            return TableDiff(
+                table=airflow.table,
+                key=tuple(c.name for c in plans[0].key),
+                airflow_rows=sum(c for c, _ in sums[0].values()),
+                prefect_rows=sum(c for c, _ in sums[1].values()),
+                **wide,
+                queries=pair.queries - queries_before,
+                seconds=round(time.perf_counter() - started, 3),
+            )
         if isinstance(strategy, IntBuckets):
             found = _bisect(pair, plans, strategy, diffs)
         else:
@@ -271,8 +291,9 @@ def changed_sample(
 
 def table_checksum(
     side: TableSide, key: Sequence[str], columns: Sequence[str] | None = None
-) -> tuple[int, int]:
-    """``(row count, sum of row hashes)`` of one table in one full scan: the floor a diff cannot beat.
+) -> TableChecksum:
+    """``(row count, sum of row hashes)`` of one table in one full scan: the floor a diff cannot beat, and
+    :mod:`tablesum`'s checksum, the one an ETL run's summary reports for the table it loaded.
 
     Columns are rendered by their own type (a diff between differently typed columns may render a float
     against a decimal by rounding both; this does not)."""
@@ -293,6 +314,6 @@ def table_checksum(
             [element_kind(c.category, c.category) for c in cols],
         )
         count, total = conn.query(f"SELECT COUNT(*), SUM({plan.row_hash}) FROM {plan.rel}")[0]
-        return int(count), int(total or 0)
+        return TableChecksum(int(count), int(total or 0))
     finally:
         conn.close()

@@ -131,6 +131,8 @@ def _table_lines(tables: Any, limit: int = 5) -> list[str]:
                 f"only prefect {t.only_prefect_count} {json_text(t.only_prefect[:limit])}, "
                 f"changed {t.changed_count} [{changed}]"
             )
+            for c in t.by_column:  # too many rows to list by key: per column, from a sample
+                lines.append(f"    column {c.describe()}, e.g. {json_text(c.keys[:limit])}")
     equal = [f"{t.table} ({t.scope})" for t in tables if t.equal and t.excluded is None]
     if equal:
         lines.append(f"  tables equal: {', '.join(equal)}")

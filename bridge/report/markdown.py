@@ -274,6 +274,25 @@ def _tables(latest: dict[str, Any]) -> list[str]:
     for t in tables:
         only_a, only_p = view.as_list(t.get("only_airflow")), view.as_list(t.get("only_prefect"))
         changed = [c for c in view.as_list(t.get("changed")) if isinstance(c, dict)]
+        by_column = [c for c in view.as_list(t.get("by_column")) if isinstance(c, dict)]
+        if by_column:  # too many rows differ to list by key: per column, from a sample
+            bound = "at most " if t.get("changed_count_bound") else ""
+            out += [
+                f"Columns that differ in {code(t.get('table'), cell=False)} ({bound}{count(t.get('changed_count'))}"
+                " changed rows, counted by bucket; per column over a sample):",
+                "",
+                *table(
+                    ["Column", "Sampled rows that differ", "Sample keys"],
+                    [
+                        [
+                            code(c.get("column")),
+                            f"{count(c.get('rows'))} of {count(c.get('sampled'))}",
+                            _keys(view.as_list(c.get("keys"))),
+                        ]
+                        for c in by_column
+                    ],
+                ),
+            ]
         if not (only_a or only_p or changed):
             continue
         out += [f"Sample rows of {code(t.get('table'), cell=False)} (keys as JSON):", ""]

@@ -1,15 +1,12 @@
 """The SQL a load runs, per dialect (PostgreSQL, Redshift): the swap of a full refresh, the merge of an
-incremental load (children too), and the order-independent table checksum. Pure builders, apart from
-``table_checksum`` which runs one. Used by ``pipelines.adapters.loader``.
+incremental load (children too). Pure builders, used by ``pipelines.adapters.loader`` (the checksums
+are ``tablesum``'s, computed by the loader as the rows pass: ``pipelines.etl.checksum``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from typing import Any
 
-import psycopg
 from psycopg import sql
 
 from pipelines.adapters.warehouse import qualified
@@ -113,50 +110,6 @@ def merge_children_sql(
         taken,
     )
     return delete, insert
-
-
-def checksum_sql(target: str, table: EtlTable, dialect: str) -> sql.Composed:
-    """``SELECT count, lane1, lane2 ...`` over a hash of every row of ``target.table``.
-
-    PostgreSQL: each row's text (``CAST(t AS TEXT)``: the record output, C speed, NULL and empty string
-    distinct) hashed by ``hashtextextended`` with two seeds, folded by ``BIT_XOR`` into two 64-bit lanes
-    (keys are unique, so no two equal rows can cancel out); twice as fast as md5 and hex parsing. Redshift
-    has neither: each column as ``length:value`` (``-`` for NULL) joined by ``|``, md5, four 32-bit
-    ``SUM`` lanes via ``STRTOL``. The two dialects' checksums are not comparable with each other, only
-    between targets of the same warehouse.
-    """
-    relation = qualified(target, table.name)
-    if dialect != "redshift":
-        lanes = sql.SQL(", ").join(
-            sql.SQL("BIT_XOR(HASHTEXTEXTENDED(r, {}))").format(sql.Literal(seed)) for seed in (0, 1)
-        )
-        return sql.SQL("SELECT COUNT(*), {} FROM (SELECT CAST(t AS TEXT) AS r FROM {} t) x").format(
-            lanes, relation
-        )
-    parts = []
-    for column in table.columns:
-        ref = sql.Identifier(column.name)
-        if column.kind == "bool":
-            text: sql.Composed = sql.SQL("CASE WHEN {} THEN 't' WHEN NOT {} THEN 'f' END").format(ref, ref)
-        else:
-            text = sql.SQL("CAST({} AS VARCHAR)").format(ref)
-        parts.append(sql.SQL("COALESCE(CAST(LENGTH({}) AS VARCHAR) || ':' || {}, '-')").format(text, text))
-    lanes = sql.SQL(", ").join(
-        sql.SQL("SUM(STRTOL(SUBSTRING(h, {}, 8), 16))").format(sql.Literal(start)) for start in (1, 9, 17, 25)
-    )
-    return sql.SQL("SELECT COUNT(*), {} FROM (SELECT MD5({}) AS h FROM {}) x").format(
-        lanes, sql.SQL(" || '|' || ").join(parts), relation
-    )
-
-
-def table_checksum(cur: psycopg.Cursor[Any], target: str, table: EtlTable, dialect: str) -> tuple[int, str]:
-    """(row count, checksum) of ``target.table`` as this transaction sees it: the sha256 of the column
-    names, the count and the lanes of ``checksum_sql``."""
-    row = cur.execute(checksum_sql(target, table, dialect)).fetchone()
-    assert row is not None
-    count, *lanes = row
-    text = ",".join(table.column_names) + f"|{count}|" + "|".join(str(int(v or 0)) for v in lanes)
-    return int(count), hashlib.sha256(text.encode()).hexdigest()
 
 
 # -- one load ----------------------------------------------------------------------------------------

@@ -19,9 +19,13 @@ Publishing:
   replayed or overlapping window never moves a row back in time. ``merge_children`` replaces the child
   rows (order items) of every parent row the merge took.
 
-Checksums (``table_checksum``): computed by the warehouse over the table as published (timestamps
-rendered in UTC, ISO dates), from a hash of each row folded order-independently, so two targets holding
-the same rows agree whatever their physical order (``checksum_sql`` has the details per dialect).
+Checksums: ``tablesum``'s (row count, sum of row hashes), the one definition ``bridge``'s table diff
+computes too, so two targets holding the same rows agree whatever their order. Never by reading the
+table again: a swap hashes the rows as they stream to the stager (``pipelines.etl.checksum``); a merge
+takes the table's previous checksum from ``etl_state`` and subtracts the rows it deletes and adds the rows
+it inserts (both returned by the statements themselves). Only a table without a previous checksum in
+this form (a target written by an older loader, or on Redshift, which has no ``RETURNING``) is read
+once to compute it.
 """
 
 from __future__ import annotations
@@ -45,12 +49,13 @@ from pipelines.adapters.load_sql import (
     stage_name,
     swap_name,
     swap_sql,
-    table_checksum,
 )
 from pipelines.adapters.warehouse import qualified
 from pipelines.common.tables import TableSpec
 from pipelines.common.targets import validate_target
+from pipelines.etl.checksum import StreamChecksum
 from pipelines.etl.tables import EtlTable
+from tablesum import TableChecksum
 
 STATE = TableSpec(
     name="etl_state",
@@ -171,6 +176,12 @@ def _max(cur: psycopg.Cursor[Any], column: str, table: sql.Composable) -> Any:
     return None if row is None else row[0]
 
 
+def _key_first(table: EtlTable, relation: str | None = None) -> sql.Composed:
+    """The table's columns, key columns first (the order of ``tablesum``'s row text)."""
+    names = [*table.key, *(n for n in table.column_names if n not in table.key)]
+    return sql.SQL(", ").join(sql.Identifier(relation, n) if relation else sql.Identifier(n) for n in names)
+
+
 @dataclass
 class TableResult:
     """What one table's load did."""
@@ -221,17 +232,20 @@ class Load:
             cur.execute(
                 create_table_sql(self.target, table.spec, swap_name(table.name), primary_key=redshift)
             )
+            summed = StreamChecksum(table)
             result.rows_read = self.stager.stage(
                 cur,
                 qualified(self.target, swap_name(table.name)),
                 table.column_names,
-                chunks,
+                summed.tap(chunks),
                 f"{self.target}/{table.name}",
             )
+            if summed.count != result.rows_read:
+                raise RuntimeError(f"{table.name}: {result.rows_read} rows staged but {summed.count} hashed")
             result.rows_written = result.rows_read
             for statement in swap_sql(self.target, table, self.config.dialect):
                 cur.execute(statement)
-        self._finish(table, result, after=None)
+        self._finish(table, result, after=None, checksum=summed.checksum)
         return result
 
     def stage(self, table: EtlTable, chunks: Iterable[bytes]) -> TableResult:
@@ -254,33 +268,74 @@ class Load:
         """Merge the staged ``table``, newest version wins; then replace the children (staged table
         ``children[0]``, linked by its column ``children[1]``) of every parent row the merge took."""
         result = self.results[table.name]
+        checksums: dict[str, TableChecksum] = {}
         with self.conn.cursor() as cur:
+            checksums[table.name] = self._previous_checksum(cur, table)
+            if children is not None:
+                checksums[children[0].name] = self._previous_checksum(cur, children[0])
             delete, insert = merge_sql(self.target, table)
-            cur.execute(delete)
-            cur.execute(insert)
-            result.rows_written = max(cur.rowcount, 0)
+            result.rows_written = self._apply(cur, table, delete, insert, checksums)
             if children is not None:
                 child, link = children
                 delete, insert = merge_children_sql(self.target, table, child, link)
-                cur.execute(delete)
-                cur.execute(insert)
-                self.results[child.name].rows_written = max(cur.rowcount, 0)
+                self.results[child.name].rows_written = self._apply(cur, child, delete, insert, checksums)
             staged_max = None
             if table.updated_column:
                 staged_max = _max(cur, table.updated_column, sql.Identifier(stage_name(table.name)))
             for name in (table.name, *([children[0].name] if children else [])):
                 cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(stage_name(name))))
         after = max((m for m in (result.watermark_before, staged_max) if m is not None), default=None)
-        self._finish(table, result, after=after)
+        self._finish(table, result, after=after, checksum=checksums[table.name])
         if children is not None:
-            self._finish(children[0], self.results[children[0].name], after=after)
+            self._finish(
+                children[0], self.results[children[0].name], after=after, checksum=checksums[children[0].name]
+            )
 
-    def _finish(self, table: EtlTable, result: TableResult, after: datetime | None) -> None:
+    def _previous_checksum(self, cur: psycopg.Cursor[Any], table: EtlTable) -> TableChecksum:
+        """The table's checksum before this load: from ``etl_state``, else by reading the table once."""
+        state = self.state(table.name)
+        previous = TableChecksum.parse(state[2]) if state else None
+        if previous is not None and self.config.dialect != "redshift":
+            return previous
+        cur.execute(
+            sql.SQL("SELECT {} FROM {}").format(_key_first(table), qualified(self.target, table.name))
+        )
+        return TableChecksum.of_rows(cur)
+
+    def _apply(
+        self,
+        cur: psycopg.Cursor[Any],
+        table: EtlTable,
+        delete: sql.Composed,
+        insert: sql.Composed,
+        checksums: dict[str, TableChecksum],
+    ) -> int:
+        """Run a merge's delete and insert, keeping ``checksums[table]`` up to date; the rows inserted."""
+        if self.config.dialect == "redshift":  # no RETURNING: read the merged table once
+            cur.execute(delete)
+            cur.execute(insert)
+            count = max(cur.rowcount, 0)
+            cur.execute(
+                sql.SQL("SELECT {} FROM {}").format(_key_first(table), qualified(self.target, table.name))
+            )
+            checksums[table.name] = TableChecksum.of_rows(cur)
+            return count
+        returning = sql.SQL(" RETURNING {}").format(_key_first(table, table.name))
+        cur.execute(delete + returning)
+        deleted = TableChecksum.of_rows(cur)
+        cur.execute(insert + returning)
+        inserted = TableChecksum.of_rows(cur)
+        checksums[table.name] = checksums[table.name].remove(deleted).merge(inserted)
+        return inserted.rows
+
+    def _finish(
+        self, table: EtlTable, result: TableResult, after: datetime | None, checksum: TableChecksum
+    ) -> None:
         with self.conn.cursor() as cur:
             if table.updated_column and after is None:
                 after = _max(cur, table.updated_column, qualified(self.target, table.name))
             result.watermark_after = after
-            result.rows_total, result.checksum = table_checksum(cur, self.target, table, self.config.dialect)
+            result.rows_total, result.checksum = checksum.rows, str(checksum)
             state = qualified(self.target, STATE.name)
             cur.execute(sql.SQL("DELETE FROM {} WHERE table_name = %s").format(state), (table.name,))
             cur.execute(

@@ -11,12 +11,16 @@ For a product with cost C (> 0) in a category with margin M % on business date D
 4. price = the smallest amount >= X whose cents are .90 or .99: with N = floor(X) and F = X - N,
    F <= 0.90 -> N.90;  0.90 < F <= 0.99 -> N.99;  F > 0.99 -> (N+1).90.
    So 10.00 -> 10.90, 10.90 -> 10.90, 10.91 -> 10.99, 10.99 -> 10.99, 10.995 -> 11.90, 0.05 -> 0.90.
+
+Rule 2 over a whole catalogue goes through ``PromotionIndex``: the usable promotions active on D, each
+product's and each category's best kept once, so pricing N products against P promotions costs N + P,
+not N x P (``best_promotion`` scans them all and stays as the rule's plain statement).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
@@ -83,6 +87,48 @@ def best_promotion(
     if not candidates:
         return None
     return min(candidates, key=lambda p: (-p.percent_off, p.id))
+
+
+def _better(a: Promotion | None, b: Promotion | None) -> Promotion | None:
+    """The winner of rule 2 between two candidates (largest percent, then lowest id)."""
+    if a is None or b is None:
+        return a or b
+    return a if (-a.percent_off, a.id) <= (-b.percent_off, b.id) else b
+
+
+def _keep_best(best: dict[int, Promotion], key: int, promotion: Promotion) -> None:
+    current = best.get(key)
+    if current is None or (-promotion.percent_off, promotion.id) < (-current.percent_off, current.id):
+        best[key] = promotion
+
+
+@dataclass
+class PromotionIndex:
+    """The best usable promotion active on ``day`` per product and per category (rule 2), built in one
+    pass over the promotions; ``best`` answers one product in O(1) with the same result as
+    ``best_promotion`` over the whole list."""
+
+    day: date
+    by_product: dict[int, Promotion] = field(default_factory=dict)
+    by_category: dict[int, Promotion] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, promotions: Iterable[Promotion], day: date) -> PromotionIndex:
+        index = cls(day)
+        for p in promotions:
+            if not (p.usable and p.active_on(day)):
+                continue
+            if p.product_id is not None:
+                _keep_best(index.by_product, p.product_id, p)
+            elif p.category_id is not None:
+                _keep_best(index.by_category, p.category_id, p)
+        return index
+
+    def best(self, product_id: int, category_id: int | None) -> Promotion | None:
+        own = self.by_product.get(product_id)
+        if category_id is None:
+            return own
+        return _better(own, self.by_category.get(category_id))
 
 
 def compute_price(cost: Decimal, margin_pct: Decimal, percent_off: Decimal = Decimal(0)) -> Decimal:

@@ -27,7 +27,7 @@ from pipelines.common.business_date import parse_business_date
 from pipelines.common.summary import build_summary
 from pipelines.common.tables import TableSpec
 from pipelines.common.targets import validate_target
-from pipelines.cron.pricing import DEFAULT_MARGIN_PCT, Promotion, best_promotion, compute_price, valid_cost
+from pipelines.cron.pricing import DEFAULT_MARGIN_PCT, Promotion, PromotionIndex, compute_price, valid_cost
 from pipelines.cron.validation import normalize_cost, normalize_sku
 
 WORKFLOW = "update_prices_daily"
@@ -97,7 +97,9 @@ def read_catalogue(
 def price_rows(
     products: list[CatalogueRow], margins: dict[int, Decimal], promotions: list[Promotion], day: date
 ) -> tuple[list[tuple[object, ...]], dict[str, int]]:
-    """``price_history`` rows for ``day`` and the counts of what was skipped or special."""
+    """``price_history`` rows for ``day`` and the counts of what was skipped or special (linear in
+    products + promotions: the promotions are indexed once, see ``PromotionIndex``)."""
+    index = PromotionIndex.build(promotions, day)
     counts = {"skipped_invalid_cost": 0, "skipped_inactive": 0, "promoted": 0, "default_margin": 0}
     rows: list[tuple[object, ...]] = []
     for product_id, sku, category_id, raw_cost, active in products:
@@ -112,7 +114,7 @@ def price_rows(
         if margin is None:
             margin = DEFAULT_MARGIN_PCT
             counts["default_margin"] += 1
-        promotion = best_promotion(promotions, product_id, category_id, day)
+        promotion = index.best(product_id, category_id)
         discount = promotion.percent_off if promotion else Decimal("0.00")
         if promotion is not None:
             counts["promoted"] += 1

@@ -12,7 +12,7 @@ import pytest
 from devkit.catalog_seed import DEFAULT_ANCHOR
 from devkit.etl_generate import generate_orders, generate_products, order_total, tsv_field
 from pipelines.adapters import mysql_extract as etl_extract
-from pipelines.adapters.load_sql import checksum_sql, merge_children_sql, merge_sql, swap_sql
+from pipelines.adapters.load_sql import merge_children_sql, merge_sql, swap_sql
 from pipelines.adapters.loader import LoadConfig, to_pg_copy
 from pipelines.adapters.mysql_extract import MARKER, ExtractConfig, Extraction, split_result
 from pipelines.common.business_date import business_date
@@ -182,14 +182,6 @@ def test_swap_is_keyed_and_renamed_and_redshift_skips_what_it_lacks() -> None:
         'ALTER TABLE "t1"."products" RENAME CONSTRAINT "products__swap_pkey" TO "products_pkey"',
     ]
     assert [s.as_string() for s in swap_sql("t1", PRODUCTS, "redshift")] == pg[1:3]
-
-
-def test_checksum_sql_per_dialect() -> None:
-    pg = checksum_sql("t1", PRODUCTS, "postgresql").as_string()
-    assert "CAST(t AS TEXT) AS r" in pg and pg.count("BIT_XOR(HASHTEXTEXTENDED(r, ") == 2
-    rs = checksum_sql("t1", PRODUCTS, "redshift").as_string()
-    assert rs.count("STRTOL(") == 4 and "BIT_XOR" not in rs
-    assert "CASE WHEN \"active\" THEN 't'" in rs and "'-'" in rs
 
 
 def test_staging_is_chosen_by_url_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:

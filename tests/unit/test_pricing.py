@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from pipelines.cron.pricing import (
     DEFAULT_MARGIN_PCT,
     Promotion,
+    PromotionIndex,
     best_promotion,
     compute_price,
     list_price,
@@ -151,3 +153,39 @@ def test_price_rows_skip_invalid_costs_and_inactive_products_and_default_the_mar
     assert rows[1][5] == DEFAULT_MARGIN_PCT
     assert rows[1][8] == compute_price(D("10.00"), DEFAULT_MARGIN_PCT)  # 13.00 -> 13.90
     assert rows[1][8] == D("13.90")
+
+
+def test_the_promotion_index_picks_what_the_full_scan_picks_for_every_product() -> None:
+    rng = random.Random(16)
+    promotions = []
+    for i in rng.sample(range(1, 5000), 1500):  # ids out of order: ties must still go to the lowest
+        on_product = rng.random() < 0.6
+        start = DAY + timedelta(days=rng.randint(-30, 3))
+        end = None if rng.random() < 0.3 else start + timedelta(days=rng.randint(-2, 40))
+        promotions.append(
+            promo(
+                i,
+                rng.choice(["-5", "0", "5", "10", "10", "20", "35", "99.99", "100"]),
+                product=rng.randint(1, 400) if on_product else None,
+                category=None if on_product else rng.randint(1, 12),
+                start=start,
+                end=end,
+            )
+        )
+    index = PromotionIndex.build(promotions, DAY)
+    picked = 0
+    for product in range(1, 420):
+        for category in (None, *range(1, 14)):
+            expected = best_promotion(promotions, product, category, DAY)
+            assert index.best(product, category) == expected, (product, category)
+            picked += expected is not None
+    assert picked > 1000  # the sample exercises real choices, not only "no promotion"
+
+
+def test_price_rows_use_the_same_promotions_as_the_full_scan() -> None:
+    promotions = [promo(1, "10", category=3), promo(2, "15", product=7), promo(3, "15", category=3)]
+    rows, counts = price_rows(
+        [(7, "A-7", 3, D("10.00"), 1), (8, "A-8", 3, D("10.00"), 1)], {}, promotions, DAY
+    )
+    assert [r[6] for r in rows] == [2, 3]
+    assert counts["promoted"] == 2

@@ -18,11 +18,13 @@ from pipelines.etl.tables import EtlTable
 _real_finish = Load._finish
 
 
-def finish_at_wall_clock(self: Load, table: EtlTable, result: TableResult, after: datetime | None) -> None:
+def finish_at_wall_clock(
+    self: Load, table: EtlTable, result: TableResult, after: datetime | None, **kwargs: Any
+) -> None:
     """The bug: a table with a cursor gets ``now`` as its watermark."""
     if table.updated_column:
         after = datetime.now(UTC).replace(tzinfo=None)
-    _real_finish(self, table, result, after)
+    _real_finish(self, table, result, after, **kwargs)
 
 
 @flow(name=flows.etl.ETL_ORDERS.flow_name, **RESULTS)
