@@ -10,7 +10,10 @@ Airflow's own count, inside the task: ``RuntimeTaskInstance.get_dr_count``; boun
 ``TriggerDagRunOperator`` mapped over the runs to start: none for an empty queue, the mapped task is then
 skipped). ``plan_consumers``' XCom is the dispatch summary with the run ids it is about to start.
 
-Not catalogued (see ``pipelines.jobs.dispatch``); paused when created, one run at a time.
+Scheduled runs take their parameters from the Airflow Variable ``bridge_dispatch__<dag_id>`` (a JSON object
+of parameters, ``pipelines.jobs.dispatch.settings_variable``) over the params' defaults; a triggered run
+with a conf takes the conf. Not catalogued (see ``pipelines.jobs.dispatch``); paused when created, one run
+at a time.
 """
 
 from __future__ import annotations
@@ -47,10 +50,23 @@ def dispatcher_dag(broker: str) -> Any:
     def dispatcher() -> Any:
         @task(task_id="plan_consumers")
         def plan_consumers() -> dict[str, Any]:
-            from pipelines.jobs.dispatch import consumer_params, decide, dispatch_summary, queue_depth
+            from airflow.sdk import Variable
+
+            from pipelines.jobs.dispatch import (
+                consumer_params,
+                decide,
+                dispatch_summary,
+                parse_overrides,
+                queue_depth,
+                settings_variable,
+            )
 
             context = get_current_context()
             params = dict(context["params"])
+            if not context["dag_run"].conf:  # a scheduled run: the settings Variable, if set
+                params.update(
+                    parse_overrides(Variable.get(settings_variable(DISPATCHERS[broker]), default=None))
+                )
             depth = queue_depth(broker, params["target"], params["stream"])
             running = context["ti"].get_dr_count(dag_id=consumer, states=_ACTIVE)
             decided = decide(params, depth, running, (WORKER_MAX_ACTIVE_RUNS,))

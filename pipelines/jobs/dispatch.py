@@ -14,6 +14,7 @@ shadowed as before. Each side's dispatcher is registered paused; turn on the one
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +28,8 @@ from pipelines.queues.params import DISPATCH_DEFAULTS
 DISPATCHERS: dict[str, str] = {broker: f"{broker}_dispatcher" for broker in BROKERS}
 #: seconds between two dispatches, on both sides
 DISPATCH_INTERVAL_SECONDS = 60
+#: ``<prefix><dag_id>``: the Airflow Variable with a dispatcher DAG's settings (``settings_variable``)
+SETTINGS_VARIABLE_PREFIX = "bridge_dispatch__"
 #: what the consumer runs get from the dispatcher's parameters
 _CONSUMER_PARAMS = ("target", "stream", "batch_size", "idle_seconds", "max_seconds")
 
@@ -42,6 +45,30 @@ def queue_depth(broker: str, target: str, stream: str, url: str | None = None) -
     """Ready messages in ``<stream>-<target>`` on ``broker`` (0 if the queue does not exist)."""
     names = QueueNames(stream, validate_target(target))
     return int(broker_admin(broker).ready_messages(names, url))
+
+
+def settings_variable(dispatcher: str) -> str:
+    """The Airflow Variable that holds a dispatcher DAG's settings for its scheduled runs (JSON object of
+    its parameters: ``{"target": "...", "stream": "...", "max_consumers": 4}``); a DAG's param defaults
+    cannot be changed over the REST API, a Variable can. On Prefect: the deployment's parameters."""
+    return f"{SETTINGS_VARIABLE_PREFIX}{dispatcher}"
+
+
+def parse_overrides(raw: str | None) -> dict[str, Any]:
+    """The parameters a settings Variable sets (``{}`` for none); ``ValueError`` naming what is wrong."""
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"dispatcher settings must be a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"dispatcher settings must be a JSON object, got {type(value).__name__}")
+    unknown = set(value) - set(DISPATCH_DEFAULTS)
+    if unknown:
+        known = ", ".join(sorted(DISPATCH_DEFAULTS))
+        raise ValueError(f"unknown dispatcher setting(s) {', '.join(sorted(unknown))}; known: {known}")
+    return value
 
 
 def with_defaults(params: Mapping[str, Any]) -> dict[str, Any]:

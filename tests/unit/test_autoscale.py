@@ -66,3 +66,21 @@ def test_tightest_bound_ignores_unset_limits() -> None:
     assert tightest_bound(None, 16) == 16
     with pytest.raises(ValueError, match="no bound"):
         tightest_bound(None, None)
+
+
+def test_dispatcher_settings_variable_is_parsed_strictly() -> None:
+    from pipelines.jobs.dispatch import decide, parse_overrides, settings_variable
+
+    assert settings_variable("sqs_dispatcher") == "bridge_dispatch__sqs_dispatcher"
+    assert parse_overrides(None) == parse_overrides("  ") == {}
+    assert parse_overrides('{"target": "t1", "max_consumers": 2}') == {"target": "t1", "max_consumers": 2}
+    for raw, message in [("[1]", "JSON object"), ("{", "JSON object"), ('{"maxconsumers": 2}', "unknown")]:
+        with pytest.raises(ValueError, match=message):
+            parse_overrides(raw)
+    assert decide({"per_consumer": 100, "max_consumers": 8}, 250, 1, (None, 2)).as_dict() == {
+        "depth": 250,
+        "running": 1,
+        "desired": 2,
+        "bound": 2,
+        "start": 1,
+    }
