@@ -54,7 +54,7 @@ def outcomes(target: str, warehouse: str) -> int:
     return len({row[0] for row in read_outcomes(target, warehouse)})
 
 
-def one_consumer(prefect: Any, stream: str, target: str, token: str) -> tuple[float, int]:
+def one_consumer(prefect: Any, stream: str, target: str, token: str) -> tuple[float, list[int]]:
     started = time.perf_counter()
     ref = prefect.trigger("rabbitmq-worker/rabbitmq_worker", consumer_conf(target, stream), f"{token}-one")
     prefect.wait(ref, TIMEOUT)
@@ -62,12 +62,12 @@ def one_consumer(prefect: Any, stream: str, target: str, token: str) -> tuple[fl
     obs = prefect.observe(ref)
     if obs.state != "success":
         raise RuntimeError(f"the consumer run failed: {obs.error}")
-    return wall, int(obs.result["processed"])
+    return wall, [int(obs.result["processed"])]
 
 
 def dispatched(
     prefect: Any, stream: str, target: str, token: str, per_consumer: int, max_consumers: int
-) -> tuple[float, int, dict[str, Any]]:
+) -> tuple[float, list[int], dict[str, Any]]:
     params = {**consumer_conf(target, stream), "per_consumer": per_consumer, "max_consumers": max_consumers}
     params.pop("max_seconds")
     started = time.perf_counter()
@@ -76,14 +76,14 @@ def dispatched(
     obs = prefect.observe(ref)
     if obs.state != "success":
         raise RuntimeError(f"the dispatcher run failed: {obs.error}")
-    processed = 0
+    processed = []
     for run_id in obs.result["started"]:
         run = prefect.find_run(run_id)
         prefect.wait(run, TIMEOUT)
         done = prefect.observe(run)
         if done.state != "success":
             raise RuntimeError(f"a dispatched consumer run failed: {done.error}")
-        processed += int(done.result["processed"])
+        processed.append(int(done.result["processed"]))
     return time.perf_counter() - started, processed, obs.result
 
 
@@ -114,13 +114,13 @@ def main() -> int:
             counts = [outcomes(t, stack.warehouse_url) for t in targets]
     finally:
         delete_stream(stream, targets)
-    ok = one_n == disp_n == n and counts == [n, n]
+    ok = sum(one_n) == sum(disp_n) == n and counts == [n, n]
     cores = os.cpu_count()
     print(f"\nworker autoscale: {n} messages on RabbitMQ, through Prefect ({cores} cores on this machine)")
-    print(f"{'':<28}{'consumers':>10}{'wall s':>10}{'msg/s':>10}")
-    print(f"{'one consumer run':<28}{1:>10}{one_wall:>10.1f}{n / one_wall:>10.0f}")
+    print(f"{'':<28}{'consumers':>10}{'wall s':>10}{'msg/s':>10}  processed per run")
+    print(f"{'one consumer run':<28}{1:>10}{one_wall:>10.1f}{n / one_wall:>10.0f}  {one_n}")
     started = len(plan["started"])
-    print(f"{'dispatcher':<28}{started:>10}{disp_wall:>10.1f}{n / disp_wall:>10.0f}")
+    print(f"{'dispatcher':<28}{started:>10}{disp_wall:>10.1f}{n / disp_wall:>10.0f}  {disp_n}")
     print(
         f"speed-up {one_wall / disp_wall:.2f}x with {started} consumers "
         f"(dispatcher: depth {plan['depth']}, desired {plan['desired']}, bound {plan['bound']}); "
