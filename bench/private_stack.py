@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -95,3 +96,4 @@ def private_stack(*, airflow_parallelism: int = 4) -> Iterator[PrivateStack]:
         devstack.drop_databases(settings)
         db.drop_source_database(source)
         db.drop_warehouse_database(warehouse)
+        shutil.rmtree(home, ignore_errors=True)
