@@ -30,6 +30,9 @@ from pipelines.common.workflows import Workflow, workflow
 #: elsewhere (the shadow target of a reverse shadow), and deletes it to send them back.
 TARGET_VARIABLE_PREFIX = "bridge_target__"
 
+#: How many runs of one queue-worker DAG may be active at once: the bound its dispatcher respects too.
+WORKER_MAX_ACTIVE_RUNS = 16
+
 #: ``step(run, prepared, params)`` / ``prepare(run, params)``: the body of a scheduled DAG's last two tasks.
 Step = Callable[..., dict[str, Any]]
 
@@ -174,7 +177,7 @@ def queue_worker_dag(broker: str, doc_md: str | None) -> Any:
         schedule=None,
         start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
         catchup=False,
-        max_active_runs=16,
+        max_active_runs=WORKER_MAX_ACTIVE_RUNS,
         tags=list(wf.tags),
         default_args={"owner": wf.owner, "retries": 0},  # the core retries and reconnects itself
         params={name: Param(DEFAULTS[name], **spec) for name, spec in PARAM_SPECS.items()},

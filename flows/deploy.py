@@ -107,7 +107,7 @@ def deploy_one(spec: DeploymentSpec, *, source: str | Path = REPO_ROOT, paused: 
     paused state and creates a new one paused; True or False sets it. An existing ``target`` parameter is
     always kept."""
     from prefect import Flow
-    from prefect.schedules import Cron
+    from prefect.schedules import Cron, Interval
 
     paused, parameters = registered_state(spec, existing_state(spec.full_name), paused)
     loaded = Flow.from_source(source=str(source), entrypoint=spec.entrypoint)
@@ -117,6 +117,8 @@ def deploy_one(spec: DeploymentSpec, *, source: str | Path = REPO_ROOT, paused: 
     schedule = None
     if spec.schedule is not None:
         schedule = Cron(spec.schedule.cron, timezone=spec.schedule.timezone, slug=f"{spec.name}-cron")
+    elif spec.interval_seconds is not None:
+        schedule = Interval(spec.interval_seconds, slug=f"{spec.name}-interval")
     deployment_id = loaded.deploy(
         name=spec.name,
         work_pool_name=spec.work_pool,

@@ -31,6 +31,8 @@ class DeploymentSpec:
     #: The work pool's job variables for this deployment, e.g. ``{"env": {...}}`` for its runs' environment
     #: (``PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK``: where its results are persisted).
     job_variables: Mapping[str, Any] = field(default_factory=dict)
+    #: A fixed interval instead of a cron (the queue dispatchers' every minute); None: ``schedule`` alone.
+    interval_seconds: int | None = None
 
     @property
     def full_name(self) -> str:

@@ -76,6 +76,19 @@ def queue_depths(names: QueueNames, url: str | None = None) -> dict[str, int]:
         close_quietly(conn)
 
 
+def ready_messages(names: QueueNames, url: str | None = None) -> int:
+    """Messages ready in the target's queue (a passive declare's message count; 0 if it does not exist):
+    what a dispatcher sizes its consumers by. Unacked ones are in a running consumer's hands already."""
+    with translate_errors("queue depth"):
+        conn = connect(url)
+        try:
+            return int(conn.channel().queue_declare(names.main, passive=True).method.message_count)
+        except pe.ChannelClosedByBroker:
+            return 0
+        finally:
+            close_quietly(conn)
+
+
 def read_dead_letters(names: QueueNames, url: str | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
     """The DLQ's messages with their reasons, left in place: ``message_id``, ``reason``, ``attempts``,
     ``source_queue``, ``body``."""

@@ -82,6 +82,19 @@ def queue_depths(names: QueueNames, endpoint: str | None = None) -> dict[str, in
     return depths
 
 
+def ready_messages(names: QueueNames, endpoint: str | None = None) -> int:
+    """``ApproximateNumberOfMessages`` of the target's queue (visible ones; 0 if it does not exist): what a
+    dispatcher sizes its consumers by. In-flight ones are in a running consumer's hands already."""
+    client = sqs_client(endpoint)
+    with translate_errors("queue depth"):
+        try:
+            url = client.get_queue_url(QueueName=names.main)["QueueUrl"]
+        except ClientError:
+            return 0
+        attrs = client.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+
+
 def read_dead_letters(
     names: QueueNames, endpoint: str | None = None, limit: int = 10_000
 ) -> list[dict[str, Any]]:

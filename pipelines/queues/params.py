@@ -94,3 +94,35 @@ def settings_from_params(params: Mapping[str, Any]) -> ConsumerSettings:
         if isinstance(values[name], int) and not isinstance(values[name], bool):
             values[name] = float(values[name])
     return ConsumerSettings(**values)
+
+
+# -- the dispatchers (``pipelines.jobs.dispatch``): how they size the consumers, and what they pass them --
+
+DISPATCH_DEFAULTS: dict[str, Any] = {
+    "target": DEFAULT_TARGET,
+    "stream": DEFAULT_STREAM,
+    "per_consumer": 20_000,
+    "max_consumers": 4,
+    "batch_size": 500,
+    "idle_seconds": 2.0,
+    "max_seconds": 300.0,
+}
+
+DISPATCH_PARAM_SPECS: dict[str, dict[str, Any]] = {
+    "target": PARAM_SPECS["target"],
+    "stream": PARAM_SPECS["stream"],
+    "per_consumer": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "Ready messages one consumer run is started for (desired = ceil(depth / this)).",
+    },
+    "max_consumers": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 64,
+        "description": "Most consumer runs at once (the orchestrator's own limits may be tighter).",
+    },
+    "batch_size": PARAM_SPECS["batch_size"],
+    "idle_seconds": PARAM_SPECS["idle_seconds"],
+    "max_seconds": PARAM_SPECS["max_seconds"],
+}

@@ -14,11 +14,14 @@ import pytest
 
 from bridge import config
 from pipelines.common.workflows import WORKFLOWS, workflow
+from pipelines.jobs.dispatch import DISPATCHERS
 
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
 DAG_HELPERS = {"dag_common"}
+#: Not catalogued on purpose (``pipelines.jobs.dispatch``): the queue dispatchers, one file per side.
+DISPATCHER_FILES = {"queue_dispatchers"}
 
 
 def test_every_catalogued_workflow_is_registered_with_its_derived_deployment_and_tables() -> None:
@@ -39,7 +42,7 @@ def test_the_catalog_task_map_is_where_dag_and_flow_task_names_differ() -> None:
 
 
 def test_every_dag_file_is_one_registered_workflow_named_by_its_id() -> None:
-    stems = {p.stem for p in (REPO / "dags_legacy").glob("*.py")} - DAG_HELPERS
+    stems = {p.stem for p in (REPO / "dags_legacy").glob("*.py")} - DAG_HELPERS - DISPATCHER_FILES
     assert stems == set(WORKFLOWS)
     for stem in stems:
         tree = ast.parse((REPO / "dags_legacy" / f"{stem}.py").read_text())
@@ -54,7 +57,7 @@ def test_every_dag_file_is_one_registered_workflow_named_by_its_id() -> None:
 def test_the_flows_deploy_exactly_the_registered_workflows_with_their_wiring() -> None:
     from flows.deploy import discover
 
-    specs = discover()
+    specs = [s for s in discover() if s.name not in DISPATCHERS.values()]
     assert sorted(s.name for s in specs) == sorted(WORKFLOWS)
     for spec in specs:
         wf = workflow(spec.name)
@@ -74,3 +77,12 @@ def test_derived_names_and_schedule_text() -> None:
     assert workflow("rabbitmq_worker").schedule_text == "triggered"
     with pytest.raises(KeyError, match="known"):
         workflow("nope")
+
+
+def test_the_dispatchers_are_deployed_every_minute_and_name_no_catalogued_workflow() -> None:
+    from flows.deploy import discover
+
+    specs = {s.name: s for s in discover() if s.name in DISPATCHERS.values()}
+    assert set(specs) == set(DISPATCHERS.values()) and not set(specs) & set(WORKFLOWS)
+    for spec in specs.values():
+        assert (spec.schedule, spec.interval_seconds, spec.concurrency_limit) == (None, 60, 1)
