@@ -226,13 +226,18 @@ def _plan(dialect: dialects.Dialect) -> plans.Plan:
 
 
 def test_int_selection_merges_ranges_and_chunks_the_where(monkeypatch: pytest.MonkeyPatch) -> None:
-    plan = _plan(Postgres())
+    plan = _plan(MySQL())
     assert plans.IntBuckets.where(plan, [(0, 9), (10, 19), None]) == [
-        ('("id" IS NULL OR "id" BETWEEN 0 AND 19)', ())
+        ("(`id` IS NULL OR `id` BETWEEN 0 AND 19)", ())
     ]
     monkeypatch.setattr(plans, "RANGES_PER_QUERY", 2)
     assert len(plans.IntBuckets.where(plan, [(0, 1), (5, 6), (9, 9)])) == 2
     assert plans.IntBuckets.where(plan, []) == []
+    # PostgreSQL: the merged ranges as two arrays, one fenced index scan per range (LATERAL), NULL apart
+    null, (join, (los, his)) = plans.IntBuckets.where(_plan(Postgres()), [(0, 9), (10, 19), None, (30, 39)])
+    assert null == ('"id" IS NULL', ()) and "CROSS JOIN LATERAL" in join and "OFFSET 0" in join
+    assert (los, his) == ([0, 30], [19, 39])
+    assert plans.IntBuckets.where(_plan(Postgres()), []) == []
 
 
 def test_hash_selection_lists_prefixes_or_takes_everything_when_allowed() -> None:
