@@ -22,7 +22,7 @@ from bridge.backends.base import (
     parse_time,
     poll_until_final,
 )
-from bridge.backends.http import RestClient
+from bridge.backends.http import RestClient, public_url
 from bridge.backends.task_states import failure_reason, merge_map_states
 from bridge.errors import BackendError, NotFoundError, RejectedError, UnknownWorkflowError, UsageError
 
@@ -144,7 +144,7 @@ class AirflowBackend:
 
     # -- runs -----------------------------------------------------------------------------------
     def run_url(self, dag_id: str, run_id: str) -> str:
-        return f"{self.url}/dags/{_q(dag_id)}/runs/{_q(run_id)}"
+        return f"{public_url(self.url)}/dags/{_q(dag_id)}/runs/{_q(run_id)}"
 
     def trigger(
         self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str, at: datetime | None = None

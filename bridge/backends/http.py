@@ -80,6 +80,11 @@ def redact(url: str) -> str:
     return re.sub(r"^((?:[a-z][a-z0-9+.-]*:)?//)?[^/@]*@", r"\1***@", url, flags=re.I)
 
 
+def public_url(url: str) -> str:
+    """``url`` without any user:password@ part: what a link the bridge prints or records may show."""
+    return re.sub(r"^((?:[a-z][a-z0-9+.-]*:)?//)[^/@]*@", r"\1", url, flags=re.I)
+
+
 def is_html(resp: requests.Response) -> bool:
     """True when the body is an HTML page (a login page, a proxy's error page, a UI)."""
     head = resp.text[:300].lstrip().lower() if resp.content else ""
