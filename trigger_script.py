@@ -142,8 +142,7 @@ def main() -> int:
 
 def _main() -> int:
     parser = _parser()
-    if "--json" in sys.argv[1:]:  # a usage error is a JSON object too, with the same one line on stderr
-        parser.error = _json_usage_error  # type: ignore[method-assign]
+    parser.error = _usage_error  # type: ignore[method-assign]  # one line (a JSON object too with --json)
     args = parser.parse_args()
     from bridge import console
 
@@ -171,12 +170,9 @@ def _main() -> int:
     )
 
 
-def _json_usage_error(message: str) -> NoReturn:
-    import json
-
-    sys.stderr.write(f"trigger_script: {message} (see --help)\n")
-    print(json.dumps({"error": message, "exit_code": 2, "kind": "UsageError", "run": None}))
-    sys.exit(2)
+def _usage_error(message: str) -> NoReturn:
+    """argparse's usage error as one line, not the whole usage; with --json, a JSON object too."""
+    _refuse(message)
 
 
 if __name__ == "__main__":

@@ -53,10 +53,14 @@ def _read_conf(text: str, where: str) -> str:
     """The text of ``@FILE`` or ``-`` (standard input), decoded as UTF-8."""
     import sys
 
+    data: bytes
     try:
         if text == "-":
-            stream = sys.stdin.buffer if sys.stdin is not None else None
-            data = stream.read(MAX_CONF_BYTES + 1) if stream is not None else b""
+            stream = getattr(sys.stdin, "buffer", None)
+            if stream is not None:
+                data = stream.read(MAX_CONF_BYTES + 1)
+            else:  # a text stream without bytes beneath (or none at all)
+                data = sys.stdin.read(MAX_CONF_BYTES + 1).encode("utf-8") if sys.stdin is not None else b""
         else:
             with open(text[1:], "rb") as fh:
                 data = fh.read(MAX_CONF_BYTES + 1)
