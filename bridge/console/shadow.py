@@ -235,7 +235,9 @@ def calibrate(
 ) -> None:
     """Run the controls, record the calibration (refused: nothing recorded, exit 5), say what was seen."""
     from bridge import calibration, operations
+    from bridge.console.common import check_options
 
+    check_options(opts)  # a negative --timeout: refused before any control runs
     backends = backends_for(opts)
     conf = operations.parse_conf(conf_text)
     primary = str(conf.get("target", backends.catalog.entry(dag_id).shadow.primary_target))
