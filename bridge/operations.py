@@ -69,8 +69,10 @@ class Backends:
     def _make(self, name: str) -> Backend:
         if name == "airflow":
             from bridge.backends.airflow import AirflowBackend
+            from bridge.backends.http import check_url
 
             url = self._url("airflow", self.catalog.airflow.url)
+            check_url("airflow", url)  # a URL that is none is exit 2 before a password is looked for
             username = self.creds.username or self.catalog.airflow.username
             password = self._password(url, username)
             return AirflowBackend(

@@ -53,7 +53,13 @@ class NoAuth:
 
 def check_url(backend: str, url: str) -> None:
     """Raise a ConfigError unless ``url`` is an http(s) URL with a host, naming where it was set."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [ of an IPv6 host
+        var = f"BRIDGE_{backend.upper()}_URL"
+        raise ConfigError(
+            f"the {backend} URL {redact(url)!r} (or {var}) is not a URL: an unclosed '[' of an IPv6 host?"
+        ) from None
     try:
         port_ok = parts.port is None or parts.port > 0
     except ValueError:  # not a number, or past 65535

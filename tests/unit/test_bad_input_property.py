@@ -121,7 +121,9 @@ CONFS = (
 )
 IDS = st.text(max_size=30) | st.sampled_from(["hello_bridge", "zoo_params", "-x", "--list", "a/b", "🙂", "-"])
 HOSTS = st.sampled_from(["127.0.0.1", "localhost", "[::1]", "", "256.0.0.1", "h h", f"u:{SECRET}@127.0.0.1"])
-PORTS = st.one_of(st.integers(-5, 70000).map(str), st.text(max_size=4), st.just(""))
+PORTS = st.one_of(
+    st.integers(-5, 70000).map(str), st.text(max_size=4), st.sampled_from(["", "[", "0", "1e3"])
+)
 SCHEMES = st.sampled_from(["http", "https", "htp", "ftp", "", "HTTP"])
 
 
