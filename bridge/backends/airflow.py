@@ -73,7 +73,7 @@ class AirflowBackend:
         prompt: Callable[[str], str] | None = None,
     ) -> None:
         """``default_password``/``prompt``: see AirflowJWTAuth (the dev default tried, a terminal's prompt)."""
-        self.url = url.rstrip("/")
+        self.url = public_url(url).rstrip("/")  # a user:password@ would replace the JWT (requests' URL auth)
         auth = AirflowJWTAuth(
             self.url, username, password, timeout, default_password=default_password, prompt=prompt
         )
@@ -144,7 +144,7 @@ class AirflowBackend:
 
     # -- runs -----------------------------------------------------------------------------------
     def run_url(self, dag_id: str, run_id: str) -> str:
-        return f"{public_url(self.url)}/dags/{_q(dag_id)}/runs/{_q(run_id)}"
+        return f"{self.url}/dags/{_q(dag_id)}/runs/{_q(run_id)}"
 
     def trigger(
         self, workflow_id: str, conf: Mapping[str, Any], correlation_id: str, at: datetime | None = None
