@@ -354,3 +354,15 @@ def test_conf_from_a_file_and_from_stdin(env: dict[str, str], tmp_path: Path) ->
 )
 def test_a_conf_file_that_cannot_be_read_is_one_line(env: dict[str, str], where: str, word: str) -> None:
     one_line(sh(bridge("trigger", "hello_bridge", "--conf", where), env), 2, word)
+
+
+# -- python -m flows.deploy: the same rule ------------------------------------------------------------
+def test_flows_deploy_an_unknown_name_is_2_and_a_server_down_is_3_masked(env: dict[str, str]) -> None:
+    deploy = f"{sys.executable} -m flows.deploy"
+    proc = sh(f"{deploy} --only no_such_flow", env)  # after the line saying where it deploys
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "deploy: unknown deployment(s): no_such_flow"
+    down = {**env, "PREFECT_API_URL": f"http://u:{SECRET}@127.0.0.1:{free_port()}/api"}
+    proc = sh(f"{deploy} --only hello_bridge", down)
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr, proc.stderr
+    assert SECRET not in proc.stderr and "***@127.0.0.1" in proc.stderr, proc.stderr
