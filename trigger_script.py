@@ -25,21 +25,37 @@ VENV = REPO / ".venv"
 
 
 def _handoff() -> None:
-    """Re-exec under .venv's python (if not already there, or to hide a --password)."""
+    """Re-exec under .venv's python (if not already there, or to hide a --password).
+
+    Every --password (``--password X``, ``--password=X``) leaves the command line for the environment;
+    an abbreviation (``--pass X``, ``--passw=X``) is refused here, before anything shows it, and an empty
+    password too (it would otherwise mean "no password")."""
     args = sys.argv[1:]
     env = dict(os.environ)
+    kept: list[str] = []
     hid = False
-    for i, arg in enumerate(args):
-        if arg == "--password" and i + 1 < len(args):
-            env["BRIDGE_AIRFLOW_PASSWORD"] = args[i + 1]
-            args = args[:i] + args[i + 2 :]
-            hid = True
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        flag, has_value, value = arg.partition("=")
+        if arg == "--":
+            kept += args[i:]
             break
-        if arg.startswith("--password="):
-            env["BRIDGE_AIRFLOW_PASSWORD"] = arg.split("=", 1)[1]
-            args = args[:i] + args[i + 1 :]
+        if flag.startswith("--pa") and "--password".startswith(flag):
+            if flag != "--password":
+                _refuse(f"{flag} is not a flag: spell it --password (or set BRIDGE_AIRFLOW_PASSWORD)")
+            if not has_value:
+                if i + 1 >= len(args):
+                    _refuse("--password needs a value (or set BRIDGE_AIRFLOW_PASSWORD)")
+                value = args[i + 1]
+                i += 1
+            if not value:
+                _refuse("--password is empty: give the password, or leave the flag out")
+            env["BRIDGE_AIRFLOW_PASSWORD"] = value
             hid = True
-            break
+        else:
+            kept.append(arg)
+        i += 1
     in_venv = Path(sys.prefix).resolve() == VENV.resolve()
     if in_venv and not hid:
         return
@@ -47,7 +63,18 @@ def _handoff() -> None:
     if not python.exists():
         sys.stderr.write("trigger_script: the project's environment is not built yet: run `make setup`\n")
         sys.exit(2)
-    os.execve(str(python), [str(python), str(Path(__file__).resolve()), *args], env)
+    os.execve(str(python), [str(python), str(Path(__file__).resolve()), *kept], env)
+
+
+def _refuse(message: str) -> NoReturn:
+    """A usage error found before the hand-off: one line (never the value), exit 2; a JSON object too
+    with --json."""
+    import json
+
+    sys.stderr.write(f"trigger_script: {message} (see --help)\n")
+    if "--json" in sys.argv[1:]:
+        print(json.dumps({"error": message, "exit_code": 2, "kind": "UsageError", "run": None}))
+    sys.exit(2)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="trigger_script.py",
+        allow_abbrev=False,  # --pass would be --password, which the hand-off must see spelt out
         description="List and trigger workflows on Airflow 3 and/or Prefect 3 (see bridge.toml).",
         epilog="Exit codes: 0 ok, 1 run failed, 2 bad usage or input (a paused DAG without --unpause, a conf "
         "the DAG's params refuse), 3 backend unreachable, auth failed or no worker to start the run, "
@@ -99,9 +127,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main() -> int:
+    """Parse, run, and return the exit code; closed or full standard streams are one line and a code."""
+    from bridge.console.streams import prepare, settle
+
+    closed = prepare("trigger_script")
+    if closed is not None:
+        return closed
+    try:
+        code = _main()
+    except SystemExit as exc:  # argparse: --help, a usage error
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    return settle(code, "trigger_script")
+
+
+def _main() -> int:
     parser = _parser()
-    if "--json" in sys.argv[1:]:  # a usage error is a JSON object too, with the same one line on stderr
-        parser.error = _json_usage_error  # type: ignore[method-assign]
+    parser.error = _usage_error  # type: ignore[method-assign]  # one line (a JSON object too with --json)
     args = parser.parse_args()
     from bridge import console
 
@@ -129,12 +170,9 @@ def main() -> int:
     )
 
 
-def _json_usage_error(message: str) -> NoReturn:
-    import json
-
-    sys.stderr.write(f"trigger_script: {message} (see --help)\n")
-    print(json.dumps({"error": message, "exit_code": 2, "kind": "UsageError", "run": None}))
-    sys.exit(2)
+def _usage_error(message: str) -> NoReturn:
+    """argparse's usage error as one line, not the whole usage; with --json, a JSON object too."""
+    _refuse(message)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ class ParamMapping:
     rename: Mapping[str, str] = field(default_factory=dict)
     defaults: Mapping[str, Any] = field(default_factory=dict)
     drop: tuple[str, ...] = ()
+    unknown: str = "refuse"  # a conf key the flow does not take: "refuse" it (exit 2), or "drop" it (said)
 
     def apply(self, conf: Mapping[str, Any]) -> dict[str, Any]:
         params = {self.rename.get(k, k): v for k, v in conf.items() if k not in self.drop}
@@ -166,7 +167,7 @@ _SCHEMA: dict[str, Any] = {
             "deployment": str,
             "stage": str,
             "description": str,
-            "params": {"rename": dict, "defaults": dict, "drop": list},
+            "params": {"rename": dict, "defaults": dict, "drop": list, "unknown": str},
             "shadow": {
                 "target": str,
                 "primary_target": str,
@@ -263,7 +264,7 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Cata
     data: dict[str, Any] = {}
     text = ""
     if path.exists():
-        text = path.read_text()
+        text = _read_catalog(path)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -298,12 +299,22 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Cata
         if stage != "airflow" and not deployment:
             raise ConfigError(f"{path}: workflows.{dag_id} is in stage {stage!r} but names no deployment")
         p = raw.get("params", {})
+        if p.get("unknown", "refuse") not in ("refuse", "drop"):
+            raise ConfigError(
+                f"{path}:{_line_of(text, 'unknown') or '?'}: workflows.{dag_id}.params.unknown is "
+                f'{p["unknown"]!r}; use "refuse" or "drop"'
+            )
         workflows[dag_id] = WorkflowEntry(
             dag_id=dag_id,
             deployment=deployment,
             stage=stage,
             description=raw.get("description", ""),
-            params=ParamMapping(p.get("rename", {}), p.get("defaults", {}), tuple(p.get("drop", ()))),
+            params=ParamMapping(
+                p.get("rename", {}),
+                p.get("defaults", {}),
+                tuple(p.get("drop", ())),
+                p.get("unknown", "refuse"),
+            ),
             shadow=_shadow(raw.get("shadow", {}), f"{path}: workflows.{dag_id}.shadow"),
             cutover=_cutover(raw.get("cutover", {}), f"{path}: workflows.{dag_id}.cutover"),
         )
@@ -316,6 +327,18 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Cata
         warehouse_url=env.get(WAREHOUSE_URL_ENV) or data.get("outputs", {}).get("warehouse_url"),
         sections={k: data[k] for k in ("publish", "alerts", "metrics") if k in data},
     )
+
+
+def _read_catalog(path: Path) -> str:
+    """The catalog file's text; a directory, an unreadable or a binary file is a ConfigError."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except IsADirectoryError:
+        raise ConfigError(f"{path} is a directory: BRIDGE_CONFIG must name a bridge.toml file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not a UTF-8 text file (byte {exc.start}): not a bridge.toml") from None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc.strerror or type(exc).__name__})") from None
 
 
 def _cutover(raw: Mapping[str, Any], where: str) -> CutoverSettings:

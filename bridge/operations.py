@@ -5,7 +5,6 @@ CLIs parse and print; everything they do goes through here.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -13,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.backends.base import Backend, Observation, Progress, RunRef, RunState, RunStatus, run_label
+from bridge.conf import fit_parameters
+from bridge.conf import json_kind as json_kind  # re-exported: the CLIs read a --conf through here
+from bridge.conf import parse_conf as parse_conf
 from bridge.config import Catalog
 from bridge.errors import (
     BackendUnavailableError,
@@ -67,8 +69,10 @@ class Backends:
     def _make(self, name: str) -> Backend:
         if name == "airflow":
             from bridge.backends.airflow import AirflowBackend
+            from bridge.backends.http import check_url
 
             url = self._url("airflow", self.catalog.airflow.url)
+            check_url("airflow", url)  # a URL that is none is exit 2 before a password is looked for
             username = self.creds.username or self.catalog.airflow.username
             password = self._password(url, username)
             return AirflowBackend(
@@ -177,35 +181,6 @@ def new_correlation_id() -> str:
     return f"bridge__{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}_{secrets.token_hex(4)}"
 
 
-def parse_conf(text: str | None) -> dict[str, Any]:
-    """A --conf value as a dict; bad JSON names the line and column."""
-    if text is None or text == "":
-        return {}
-    try:
-        conf = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"--conf is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
-            f'(char {exc.pos}); example: --conf \'{{"param1": "valor1"}}\''
-        ) from exc
-    if not isinstance(conf, dict):
-        raise UsageError(f'--conf must be a JSON object like {{"key": "value"}}, not {json_kind(conf)}')
-    return conf
-
-
-def json_kind(value: Any) -> str:
-    """How JSON names the kind of ``value``: null, a boolean, a number, a string, an array."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean ({json.dumps(value)})"
-    if isinstance(value, int | float):
-        return f"a number ({json.dumps(value)})"
-    if isinstance(value, str):
-        return "a string"
-    return "an array" if isinstance(value, list) else type(value).__name__
-
-
 def resolve(catalog: Catalog, dag_id: str, backend: str, conf: Mapping[str, Any]) -> Target:
     """Which backend runs this workflow, under which name, with which parameters."""
     if backend not in BACKEND_CHOICES:
@@ -234,10 +209,40 @@ def trigger(
 ) -> RunRef:
     """Trigger ``dag_id`` where it runs, once ``ensure_startable`` says a run can start there."""
     target = resolve(backends.catalog, dag_id, backend, conf)
+    params = target.params
+    if target.backend == "prefect":
+        params = flow_parameters(backends, dag_id, params, say)
     ensure_startable(backends, target.backend, target.workflow_id, unpause=unpause, waiting=waiting, say=say)
     return backends.get(target.backend).trigger(
-        target.workflow_id, target.params, correlation_id or new_correlation_id()
+        target.workflow_id, params, correlation_id or new_correlation_id()
     )
+
+
+def flow_parameters(
+    backends: Backends,
+    dag_id: str,
+    params: Mapping[str, Any],
+    say: Callable[[str], object] = lambda line: None,
+) -> dict[str, Any]:
+    """``params`` (already mapped by the catalog) fitted to what dag_id's Prefect flow takes, before
+    anything is triggered: a key it does not take is refused (exit 2) or, with ``params.unknown =
+    "drop"``, dropped and said. When the deployment cannot be read, they pass as they are (the trigger
+    itself says why)."""
+    from bridge.errors import BridgeError
+
+    entry = backends.catalog.entry(dag_id)
+    read = getattr(backends.get("prefect"), "get_workflow", None)  # a fake may not read deployments
+    try:
+        raw = read(entry.deployment or dag_id).raw if read else None
+    except BridgeError:  # down, or no such deployment
+        return dict(params)
+    schema = raw.get("parameter_openapi_schema") if isinstance(raw, Mapping) else None
+    fitted, dropped = fit_parameters(schema, params, dag_id, entry.params)
+    if dropped:
+        say(
+            f"{dag_id}: dropped {', '.join(dropped)} for Prefect: its flow does not take them (params.unknown)"
+        )
+    return fitted
 
 
 def ensure_startable(

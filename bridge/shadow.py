@@ -26,7 +26,7 @@ from bridge.compare.outputs import Targets, prepare_targets
 from bridge.compare.values import diff
 from bridge.config import WorkflowEntry, default_warehouse_url
 from bridge.errors import BridgeError, UnknownWorkflowError, UsageError
-from bridge.operations import Backends, ensure_startable, format_run_id, new_correlation_id
+from bridge.operations import Backends, ensure_startable, flow_parameters, format_run_id, new_correlation_id
 
 SideProgress = Callable[[str, RunStatus, float], None]
 UNREADABLE = "unreadable"  # a side's state: it succeeded, and the bridge could not read its values
@@ -157,8 +157,11 @@ def run_side(
     if side == "prefect":  # the primary was checked before either side started
         ensure_startable(backends, side, workflow_id, waiting=True)
     ref = backend.trigger(workflow_id, conf, corr, at=at)
-    backend.wait(ref, timeout, (lambda st, el: progress(side, st, el)) if progress else None)
-    obs = backend.observe(ref)
+    try:
+        backend.wait(ref, timeout, (lambda st, el: progress(side, st, el)) if progress else None)
+        obs = backend.observe(ref)
+    except BridgeError as exc:  # a server down mid-wait: the error names the run left going
+        raise exc.about(format_run_id(ref)) from None
     return _outcome(
         side,
         obs,
@@ -174,9 +177,9 @@ def _shadow_side(*args: Any) -> SideOutcome:
     try:
         return run_side(*args)
     except WaitTimeoutError as exc:
-        return SideOutcome("prefect", "timeout", error=str(exc))
+        return SideOutcome("prefect", "timeout", run=exc.run, error=str(exc))
     except BackendUnavailableError as exc:
-        return SideOutcome("prefect", "unavailable", error=str(exc))
+        return SideOutcome("prefect", "unavailable", run=exc.run, error=str(exc))
     except Exception as exc:
         return SideOutcome("prefect", "error", error=f"{type(exc).__name__}: {exc}")
 
@@ -209,6 +212,7 @@ def run(
     primary_target = str(conf.get("target", settings.primary_target))
     shadow_target = settings.shadow_target(primary_target)
     shadow_conf = entry.params.apply({**conf, "target": shadow_target})
+    shadow_conf = flow_parameters(backends, dag_id, shadow_conf, say)  # refused before either side starts
     started = time.monotonic()
     ensure_startable(backends, "airflow", dag_id, unpause=unpause, waiting=True, say=say)
     targets = prepare_targets(

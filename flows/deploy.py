@@ -182,20 +182,55 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--paused", action="store_true", help="pause the schedules of all the others")
     parser.add_argument("--source", default=str(REPO_ROOT), help="where workers load the code from")
+    if sys.stdout is None:  # `>&-`: nothing could be reported, so nothing is done
+        print("deploy: standard output is closed: nothing could be reported; nothing done", file=sys.stderr)
+        return 141
     args = parser.parse_args(argv)
     # Never fall back to Prefect's throwaway ephemeral server: deploy where the bridge points.
     api = os.environ.setdefault("PREFECT_API_URL", os.environ.get("BRIDGE_PREFECT_URL", DEFAULT_API_URL))
-    print(f"deploying to {api}", file=sys.stderr)
+    print(f"deploying to {_masked(api)}", file=sys.stderr)
     try:
         deployed = deploy_all(
             source=args.source, paused=True if args.paused else None, only=args.only, active=args.active
         )
+    except ValueError as exc:  # an unknown --only/--active name, a flow not where its spec says
+        print(f"deploy: {_masked(str(exc))}", file=sys.stderr)
+        return 2
     except Exception as exc:  # one clear line for the deployer's log, not a traceback
-        print(f"deploy: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    for full_name, deployment_id in deployed.items():
-        print(f"deployed {full_name} ({deployment_id})")
+        code = 3 if _unreachable(exc) else 1
+        text = " ".join(str(exc).split())[:300]
+        print(f"deploy: failed: {type(exc).__name__}: {_masked(text)}", file=sys.stderr)
+        return code
+    try:
+        for full_name, deployment_id in deployed.items():
+            print(f"deployed {full_name} ({deployment_id})")
+        sys.stdout.flush()
+    except OSError as exc:  # a closed pipe or a full device: one line (none for a pipe), exit 141
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if not isinstance(exc, BrokenPipeError):
+            print(f"deploy: cannot write standard output: {exc.strerror or exc}", file=sys.stderr)
+        return 141
     return 0
+
+
+def _masked(text: str) -> str:
+    """``text`` with the user:password@ of any URL in it masked."""
+    import re
+
+    return re.sub(r"((?:[a-z][a-z0-9+.-]*:)?//)[^/@\s'\"]*@", r"\1***@", text, flags=re.I)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the Prefect server could not be reached (exit 3)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        name = type(seen).__name__
+        if isinstance(seen, ConnectionError | TimeoutError) or name in ("ConnectError", "ConnectTimeout"):
+            return True
+        if "Failed to reach API" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from bridge.backends.base import (
     parse_time,
     poll_until_final,
 )
-from bridge.backends.http import RestClient
+from bridge.backends.http import RestClient, public_url
 from bridge.backends.task_states import failure_reason, merge_map_states, span
 from bridge.errors import BackendError, NotFoundError, RejectedError, UnknownWorkflowError, UsageError
 
@@ -75,7 +75,7 @@ class AirflowBackend(AirflowVariables):
         prompt: Callable[[str], str] | None = None,
     ) -> None:
         """``default_password``/``prompt``: see AirflowJWTAuth (the dev default tried, a terminal's prompt)."""
-        self.url = url.rstrip("/")
+        self.url = public_url(url).rstrip("/")  # a user:password@ would replace the JWT (requests' URL auth)
         auth = AirflowJWTAuth(
             self.url, username, password, timeout, default_password=default_password, prompt=prompt
         )

@@ -53,8 +53,18 @@ class NoAuth:
 
 def check_url(backend: str, url: str) -> None:
     """Raise a ConfigError unless ``url`` is an http(s) URL with a host, naming where it was set."""
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.netloc:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [ of an IPv6 host
+        var = f"BRIDGE_{backend.upper()}_URL"
+        raise ConfigError(
+            f"the {backend} URL {redact(url)!r} (or {var}) is not a URL: an unclosed '[' of an IPv6 host?"
+        ) from None
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # not a number, or past 65535
+        port_ok = False
+    if parts.scheme in ("http", "https") and parts.hostname and port_ok:
         return
     var = f"BRIDGE_{backend.upper()}_URL"
     given = os.environ.get(var, "").rstrip("/")
@@ -62,14 +72,23 @@ def check_url(backend: str, url: str) -> None:
     source = f"{var} {shown!r}" if given and url.startswith(given) else f"the {backend} URL {shown!r}"
     if not url:
         raise ConfigError(f"{source} is empty: give one like http://127.0.0.1:8080")
-    if "://" not in url:
+    if "://" not in url and ":/" not in url:
         raise ConfigError(f"{source} has no scheme: use http://{shown.removeprefix('//')}")
-    raise ConfigError(f"{source} is not an http:// or https:// URL")
+    if parts.scheme in ("http", "https") and parts.hostname and not port_ok:
+        raise ConfigError(f"{source} has a port that is not a number from 1 to 65535")
+    if parts.scheme in ("http", "https"):
+        raise ConfigError(f"{source} names no host: give one like http://127.0.0.1:8080")
+    raise ConfigError(f"{source} is not an http:// or https:// URL (like http://127.0.0.1:8080)")
 
 
 def redact(url: str) -> str:
     """``url`` with any user:password@ part masked."""
     return re.sub(r"^((?:[a-z][a-z0-9+.-]*:)?//)?[^/@]*@", r"\1***@", url, flags=re.I)
+
+
+def public_url(url: str) -> str:
+    """``url`` without any user:password@ part: what a link the bridge prints or records may show."""
+    return re.sub(r"^((?:[a-z][a-z0-9+.-]*:)?//)[^/@]*@", r"\1", url, flags=re.I)
 
 
 def is_html(resp: requests.Response) -> bool:
@@ -228,7 +247,7 @@ class RestClient:
             except requests.RequestException as exc:
                 if attempt == TRIES:
                     raise BackendUnavailableError(
-                        f"{self.backend} is unreachable at {self.base_url} ({type(exc).__name__}); "
+                        f"{self.backend} is unreachable at {redact(self.base_url)} ({type(exc).__name__}); "
                         f"is it running? (`bridge dev status`)",
                         backend=self.backend,
                     ) from exc

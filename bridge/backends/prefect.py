@@ -29,7 +29,7 @@ from bridge.backends.base import (
     parse_time,
     poll_until_final,
 )
-from bridge.backends.http import RestClient
+from bridge.backends.http import RestClient, public_url
 from bridge.backends.prefect_publish import PrefectPublishing
 from bridge.backends.results import read_result as read_result
 from bridge.backends.results import unreadable_reasons
@@ -73,7 +73,7 @@ class PrefectBackend(PrefectPublishing):
         self, api_url: str, ui_url: str | None = None, api_key: str | None = None, timeout: float = 30.0
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self.ui_url = (ui_url or re.sub(r"/api$", "", self.api_url)).rstrip("/")
+        self.ui_url = public_url(ui_url or re.sub(r"/api$", "", self.api_url)).rstrip("/")
         self.client = RestClient(
             "prefect", self.api_url, BearerTokenAuth(api_key) if api_key else None, timeout
         )

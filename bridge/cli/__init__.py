@@ -273,7 +273,14 @@ _pause_command("resume", False, "Schedule DAG_ID again on one orchestrator.")
 
 @main.command("parity")
 @click.argument("dag_id")
-@click.option("-n", "count", default=5, show_default=True, help="How many fire times to compare.")
+@click.option(
+    "-n",
+    "count",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="How many fire times to compare.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @handle_errors
 def parity_cmd(dag_id: str, count: int, as_json: bool) -> None:

@@ -6,6 +6,8 @@ import click
 
 from bridge.console.click_kit import handle_errors
 
+MAX_ROWS = 10_000_000  # a bound checked before anything is emptied: more is a typo, not a dev data set
+
 
 @click.group()
 def seed() -> None:
@@ -13,7 +15,7 @@ def seed() -> None:
 
 
 @seed.command("products")
-@click.option("--rows", default=500, show_default=True, type=click.IntRange(1))
+@click.option("--rows", default=500, show_default=True, type=click.IntRange(1, MAX_ROWS))
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int)
 @click.option("--url", help="Source URL (default BRIDGE_SOURCE_URL or the local MariaDB).")
 @click.option(
@@ -32,8 +34,8 @@ def seed_products_cmd(rows: int, seed_value: int, url: str | None, i_own_this_da
 
 
 @seed.command("etl")
-@click.option("--rows", default=10000, show_default=True, type=click.IntRange(0), help="Products.")
-@click.option("--orders", type=click.IntRange(0), help="Orders (default: as many as products).")
+@click.option("--rows", default=10000, show_default=True, type=click.IntRange(0, MAX_ROWS), help="Products.")
+@click.option("--orders", type=click.IntRange(0, MAX_ROWS), help="Orders (default: as many as products).")
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int)
 @click.option("--url", help="Source URL (default BRIDGE_SOURCE_URL or the local MariaDB).")
 @click.option(
@@ -55,7 +57,7 @@ def seed_etl_cmd(
 
 @seed.command("queue")
 @click.argument("broker", type=click.Choice(["rabbitmq", "sqs"]))
-@click.option("--count", default=1000, show_default=True, type=click.IntRange(0))
+@click.option("--count", default=1000, show_default=True, type=click.IntRange(0, MAX_ROWS))
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int)
 @click.option(
     "--target",

@@ -48,4 +48,8 @@ __all__ = sorted(_WHERE)  # noqa: PLE0605 (the lazy names are the keys above)
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:
         raise AttributeError(f"module 'bridge.console' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"bridge.console.{_WHERE[name]}"), name)
+    value = getattr(importlib.import_module(f"bridge.console.{_WHERE[name]}"), name)
+    # Importing a submodule named like its function (workflow_status, check, gates, stages, watch) sets
+    # the package's attribute to the module: the function must win, or a second call meets a module.
+    globals()[name] = value
+    return value

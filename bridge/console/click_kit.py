@@ -59,6 +59,29 @@ class JsonAwareGroup(click.Group):
     """With --json, a usage error (an unknown flag, a missing argument) is a JSON object on stdout too."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command; closed or full standard streams are one line and a code (never noise)."""
+        from bridge.console.streams import prepare, settle
+
+        closed = prepare("bridge")
+        if closed is not None:
+            sys.exit(closed)
+        try:
+            result = self._main(*args, **kwargs)
+        except OSError as exc:  # click printing --help or a usage error to a full or closed stdout
+            from bridge.console.streams import is_output_error, output_failed
+
+            if not is_output_error(exc):
+                raise
+            sys.exit(output_failed(exc, "bridge"))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            sys.exit(settle(code, "bridge"))
+        code = settle(0, "bridge")
+        if code:
+            sys.exit(code)
+        return result
+
+    def _main(self, *args: Any, **kwargs: Any) -> Any:
         argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
         if "--json" not in argv:
             return super().main(*args, **kwargs)

@@ -55,13 +55,20 @@ def seed_products(
     from pipelines.adapters import db
 
     target = url or db.source_url()
-    with database_errors(db.DatabaseUrl.parse(target).render()):
+    where = source_place(target)
+    with database_errors(where):
         db.ensure_source_database(target)
         summary = fill(target, rows, seed, i_own_this_database=i_own_this_database)
-    out.write(
-        f"seeded {db.DatabaseUrl.parse(target).render()} with seed {seed}: "
-        f"{json.dumps(summary, default=str, sort_keys=True)}\n"
-    )
+    out.write(f"seeded {where} with seed {seed}: {json.dumps(summary, default=str, sort_keys=True)}\n")
+
+
+def source_place(url: str) -> str:
+    """The source URL as lines show it (no password); one that cannot be parsed is a UsageError (exit 2),
+    before anything is touched."""
+    from pipelines.adapters import db
+
+    with database_errors("the source URL (--url or BRIDGE_SOURCE_URL)"):
+        return db.DatabaseUrl.parse(url).render()
 
 
 def seed_etl(
@@ -80,7 +87,7 @@ def seed_etl(
     from pipelines.adapters import db
 
     target = url or db.source_url()
-    where = db.DatabaseUrl.parse(target).render()
+    where = source_place(target)
     last = [0.0]
 
     def progress(table: str, done: int) -> None:

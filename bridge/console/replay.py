@@ -28,6 +28,9 @@ def trigger_at(
     from bridge.errors import UsageError
 
     assert opts.at is not None
+    from bridge.console.common import check_options
+
+    check_options(opts)
     conf = operations.parse_conf(conf_text)
     replay.refuse_business_date(conf)
     replay.refuse_future(opts.at)
@@ -54,8 +57,10 @@ def shadow_replay(
     per instant (the business date each side derived, the verdict); exit 1 if a primary failed, 4 on a
     mismatch with --fail-on-mismatch."""
     from bridge import operations, replay
+    from bridge.console.common import check_options
     from bridge.errors import BridgeError, MismatchError, RunFailedError
 
+    check_options(opts)
     start = replay.parse_instant(start_text, "--from")
     end = replay.parse_instant(end_text, "--to")
     conf = operations.parse_conf(conf_text)

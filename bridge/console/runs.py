@@ -126,7 +126,9 @@ def trigger(
     dag_id: str, conf_text: str | None, opts: Options, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr
 ) -> None:
     from bridge import operations
+    from bridge.console.common import check_options
 
+    check_options(opts)
     conf = operations.parse_conf(conf_text)
     backends = backends_for(opts)
     if opts.shadow or (opts.backend == "auto" and backends.catalog.entry(dag_id).stage == "shadow"):
@@ -163,18 +165,23 @@ def trigger(
 
 def follow(backends: Any, ref: RunRef, opts: Options, out: IO[str], err: IO[str]) -> None:
     """Wait for ``ref`` (Ctrl-C and a timeout name the run left going), then print what it did."""
+    import time
+
     from bridge import operations
-    from bridge.errors import WaitInterruptedError
+    from bridge.errors import BridgeError, WaitInterruptedError
 
     run = operations.format_run_id(ref)
+    started = time.monotonic()
     try:
         operations.wait(backends, ref, opts.timeout, ProgressLine(err))
+        obs = operations.observe(backends, ref)
     except KeyboardInterrupt:
         raise WaitInterruptedError(
             f"interrupted; run {run} goes on: follow it with `bridge status {run} --wait` or at {ref.url}"
         ).about(run) from None
-    obs = operations.observe(backends, ref)
-    _print_observation(obs, opts.as_json, out)
+    except BridgeError as exc:  # a server down mid-wait: the line still names the run left going
+        raise exc.about(run) from None
+    _print_observation(obs, opts.as_json, out, waited=time.monotonic() - started)
     if obs.state != RunState.SUCCESS:
         raise _failed(obs, opts.as_json)
 
@@ -197,13 +204,15 @@ def run_exit_code(obs: Observation) -> int:
     return 1 if obs.state.is_final and obs.state != RunState.SUCCESS else 0
 
 
-def _print_observation(obs: Observation, as_json: bool, out: IO[str]) -> None:
+def _print_observation(obs: Observation, as_json: bool, out: IO[str], waited: float | None = None) -> None:
     data = observation_dict(obs)
     if as_json:
         json.dump({**data, "exit_code": run_exit_code(obs)}, out, indent=2, default=str)
         out.write("\n")
         return
     duration = f" in {obs.duration:.1f} s" if obs.duration is not None else ""
+    if waited is not None and (obs.duration is None or waited - obs.duration >= 1):  # queued, or no times
+        duration += f" (waited {waited:.1f} s)"
     out.write(f"{obs.ref.workflow_id} on {obs.ref.backend}: {obs.state.value}{duration}\n")
     for name, task in obs.tasks.items():
         value = "" if task.value is None else f" -> {json.dumps(task.value, default=str, sort_keys=True)}"
@@ -236,7 +245,9 @@ def describe_map(states: tuple[str, ...], listed: int = 8) -> str:
 # -- status -----------------------------------------------------------------------------------------
 def status(run_id: str, opts: Options, out: IO[str] = sys.stdout) -> None:
     from bridge import operations
+    from bridge.console.common import check_options
 
+    check_options(opts)
     backends = backends_for(opts)
     ref = operations.parse_run_id(backends, run_id)
     if opts.wait:

@@ -35,6 +35,11 @@ class ShadowProgress:
             if own != name and (side, own) not in self.named:
                 self.named.add((side, own))
                 self.stream.write(f"{self.verb} {name}: {side} deployment {own}\n")
+            if side not in self.states:  # its run id before any wait, so Ctrl-C leaves nothing unnamed
+                from bridge.backends.base import run_label
+
+                run = run_label(status.ref)
+                self.stream.write(f"{self.verb} {name}: {side} run {run} (follow it: bridge status {run})\n")
             self.states[side] = status.state.value
             line = " | ".join(f"{s}: {self.states[s]}" for s in sorted(self.states))
             if line != self.last or elapsed - self.last_at >= 15:
@@ -266,7 +271,9 @@ def calibrate(
 ) -> None:
     """Run the controls, record the calibration (refused: nothing recorded, exit 5), say what was seen."""
     from bridge import calibration, operations
+    from bridge.console.common import check_options
 
+    check_options(opts)  # a negative --timeout: refused before any control runs
     backends = backends_for(opts)
     conf = operations.parse_conf(conf_text)
     primary = str(conf.get("target", backends.catalog.entry(dag_id).shadow.primary_target))
@@ -288,12 +295,14 @@ def report(
     workflow: str | None, fmt: str, output: str | None, opts: Options, out: IO[str] = sys.stdout
 ) -> None:
     from bridge import config
+    from bridge.console.report_checks import check_report_request
     from bridge.report import render
     from bridge.report.data import build
     from bridge.store import Store
 
     catalog = config.load()
     store = Store(catalog.store_url)
+    check_report_request(store, catalog, workflow, output)
     if output:
         out.write(f"wrote {write_report(store, catalog, workflow, fmt, output)}\n")
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -52,10 +53,10 @@ class StackSettings:
         return replace(
             s,
             home=Path(home).resolve() if home else s.home,
-            airflow_port=int(env.get("BRIDGE_AIRFLOW_PORT", s.airflow_port)),
-            prefect_port=int(env.get("BRIDGE_PREFECT_PORT", s.prefect_port)),
-            sqs_port=int(env.get("BRIDGE_SQS_PORT", s.sqs_port)),
-            dashboard_port=int(env.get("BRIDGE_DASHBOARD_PORT", s.dashboard_port)),
+            airflow_port=_port(env, "BRIDGE_AIRFLOW_PORT", s.airflow_port),
+            prefect_port=_port(env, "BRIDGE_PREFECT_PORT", s.prefect_port),
+            sqs_port=_port(env, "BRIDGE_SQS_PORT", s.sqs_port),
+            dashboard_port=_port(env, "BRIDGE_DASHBOARD_PORT", s.dashboard_port),
             sqs_endpoint=env.get("BRIDGE_SQS_ENDPOINT") or None,
             postgres_url=None if pg.lower() in ("", "none", "sqlite") else pg,
             db_prefix=env.get("BRIDGE_DEV_DB_PREFIX", s.db_prefix),
@@ -139,3 +140,15 @@ class StackSettings:
             "BRIDGE_AIRFLOW_USERNAME": self.airflow_user,
             "PREFECT_API_URL": self.prefect_url,
         }
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    """The TCP port ``name`` sets in ``env`` (else ``default``); anything but 1..65535 is a ConfigError."""
+    from bridge.errors import ConfigError
+
+    text = env.get(name)
+    if text is None:
+        return default
+    if not text.strip().isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"{name} is {text!r}: give a port number from 1 to 65535")
+    return int(text)

@@ -59,6 +59,29 @@ def _write_airflow_passwords(s: StackSettings) -> None:
     tmp.replace(path)
 
 
+def _running_password(s: StackSettings, say: Say) -> StackSettings:
+    """``s`` with the password the running Airflow has for ``s.airflow_user`` (the watcher must use it),
+    saying in one line (never the password) when the caller's BRIDGE_AIRFLOW_PASSWORD differs from it."""
+    from dataclasses import replace
+
+    try:
+        users = json.loads((s.airflow_home / "passwords.json").read_text())
+    except (OSError, ValueError):
+        return s
+    stored = users.get(s.airflow_user) if isinstance(users, dict) else None
+    if stored == s.airflow_password:
+        return s
+    if stored is None:
+        say(f"airflow-api-server: already running without a user {s.airflow_user!r}; its users are kept")
+        return s
+    say(
+        f"airflow-api-server: already running, and its password for {s.airflow_user} is not the one "
+        "BRIDGE_AIRFLOW_PASSWORD gives here: kept the running one (`bridge dev down` then `bridge dev up` "
+        "to change it)"
+    )
+    return replace(s, airflow_password=stored)
+
+
 def _services(s: StackSettings) -> list[Service]:
     state = s.home / "stack.json"
     if state.exists():
@@ -103,8 +126,11 @@ def up(s: StackSettings, say: Say = print) -> list[ServiceStatus]:
     _check_installed(s)
     for d in (s.home, s.run_dir, s.log_dir, s.airflow_home, s.prefect_home, s.result_storage):
         d.mkdir(parents=True, exist_ok=True)
+    running = process.read(s.run_dir, "airflow-api-server") is not None
+    s = _running_password(s, say) if running else s
     services = _services(s)
-    _write_airflow_passwords(s)
+    if not running:  # a running API server keeps its users: never reset a password others use
+        _write_airflow_passwords(s)
     started_at = time.monotonic()
     for wave in sorted({svc.wave for svc in services}):
         batch = [svc for svc in services if svc.wave == wave]
@@ -210,8 +236,26 @@ def status(s: StackSettings) -> list[ServiceStatus]:
 def logs(s: StackSettings, service: str | None = None, lines: int = 40) -> str:
     paths = sorted(s.log_dir.glob("*.log")) if service is None else [s.log_dir / f"{service}.log"]
     if service and not paths[0].exists():
-        known = ", ".join(p.stem for p in sorted(s.log_dir.glob("*.log"))) or "none yet"
-        raise StackError(f"no log for {service!r}; known: {known}")
+        import difflib
+
+        from bridge.errors import UsageError
+
+        names = [
+            "airflow-api-server",
+            "airflow-scheduler",
+            "airflow-dag-processor",
+            "airflow-db-migrate",
+            "prefect-server",
+            "sqs",
+            "bridge-watch",
+            *(f"prefect-worker-{pool}" for pool in s.pools),
+        ]
+        logged = ", ".join(p.stem for p in sorted(s.log_dir.glob("*.log"))) or "none yet"
+        if service not in names:
+            near = difflib.get_close_matches(service, names, n=3, cutoff=0.5)
+            hint = f" Did you mean: {', '.join(near)}?" if near else ""
+            raise UsageError(f"no service {service!r}.{hint} Services: {', '.join(names)}")
+        raise StackError(f"no log for {service!r} yet: not started here (logs so far: {logged})")
     return "\n".join(f"==> {p} <==\n{process.tail(p, lines)}" for p in paths)
 
 
