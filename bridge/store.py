@@ -181,13 +181,19 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+BUSY_TIMEOUT_S = 60.0
+
+
 class Store:
     """The history, opened (and created or migrated) on construction."""
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
         try:
-            self.engine = sa.create_engine(self.url, future=True)
+            # SQLite: a writer waits up to BUSY_TIMEOUT_S for another's lock (a watcher, a report, a second
+            # shadow) instead of pysqlite's 5 s, so a verdict is stored late rather than lost.
+            args = {"timeout": BUSY_TIMEOUT_S} if self.url.startswith("sqlite") else {}
+            self.engine = sa.create_engine(self.url, future=True, connect_args=args)
             self._prepare()
         except sa.exc.ArgumentError as exc:
             raise ConfigError(f"store URL is not usable: {exc}") from exc
