@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,22 @@ def rabbit(data_urls: dict[str, str]) -> Iterator[Lane]:
         yield lane
     finally:
         lane.cleanup()
+
+
+@pytest.fixture(scope="module")
+def lanes(stack, data_urls) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """The orchestrated queue tests' broker URLs (RabbitMQ, the stack's SQS), their warehouse, and the
+    streams they made (``made``: (broker, stream, targets)), deleted at the end of the module."""
+    from pipelines.jobs.queue_worker import broker_admin
+
+    made: list[tuple[str, str, list[str]]] = []
+    info = {
+        "urls": {"rabbitmq": rabbitmq_url(), "sqs": stack.sqs_url},
+        "warehouse": data_urls["BRIDGE_WAREHOUSE_URL"],
+        "made": made,
+    }
+    try:
+        yield info
+    finally:
+        for broker, stream, targets in made:
+            broker_admin(broker).delete_stream(stream, targets, info["urls"][broker])

@@ -16,7 +16,6 @@ import os
 import secrets
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from bridge.backends.base import Observation, RunRef, RunState
 from bridge.backends.prefect import PrefectBackend
 from devkit.producer import publish_orders
 from pipelines.adapters.outcome_store import read_outcomes
-from pipelines.adapters.rabbitmq import connect, rabbitmq_url
+from pipelines.adapters.rabbitmq import connect
 from pipelines.jobs.queue_worker import broker_admin
 from pipelines.queues.events import message_id_for
 from pipelines.queues.names import QueueNames
@@ -51,22 +50,6 @@ def airflow(stack) -> AirflowBackend:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def prefect(stack, deployed) -> PrefectBackend:  # type: ignore[no-untyped-def]
     return PrefectBackend(stack.prefect_url)
-
-
-@pytest.fixture(scope="module")
-def lanes(stack, data_urls) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    """Broker URLs for this module, and the streams to delete at the end."""
-    made: list[tuple[str, str, list[str]]] = []
-    info = {
-        "urls": {"rabbitmq": rabbitmq_url(), "sqs": stack.sqs_url},
-        "warehouse": data_urls["BRIDGE_WAREHOUSE_URL"],
-        "made": made,
-    }
-    try:
-        yield info
-    finally:
-        for broker, stream, targets in made:
-            broker_admin(broker).delete_stream(stream, targets, info["urls"][broker])
 
 
 def publish(
