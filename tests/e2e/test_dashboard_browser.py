@@ -213,7 +213,7 @@ def test_metrics_of_the_running_dashboard_parse_with_the_real_history(dashboard:
         if s.labels.get("workflow") == DAG and s.name.endswith("_count") and s.value == 2
     }
     assert sides == {"airflow", "prefect"}
-    stage = [s for s in families["bridge_stage"].samples if s.labels["workflow"] == DAG]
+    stage = [s for s in families["bridge_stage_info"].samples if s.labels["workflow"] == DAG]
     assert [s.labels["stage"] for s in stage] == ["airflow"]
     labels = {v for f in families.values() for s in f.samples for v in s.labels.values()}
     assert not [v for v in labels if "__" in v or re.fullmatch(r"[0-9a-f-]{36}", v)]  # no run ids

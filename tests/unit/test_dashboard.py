@@ -255,3 +255,7 @@ def test_metrics_route_serves_the_store_in_prometheus_text_format(store: Store) 
     assert counts == {("match", "scheduled"): 4.0, ("mismatch", "manual"): 1.0}
     ratio = [s.value for s in samples if s.name == "bridge_consistency_ratio" and s.labels["workflow"] == DAG]
     assert ratio == [0.8]
+    stage = [
+        s.labels["stage"] for s in samples if s.name == "bridge_stage_info" and s.labels["workflow"] == DAG
+    ]
+    assert stage == ["airflow"]
