@@ -24,7 +24,7 @@ import pytest
 from bridge.report import render
 from tests.unit.report_samples import ATTR, SCRIPT, Page, hostile_report
 
-WIDTH, HEIGHT = 1280, 2000
+WIDTH, HEIGHT = 1280, 3000  # the sample report, both workflows: every kind of row above the fold
 FLAGS = (
     "--headless",
     "--no-sandbox",
