@@ -26,6 +26,18 @@ def _alerts(catalog: Catalog, event: Mapping[str, Any], comparison_id: int | Non
     ]
 
 
+def _facts(result: Any, link: str) -> dict[str, Any]:
+    """What every message about a comparison says of it (the alert's fields, the Prefect event's payload)."""
+    return {
+        "workflow": result.workflow,
+        "verdict": result.verdict,
+        "summary": message.plain(result.verdict_line, 300),
+        "origin": result.origin,
+        "comparison_id": result.comparison_id,
+        "link": link,
+    }
+
+
 def verdict_event(result: Any, link: str) -> dict[str, Any]:
     """The alert of a comparison: a Slack-compatible ``text``, then the same as fields."""
     sides = {s.side: s for s in result.sides()}
@@ -36,12 +48,7 @@ def verdict_event(result: Any, link: str) -> dict[str, Any]:
     return {
         "text": message.plain(text, 600),
         "event": result.verdict,
-        "workflow": result.workflow,
-        "verdict": result.verdict,
-        "summary": message.plain(result.verdict_line, 300),
-        "origin": result.origin,
-        "comparison_id": result.comparison_id,
-        "link": link,
+        **_facts(result, link),
         "runs": {name: {"run": s.run, "state": s.state, "url": s.url} for name, s in sides.items()},
         "at": _now(),
     }
@@ -70,14 +77,7 @@ def prefect_event(result: Any, link: str) -> dict[str, Any]:
             "prefect.resource.name": f"{result.workflow} #{result.comparison_id}",
         },
         "related": related,
-        "payload": {
-            "workflow": result.workflow,
-            "verdict": result.verdict,
-            "summary": message.plain(result.verdict_line, 300),
-            "origin": result.origin,
-            "comparison_id": result.comparison_id,
-            "link": link,
-        },
+        "payload": _facts(result, link),
     }
 
 
