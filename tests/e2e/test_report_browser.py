@@ -142,6 +142,16 @@ def decode_png(data: bytes) -> tuple[int, int, list[bytes], int]:
     return width, height, rows, bpp
 
 
+def pixel_counts(png: bytes, size: tuple[int, int]) -> Counter[tuple[int, int, int]]:
+    """How many pixels of each RGB colour a screenshot of ``size`` (checked) has."""
+    width, height, rows, bpp = decode_png(png)
+    assert (width, height) == size
+    pixels: Counter[tuple[int, int, int]] = Counter()
+    for line in rows:
+        pixels.update(zip(line[0::bpp], line[1::bpp], line[2::bpp], strict=False))
+    return pixels
+
+
 def row_colours(doc: str) -> dict[str, tuple[int, int, int]]:
     """The background of each kind's rows, read from the page's own CSS."""
     found = {}
@@ -163,11 +173,8 @@ def test_a_screenshot_shows_the_diff_rows(page: tuple[Path, str], tmp_path: Path
         path.as_uri(),
     )
     assert proc.returncode == 0 and shot.is_file(), proc.stderr[-3000:]
-    width, height, rows, bpp = decode_png(shot.read_bytes())
-    assert (width, height) == (WIDTH, HEIGHT)
-    pixels: Counter[tuple[int, int, int]] = Counter()
-    for line in rows:
-        pixels.update(zip(line[0::bpp], line[1::bpp], line[2::bpp], strict=False))
+    pixels = pixel_counts(shot.read_bytes(), (WIDTH, HEIGHT))
+    width, height = WIDTH, HEIGHT
     assert len(pixels) > 100, f"a nearly blank page: {len(pixels)} colours"
     white = pixels[(255, 255, 255)] / (width * height)
     assert 0.3 < white < 0.98, f"{white:.0%} of the page is white"
